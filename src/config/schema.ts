@@ -1,0 +1,177 @@
+/**
+ * The config file's shape, its defaults, and validation that reports every problem at once in words a user can act
+ * on. Pure: no I/O here (see load.ts).
+ */
+export const DEFAULT_TRACKER = 'udp://tracker.opentrackr.org:1337/announce';
+
+export interface Config {
+  qbittorrent: {
+    /** Web UI address, may include a reverse-proxy base path. */
+    url: string;
+    username: string;
+    /** local path prefix → the same folder as qBittorrent sees it (Docker volume, NAS mount). */
+    pathMap: Record<string, string>;
+    /** per request, seconds */
+    timeoutSeconds: number;
+    /** how long `add` waits for qBittorrent to report the torrent as seeding, seconds */
+    seedWaitSeconds: number;
+    category: string;
+    tags: string[];
+  };
+  trackers: string[];
+  /** path to a 7-Zip binary; null = find 7zz / 7z on PATH, then the bundled 7za */
+  sevenZip: string | null;
+  /** 7-Zip compression level 0 (store) … 9 */
+  level: number;
+}
+
+export const DEFAULT_CONFIG: Config = {
+  qbittorrent: {
+    url: 'http://127.0.0.1:8080',
+    username: 'admin',
+    pathMap: {},
+    timeoutSeconds: 10,
+    seedWaitSeconds: 60,
+    category: 'qshare',
+    tags: ['qshare'],
+  },
+  trackers: [DEFAULT_TRACKER],
+  sevenZip: null,
+  level: 0,
+};
+
+export class ConfigProblems {
+  readonly list: string[] = [];
+  add(where: string, what: string): void {
+    this.list.push(`${where}: ${what}`);
+  }
+}
+
+type Json = unknown;
+
+const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validates raw JSON (already parsed) and merges it over the defaults. Returns the problems instead of throwing. */
+export function validateConfig(raw: Json): { config: Config; problems: string[] } {
+  const p = new ConfigProblems();
+  const config: Config = structuredClone(DEFAULT_CONFIG);
+  if (!isObject(raw)) {
+    p.add('config', 'must be a JSON object like config.example.json');
+    return { config, problems: p.list };
+  }
+  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', '$schema', '//']);
+  for (const k of Object.keys(raw)) if (!known.has(k)) p.add(k, `unknown key (known keys: ${[...known].filter((x) => !x.startsWith('$') && x !== '//').join(', ')})`);
+
+  if (raw.qbittorrent !== undefined) {
+    const q = raw.qbittorrent;
+    if (!isObject(q)) p.add('qbittorrent', 'must be an object');
+    else {
+      const knownQ = new Set(['url', 'username', 'pathMap', 'timeoutSeconds', 'seedWaitSeconds', 'category', 'tags']);
+      for (const k of Object.keys(q)) {
+        if (k === 'password' || k === 'apiKey')
+          p.add(`qbittorrent.${k}`, 'qshare never reads a password from the config file (it is plain text): remove it and set QSHARE_QBIT_PASSWORD, or type it when asked');
+        else if (!knownQ.has(k)) p.add(`qbittorrent.${k}`, `unknown key (known: ${[...knownQ].join(', ')})`);
+      }
+      if (q.url !== undefined) {
+        const problem = checkWebUiUrl(q.url);
+        if (problem) p.add('qbittorrent.url', problem);
+        else config.qbittorrent.url = q.url as string;
+      }
+      if (q.username !== undefined) {
+        if (typeof q.username !== 'string') p.add('qbittorrent.username', 'must be a string');
+        else config.qbittorrent.username = q.username;
+      }
+      if (q.pathMap !== undefined) {
+        if (!isObject(q.pathMap)) p.add('qbittorrent.pathMap', 'must be an object like {"/home/me/.local/share/qshare": "/downloads/qshare"}');
+        else
+          for (const [from, to] of Object.entries(q.pathMap)) {
+            if (typeof to !== 'string' || to === '') p.add(`qbittorrent.pathMap["${from}"]`, 'must be a non-empty path as qBittorrent sees it');
+            else if (!from.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(from)) p.add(`qbittorrent.pathMap["${from}"]`, 'the key must be an absolute local path');
+            else config.qbittorrent.pathMap[from] = to;
+          }
+      }
+      for (const key of ['timeoutSeconds', 'seedWaitSeconds'] as const) {
+        const v = q[key];
+        if (v === undefined) continue;
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 86_400) p.add(`qbittorrent.${key}`, 'must be a number of seconds between 1 and 86400');
+        else config.qbittorrent[key] = v;
+      }
+      if (q.category !== undefined) {
+        if (typeof q.category !== 'string' || q.category.trim() === '') p.add('qbittorrent.category', 'must be a non-empty string');
+        else config.qbittorrent.category = q.category;
+      }
+      if (q.tags !== undefined) {
+        if (!Array.isArray(q.tags) || q.tags.some((t) => typeof t !== 'string' || t === '' || t.includes(',')))
+          p.add('qbittorrent.tags', 'must be an array of non-empty strings without commas');
+        else config.qbittorrent.tags = q.tags as string[];
+      }
+    }
+  }
+
+  if (raw.trackers !== undefined) {
+    if (!Array.isArray(raw.trackers)) p.add('trackers', 'must be an array of announce URLs (an empty array means DHT only)');
+    else {
+      const ok: string[] = [];
+      raw.trackers.forEach((t, i) => {
+        const problem = checkTrackerUrl(t);
+        if (problem) p.add(`trackers[${i}]`, problem);
+        else ok.push(t as string);
+      });
+      config.trackers = ok;
+    }
+  }
+
+  if (raw.sevenZip !== undefined && raw.sevenZip !== null) {
+    if (typeof raw.sevenZip !== 'string' || raw.sevenZip === '') p.add('sevenZip', 'must be the path to a 7-Zip binary (7zz, 7z or 7za), or null to find one');
+    else config.sevenZip = raw.sevenZip;
+  }
+
+  if (raw.level !== undefined) {
+    const problem = checkLevel(raw.level);
+    if (problem) p.add('level', problem);
+    else config.level = raw.level as number;
+  }
+  return { config, problems: p.list };
+}
+
+export function checkLevel(v: unknown): string | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 9 ? undefined : 'must be a whole number from 0 (store, the default: best for photos and video) to 9';
+}
+
+export function checkWebUiUrl(v: unknown): string | undefined {
+  if (typeof v !== 'string') return 'must be a string like http://127.0.0.1:8080';
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `"${v}" is not a URL; write it like http://127.0.0.1:8080`;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must start with http:// or https:// (got ${u.protocol})`;
+  if (u.username || u.password) return 'must not contain a user name or password; use qbittorrent.username and QSHARE_QBIT_PASSWORD';
+  return undefined;
+}
+
+export function checkTrackerUrl(v: unknown): string | undefined {
+  if (typeof v !== 'string') return 'must be a string like udp://tracker.opentrackr.org:1337/announce';
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return `"${v}" is not a URL`;
+  }
+  if (!['udp:', 'http:', 'https:', 'wss:'].includes(u.protocol)) return `unsupported tracker scheme ${u.protocol} (use udp://, http:// or https://)`;
+  return undefined;
+}
+
+/** Environment overrides, applied after the file. The password is never part of Config. */
+export function applyEnv(config: Config, env: NodeJS.ProcessEnv): { config: Config; problems: string[] } {
+  const problems: string[] = [];
+  const out = structuredClone(config);
+  if (env.QSHARE_QBIT_URL) {
+    const problem = checkWebUiUrl(env.QSHARE_QBIT_URL);
+    if (problem) problems.push(`QSHARE_QBIT_URL: ${problem}`);
+    else out.qbittorrent.url = env.QSHARE_QBIT_URL;
+  }
+  if (env.QSHARE_QBIT_USERNAME) out.qbittorrent.username = env.QSHARE_QBIT_USERNAME;
+  return { config: out, problems };
+}
