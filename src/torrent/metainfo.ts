@@ -1,0 +1,107 @@
+/** Building the .torrent bytes (BEP 3 metainfo, v1): pure. */
+import { createHash } from 'node:crypto';
+import bencode from 'bencode';
+
+export interface TorrentFileEntry {
+  /** path components inside the torrent, e.g. ['sub dir', 'file.txt']; for a single-file torrent [basename] */
+  path: string[];
+  length: number;
+  /** where to read the bytes from */
+  absPath: string;
+}
+
+export interface MetainfoArgs {
+  name: string;
+  pieceLength: number;
+  /** concatenated 20-byte SHA-1 digests, one per piece */
+  pieces: Buffer;
+  /** null = single-file torrent (then `length` is required) */
+  files: TorrentFileEntry[] | null;
+  length?: number;
+  trackers: string[];
+  private: boolean;
+  /** seconds since the epoch; omitted when not given */
+  creationDate?: number;
+  /** e.g. "qshare 0.1.0"; omitted when not given. Never a user or machine name. */
+  createdBy?: string;
+}
+
+type Dict = Record<string, unknown>;
+
+/** Throws a plain Error: these are programming errors, not user errors. */
+function checkComponent(c: string, what: string): void {
+  if (c === '' || c === '.' || c === '..' || c.includes('/') || c.includes('\0')) {
+    throw new Error(`invalid ${what} ${JSON.stringify(c)}: must be a non-empty name without "/" and not "." or ".."`);
+  }
+}
+
+function checkLength(n: number, what: string): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`invalid ${what}: ${n}`);
+}
+
+export function sha1Hex(data: Uint8Array): string {
+  return createHash('sha1').update(data).digest('hex');
+}
+
+function toBuffer(u8: Uint8Array): Buffer {
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+}
+
+/**
+ * The info dict holds exactly: name, piece length, pieces, and length (single) or files (multi); `private: 1` only
+ * when private (writing `private: 0` would change the info hash). The outer dict holds announce (first tracker,
+ * absent when there are none: DHT only), announce-list (one tier per tracker, only when there are several),
+ * `created by` and `creation date` only when given, and never a comment.
+ */
+export function buildMetainfo(args: MetainfoArgs): { torrent: Buffer; infoHash: string } {
+  checkComponent(args.name, 'torrent name');
+  if (!Number.isSafeInteger(args.pieceLength) || args.pieceLength <= 0) throw new Error(`invalid piece length: ${args.pieceLength}`);
+
+  let total: number;
+  const info: Dict = { name: args.name, 'piece length': args.pieceLength, pieces: args.pieces };
+  if (args.files === null) {
+    if (args.length === undefined) throw new Error('a single-file torrent needs `length`');
+    checkLength(args.length, 'length');
+    total = args.length;
+    info.length = args.length;
+  } else {
+    if (args.files.length === 0) throw new Error('a multi-file torrent needs at least one file');
+    total = 0;
+    info.files = args.files.map((f) => {
+      if (f.path.length === 0) throw new Error('a file entry needs a non-empty path');
+      for (const c of f.path) checkComponent(c, 'path component');
+      checkLength(f.length, `length of ${f.path.join('/')}`);
+      total += f.length;
+      return { length: f.length, path: [...f.path] };
+    });
+  }
+  const expectedPieces = Math.ceil(total / args.pieceLength);
+  if (args.pieces.length !== expectedPieces * 20) {
+    throw new Error(`pieces is ${args.pieces.length} bytes; expected ${expectedPieces} × 20 for ${total} bytes in pieces of ${args.pieceLength}`);
+  }
+  if (args.private) info.private = 1;
+
+  const infoBytes = bencode.encode(info);
+  const top: Dict = { info };
+  const [first] = args.trackers;
+  if (first !== undefined) top.announce = first;
+  if (args.trackers.length > 1) top['announce-list'] = args.trackers.map((t) => [t]);
+  if (args.createdBy !== undefined) top['created by'] = args.createdBy;
+  if (args.creationDate !== undefined) {
+    checkLength(args.creationDate, 'creation date');
+    top['creation date'] = args.creationDate;
+  }
+  return { torrent: toBuffer(bencode.encode(top)), infoHash: sha1Hex(infoBytes) };
+}
+
+/**
+ * The info hash of an existing .torrent (decode, re-encode the info dict, SHA-1). Exact for canonically encoded
+ * files (sorted keys, as every mainstream tool writes). Throws a plain Error when the bytes are not a torrent.
+ */
+export function infoHashOfTorrent(torrent: Uint8Array): string {
+  const top = bencode.decode(torrent);
+  if (top === null || typeof top !== 'object' || Array.isArray(top) || ArrayBuffer.isView(top)) throw new Error('not a torrent: top level is not a dictionary');
+  const info = (top as Dict).info;
+  if (info === null || typeof info !== 'object' || Array.isArray(info) || ArrayBuffer.isView(info)) throw new Error('not a torrent: no info dictionary');
+  return sha1Hex(bencode.encode(info));
+}
