@@ -1,0 +1,255 @@
+/**
+ * The archive operations the rest of qshare calls. All 7-Zip runs go through runSevenZip; the password is only ever
+ * written to 7-Zip's stdin.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
+import { QshareError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { buildCreateArgs, buildExtractArgs, buildListArgs, buildTestArgs, checkLevel, checkPassword, passwordStdin } from './argv.js';
+import type { SevenZip } from './find.js';
+import { parseTechnicalListing, type ArchiveEntry } from './listing.js';
+import { runSevenZip } from './run.js';
+
+export type { ArchiveEntry } from './listing.js';
+
+export interface CreateArchiveOptions {
+  sz: SevenZip;
+  /** a file or a folder; the archive holds it under its own name (`photos/…`), hidden by header encryption */
+  source: string;
+  /** the archive to write; must not exist (nor, with volumes, `<outPath>.001`) */
+  outPath: string;
+  password: string;
+  /** 0 (store) … 9 */
+  level: number;
+  signal?: AbortSignal;
+  onProgress?: (percent: number, file?: string) => void;
+  log?: Logger;
+  /** open the new archive's encrypted headers with the password before publishing it (default true; cheap) */
+  verify?: boolean;
+  /** split into volumes of this many bytes: writes `<outPath>.001`, `.002`, … */
+  volumeSize?: number;
+  /** base environment for 7-Zip (default process.env) */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface CreatedArchive {
+  /** the files written: [outPath], or the volumes in order */
+  files: string[];
+  bytes: number;
+}
+
+/**
+ * Encrypts `source` into a new 7z at `outPath`. 7-Zip writes to a fresh hidden name beside outPath
+ * (`.<base>.partial-<random>`; `7z a` onto an existing file would UPDATE it), which is renamed to outPath only once
+ * 7-Zip succeeded (and, by default, the archive tested fine with the password). On any failure or abort the partial
+ * file(s) are removed. The source is only read.
+ */
+export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArchive> {
+  checkPassword(o.password);
+  checkLevel(o.level);
+  throwIfAborted(o.signal);
+  const source = await resolveSource(o.source);
+  const outPath = resolve(o.outPath);
+  const outDir = dirname(outPath);
+  const realOutDir = await realpath(outDir).catch(() => null);
+  if (!realOutDir) throw new QshareError('NOT_FOUND', `the folder for the archive does not exist: ${outDir}`);
+  if (isInside(join(realOutDir, basename(outPath)), source)) {
+    throw new QshareError('USAGE', `the archive ${outPath} would be inside the folder being archived (${source})`, { hint: 'write the archive to another folder' });
+  }
+  if (!(await stat(realOutDir)).isDirectory()) throw new QshareError('NOT_FOUND', `${outDir} is not a folder`);
+  const volumes = o.volumeSize !== undefined;
+  const finalNames = (base: string, files: string[]) => (volumes ? files.map((f) => base + f.slice(f.lastIndexOf('.'))) : [base]);
+  if ((await exists(outPath)) || (volumes && (await exists(`${outPath}.001`)))) {
+    throw new QshareError('INPUT', `${volumes ? `${outPath}.001` : outPath} already exists; refusing to overwrite it`, { hint: 'choose another name, or remove the old archive first' });
+  }
+
+  const partial = join(outDir, `.${basename(outPath)}.partial-${randomBytes(6).toString('hex')}`);
+  const log = o.log;
+  const args = buildCreateArgs({ archivePath: partial, sources: [source], level: o.level, legacy: o.sz.legacy, ...(volumes ? { volumeSize: o.volumeSize } : {}) });
+  log?.debug('7-Zip: creating archive', { sevenZip: o.sz.path, version: o.sz.version, args: args.join(' ') });
+  const started = Date.now();
+  try {
+    await runSevenZip(o.sz, args, {
+      stdin: passwordStdin(o.sz.legacy, o.password, 'create'),
+      cwd: outDir,
+      op: 'create',
+      password: o.password,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      ...(o.env ? { env: o.env } : {}),
+    });
+    const written = await partialFiles(partial, volumes);
+    if (written.length === 0) throw new Error(`7-Zip reported success but wrote no archive at ${partial}`);
+    log?.debug('7-Zip: archive written', { ms: Date.now() - started });
+    if (o.verify ?? true) {
+      // Open the new archive's encrypted headers with the password before publishing it. This catches the old
+      // 7za's danger (an archive silently encrypted with the empty password) at the cost of reading the headers
+      // only; a full `t` would re-read every byte (+40 % in store mode).
+      const t0 = Date.now();
+      await listArchive({ sz: o.sz, archivePath: written[0] as string, password: o.password, ...(o.env ? { env: o.env } : {}) }).catch((e: unknown) => {
+        if (e instanceof QshareError && e.code === 'INTERRUPTED') throw e;
+        throw new QshareError('SEVENZIP_FAILED', 'the new archive did not open with its password; it was deleted', { cause: e });
+      });
+      log?.debug('7-Zip: archive headers verified', { ms: Date.now() - t0 });
+    }
+    throwIfAborted(o.signal);
+    const finals = finalNames(outPath, written);
+    await publish(written, finals);
+    let bytes = 0;
+    for (const f of finals) bytes += (await stat(f)).size;
+    return { files: finals, bytes };
+  } catch (e) {
+    await removePartials(partial);
+    throw e;
+  }
+}
+
+export interface ReadArchiveOptions {
+  sz: SevenZip;
+  /** the archive (for volumes, the `.001`) */
+  archivePath: string;
+  password: string;
+  signal?: AbortSignal;
+  onProgress?: (percent: number, file?: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Tests every file of the archive with the password (`7z t`). */
+export async function testArchive(o: ReadArchiveOptions): Promise<void> {
+  checkPassword(o.password);
+  const archivePath = await existingArchive(o.archivePath);
+  await runSevenZip(o.sz, buildTestArgs({ archivePath }), readRunOptions(o, 'test'));
+}
+
+/**
+ * Extracts into `outDir`, which must not exist or be empty (so nothing is overwritten).
+ * SAFETY (later issue): links are not checked here. 7-Zip ≥ 21 refuses `../` link targets, but p7zip 16.02
+ * recreates every link as-is, so an untrusted archive can plant links pointing anywhere.
+ */
+export async function extractArchive(o: ReadArchiveOptions & { outDir: string }): Promise<void> {
+  checkPassword(o.password);
+  const archivePath = await existingArchive(o.archivePath);
+  const outDir = resolve(o.outDir);
+  const existing = await readdir(outDir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+  if (existing && existing.length > 0) {
+    throw new QshareError('INPUT', `${outDir} is not empty; refusing to extract into it`, { hint: 'choose a new or empty folder' });
+  }
+  await mkdir(outDir, { recursive: true });
+  await runSevenZip(o.sz, buildExtractArgs({ archivePath, outDir }), readRunOptions(o, 'extract'));
+}
+
+/**
+ * Lists the archive's entries. Without a password, an archive with encrypted headers (all of ours) cannot be
+ * listed: this throws WRONG_PASSWORD rather than waiting for input.
+ */
+export async function listArchive(o: { sz: SevenZip; archivePath: string; password?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<ArchiveEntry[]> {
+  const withPassword = o.password !== undefined;
+  if (withPassword) checkPassword(o.password as string);
+  const archivePath = await existingArchive(o.archivePath);
+  const { stdout } = await runSevenZip(o.sz, buildListArgs({ archivePath, withPassword }), {
+    stdin: withPassword ? passwordStdin(o.sz.legacy, o.password as string, 'read') : '',
+    op: 'list',
+    ...(withPassword ? { password: o.password } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.env ? { env: o.env } : {}),
+  });
+  return parseTechnicalListing(stdout);
+}
+
+function readRunOptions(o: ReadArchiveOptions, op: 'test' | 'extract') {
+  return {
+    stdin: passwordStdin(o.sz.legacy, o.password, 'read'),
+    op,
+    password: o.password,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.env ? { env: o.env } : {}),
+  };
+}
+
+/** The source as an absolute, existing file or folder. A symlink given as the source is resolved (its target is shared). */
+async function resolveSource(p: string): Promise<string> {
+  const abs = resolve(p);
+  const st = await lstat(abs).catch(() => null);
+  if (!st) throw new QshareError('NOT_FOUND', `${abs} does not exist`);
+  const real = st.isSymbolicLink() ? await realpath(abs).catch(() => null) : abs;
+  if (!real) throw new QshareError('NOT_FOUND', `${abs} is a broken link`);
+  const rs = await stat(real);
+  if (!rs.isFile() && !rs.isDirectory()) throw new QshareError('INPUT', `${abs} is neither a file nor a folder`);
+  if (dirname(real) === real) throw new QshareError('USAGE', 'refusing to archive the root folder');
+  return real;
+}
+
+async function existingArchive(p: string): Promise<string> {
+  const abs = resolve(p);
+  const st = await stat(abs).catch(() => null);
+  if (!st) throw new QshareError('NOT_FOUND', `the archive ${abs} does not exist`);
+  if (!st.isFile()) throw new QshareError('INPUT', `${abs} is not a file`);
+  return abs;
+}
+
+/** Files 7-Zip wrote for `partial`: the file itself, or its volumes `partial.001`, … in order. */
+async function partialFiles(partial: string, volumes: boolean): Promise<string[]> {
+  if (!volumes) return (await exists(partial)) ? [partial] : [];
+  const prefix = `${basename(partial)}.`;
+  const names = (await readdir(dirname(partial))).filter((n) => n.startsWith(prefix) && /^\d{3,}$/.test(n.slice(prefix.length)));
+  return names.sort().map((n) => join(dirname(partial), n));
+}
+
+async function removePartials(partial: string): Promise<void> {
+  const dir = dirname(partial);
+  const base = basename(partial);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  // the partial itself, its volumes, and anything 7-Zip left with the same prefix (e.g. `<partial>.tmp`)
+  for (const n of names) if (n === base || n.startsWith(`${base}.`)) await rm(join(dir, n), { force: true }).catch(() => {});
+}
+
+/**
+ * Moves each `from` to `to` without ever replacing an existing file: a hard link fails with EEXIST, then the
+ * partial name is unlinked. Filesystems without hard links fall back to check-then-rename.
+ */
+async function publish(from: string[], to: string[]): Promise<void> {
+  const done: string[] = [];
+  try {
+    for (let i = 0; i < from.length; i++) {
+      const src = from[i] as string;
+      const dst = to[i] as string;
+      let linked = false;
+      try {
+        await link(src, dst);
+        linked = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new QshareError('INPUT', `${dst} appeared while the archive was being made; refusing to overwrite it`);
+      }
+      if (linked) {
+        done.push(dst);
+        await unlink(src);
+      } else {
+        if (await exists(dst)) throw new QshareError('INPUT', `${dst} appeared while the archive was being made; refusing to overwrite it`);
+        await rename(src, dst);
+        done.push(dst);
+      }
+    }
+  } catch (e) {
+    for (const d of done) await rm(d, { force: true }).catch(() => {});
+    throw e;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return (await lstat(p).catch(() => null)) !== null;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new QshareError('INTERRUPTED', 'interrupted');
+}

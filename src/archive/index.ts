@@ -1,0 +1,4 @@
+export { createArchive, extractArchive, listArchive, testArchive } from './archive.js';
+export type { ArchiveEntry, CreateArchiveOptions, CreatedArchive, ReadArchiveOptions } from './archive.js';
+export { findSevenZip } from './find.js';
+export type { SevenZip } from './find.js';
