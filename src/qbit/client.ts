@@ -1,0 +1,424 @@
+/**
+ * The one place that talks to qBittorrent. Everything after the login goes through @ctrl/qbittorrent 9.14; the
+ * two requests before it (an unauthenticated `app/version` probe and the single login) use fetch directly, because
+ * the library hides the status, body and Set-Cookie of its login and so cannot tell "bad password" from "banned"
+ * from "Host header rejected".
+ *
+ * Login safety: qBittorrent bans an IP for an hour after 5 failed logins, so qshare logs in at most once per
+ * connectQbit() and never again. The library's own re-login (on any 401/403, or when its cookie "expires") is
+ * switched off by OneLoginQbittorrent below: it keeps sending the session it was given, and a rejected session
+ * becomes a QBIT_AUTH error telling the person to run the command again.
+ */
+import { QBittorrent } from '@ctrl/qbittorrent';
+import type { Torrent } from '@ctrl/qbittorrent';
+import { QshareError } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  apiError,
+  badCredentials,
+  banned,
+  forbiddenHost,
+  httpStatusOf,
+  needsPassword,
+  networkError,
+  notQbittorrent,
+  redirected,
+  sessionLost,
+  unexpectedAnswer,
+} from './messages.js';
+import {
+  buildAddFields,
+  classifyAdd,
+  classifyLogin,
+  classifyPreflight,
+  classifyState,
+  findSessionCookie,
+  formatApiVersion,
+  isApiV5,
+  parseApiVersion,
+} from './payload.js';
+import type { ApiVersion, SeedRequest } from './payload.js';
+import { apiUrl, parseQbitUrl } from './url.js';
+import type { QbitTarget } from './url.js';
+
+export type { ApiVersion, SeedRequest } from './payload.js';
+
+export interface QbitOptions {
+  /** Web UI address; may include a base path like https://host/qbt/ */
+  url: string;
+  /** default `admin` */
+  username?: string;
+  /** undefined (or empty) → no login: works when qBittorrent skips authentication for this address */
+  password?: string;
+  /** per request, default 10000 */
+  timeoutMs?: number;
+  log: Logger;
+}
+
+export interface TorrentStatus {
+  hash: string;
+  name: string;
+  /** raw qBittorrent state */
+  state: string;
+  progress: number;
+  savePath: string;
+  uploaded: number;
+  ratio: number;
+  numSeeds?: number;
+  numLeechs?: number;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** default 1000; qBittorrent refreshes torrent states about every 1.5 s */
+  pollMs?: number;
+  /** the save path as qBittorrent sees it, for the missing-files message */
+  savePathHint: string;
+  signal?: AbortSignal;
+}
+
+export interface QbitSession {
+  readonly appVersion: string;
+  readonly apiVersion: ApiVersion;
+  /** the Web UI address as shown in messages (no credentials) */
+  readonly url: string;
+  /** 'already-present' when qBittorrent refused it as a duplicate and lists the torrent. */
+  addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'>;
+  getTorrent(infoHash: string): Promise<TorrentStatus | undefined>;
+  waitUntilSeeding(infoHash: string, opts: WaitOptions): Promise<TorrentStatus>;
+  remove(infoHash: string, deleteFiles: boolean): Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** How long a torrent may stay stopped after qshare started it before that is reported (share limit reached…). */
+const STOPPED_GRACE_MS = 3_000;
+const FAR_FUTURE = new Date(8_640_000_000_000_000);
+
+interface SessionCookie {
+  name: string;
+  value: string;
+}
+
+/**
+ * @ctrl/qbittorrent with its login switched off: it uses the session cookie connectQbit got (or none, when
+ * qBittorrent needs no login) and, where the library would log in again after a 401/403, it puts the same session
+ * back so the retry fails the same way and the status reaches us.
+ */
+class OneLoginQbittorrent extends QBittorrent {
+  private readonly cookie: SessionCookie | undefined;
+
+  constructor(target: QbitTarget, timeoutMs: number, cookie: SessionCookie | undefined) {
+    // no username/password: the library must not be able to log in, nor send Basic auth
+    super({ baseUrl: target.base, path: '/api/v2', timeout: timeoutMs });
+    this.cookie = cookie;
+    this.restoreSession();
+  }
+
+  private restoreSession(): void {
+    if (this.cookie) this.state.auth = { sid: this.cookie.value, cookieName: this.cookie.name, expires: FAR_FUTURE };
+  }
+
+  override async login(): Promise<boolean> {
+    throw new Error('qshare logs in only once per run (connectQbit); the qBittorrent library must not log in again');
+  }
+
+  protected override async ensureAuthenticated(_path: string): Promise<void> {
+    if (!this.state.auth) this.restoreSession();
+  }
+
+  protected override authHeaders(): Record<string, string> {
+    const a = this.state.auth;
+    return a && a.sid ? { Cookie: `${a.cookieName ?? 'SID'}=${a.sid}` } : {};
+  }
+}
+
+interface RawAnswer {
+  status: number;
+  body: string;
+  setCookie: string[];
+  location: string | undefined;
+}
+
+/** One request without the library; only for the probe and the login. Never follows redirects. */
+async function rawRequest(target: QbitTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, form?: URLSearchParams): Promise<RawAnswer> {
+  try {
+    const res = await fetch(apiUrl(target.base, path), {
+      method,
+      ...(form ? { body: form } : {}),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = await res.text();
+    return { status: res.status, body: body.slice(0, 4000), setCookie: res.headers.getSetCookie(), location: res.headers.get('location') ?? undefined };
+  } catch (e) {
+    throw networkError(e, target.display, timeoutMs);
+  }
+}
+
+/**
+ * Connects: probes `app/version` without a session, logs in once if needed, then reads the app and Web API
+ * versions. Throws QshareError (QBIT_UNREACHABLE, QBIT_AUTH, QBIT_BANNED, QBIT_FORBIDDEN, QBIT_API, CONFIG).
+ */
+export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
+  const target = parseQbitUrl(opts.url);
+  const url = target.display;
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const log = opts.log;
+
+  const probe = await rawRequest(target, 'GET', '/app/version', timeoutMs);
+  let cookie: SessionCookie | undefined;
+  switch (classifyPreflight(probe.status, probe.body)) {
+    case 'open':
+      log.debug('qBittorrent needs no login from this address', { url });
+      cookie = findSessionCookie(probe.setCookie);
+      break;
+    case 'needs-login': {
+      if (!opts.password) throw needsPassword(url);
+      const form = new URLSearchParams({ username: opts.username ?? 'admin', password: opts.password });
+      log.debug('logging in to qBittorrent (once)', { url });
+      const answer = await rawRequest(target, 'POST', '/auth/login', timeoutMs, form);
+      switch (classifyLogin(answer.status, answer.body, answer.setCookie, true)) {
+        case 'ok':
+          cookie = findSessionCookie(answer.setCookie);
+          break;
+        case 'bad-credentials':
+          throw badCredentials(url);
+        case 'banned':
+          throw banned(url);
+        case 'forbidden-host':
+          throw forbiddenHost(url);
+        case 'unexpected':
+          if (answer.status === 404) throw notQbittorrent(url, answer.status, 'the login');
+          throw unexpectedAnswer(url, answer.status, answer.body, 'the login');
+      }
+      break;
+    }
+    case 'forbidden-host':
+      throw forbiddenHost(url);
+    case 'redirect':
+      throw redirected(url, probe.status, probe.location);
+    case 'not-qbittorrent':
+      throw notQbittorrent(url, probe.status, 'GET /api/v2/app/version');
+    case 'unexpected':
+      throw unexpectedAnswer(url, probe.status, probe.body, 'GET /api/v2/app/version');
+  }
+
+  const client = new OneLoginQbittorrent(target, timeoutMs, cookie);
+  const call = callerFor(url, timeoutMs);
+  const appVersion = (await call('GET app/version', () => client.getAppVersion())).trim();
+  const apiText = (await call('GET app/webapiVersion', () => client.getApiVersion())).trim();
+  let apiVersion: ApiVersion;
+  try {
+    apiVersion = parseApiVersion(apiText);
+  } catch {
+    throw notQbittorrent(url, 200, 'GET /api/v2/app/webapiVersion');
+  }
+  if (apiVersion.major < 2) throw notQbittorrent(url, 200, 'GET /api/v2/app/webapiVersion');
+  // what the library reads to choose stop/start over pause/resume (it would otherwise fetch it itself)
+  client.state.version = { version: appVersion, isVersion5OrHigher: isApiV5(apiVersion) };
+  log.debug('connected to qBittorrent', { url, version: appVersion, api: formatApiVersion(apiVersion) });
+  return new Session(client, url, appVersion, apiVersion, log, timeoutMs);
+}
+
+type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Runs one library request and turns its failures into QshareErrors. */
+function callerFor(url: string, timeoutMs: number): Call {
+  return async (what, fn) => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw libError(e, url, timeoutMs, what);
+    }
+  };
+}
+
+function libError(e: unknown, url: string, timeoutMs: number, what: string): unknown {
+  if (e instanceof QshareError) return e;
+  const status = httpStatusOf(e);
+  if (status === undefined) {
+    // ofetch's FetchError without a response: the network failed
+    if (e instanceof Error && e.name === 'FetchError') return networkError(e, url, timeoutMs);
+    return e;
+  }
+  if (status === 401 || status === 403) return sessionLost(url, status, what);
+  return apiError(url, status, (e as { data?: unknown }).data, what);
+}
+
+function toStatus(t: Torrent): TorrentStatus {
+  return {
+    hash: t.hash.toLowerCase(),
+    name: t.name,
+    state: String(t.state),
+    progress: t.progress,
+    savePath: t.save_path,
+    uploaded: t.uploaded,
+    ratio: t.ratio,
+    numSeeds: t.num_seeds,
+    numLeechs: t.num_leechs,
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(interrupted());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(interrupted());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function interrupted(): QshareError {
+  return new QshareError('INTERRUPTED', 'interrupted while waiting for qBittorrent');
+}
+
+function percent(p: number): string {
+  return `${Math.floor(p * 1000) / 10}%`;
+}
+
+class Session implements QbitSession {
+  constructor(
+    private readonly client: OneLoginQbittorrent,
+    readonly url: string,
+    readonly appVersion: string,
+    readonly apiVersion: ApiVersion,
+    private readonly log: Logger,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return callerFor(this.url, this.timeoutMs)(what, fn);
+  }
+
+  async addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'> {
+    const hash = infoHash.toLowerCase();
+    const form = new FormData();
+    form.append('torrents', new File([new Uint8Array(req.torrent)], req.fileName, { type: 'application/x-bittorrent' }));
+    for (const [k, v] of Object.entries(buildAddFields(req, this.apiVersion))) form.append(k, v);
+
+    let status = 200;
+    let body: string;
+    try {
+      // the library's request(), not its addTorrent(): that one builds its own form (useAutoTMM, `file`, …)
+      const res = await this.client.request<string | undefined>('/torrents/add', 'POST', undefined, form, undefined, false);
+      body = typeof res === 'string' ? res : '';
+    } catch (e) {
+      const s = httpStatusOf(e);
+      if (s === undefined || s === 401 || s === 403) throw libError(e, this.url, this.timeoutMs, 'POST torrents/add');
+      status = s;
+      const data = (e as { data?: unknown }).data;
+      body = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
+    }
+
+    const verdict = classifyAdd(status, body);
+    this.log.debug('torrents/add answered', { status, verdict });
+    switch (verdict) {
+      case 'added':
+      case 'pending':
+        return 'added';
+      case 'not-a-torrent':
+        throw new QshareError('QBIT_REJECTED', `qBittorrent at ${this.url} says ${req.fileName} is not a valid torrent file: make the torrent again`);
+      case 'duplicate-or-failed': {
+        const present = await this.getTorrent(hash);
+        if (present) return 'already-present';
+        throw new QshareError(
+          'QBIT_REJECTED',
+          `qBittorrent at ${this.url} did not add ${req.fileName} (HTTP ${status} "${body.trim().slice(0, 120)}") and does not list torrent ${hash}: ` +
+            `look in its log (View → Log, or Execution Log in the Web UI) for why; often the save path ${req.savePath} is not valid or not writable where qBittorrent runs`,
+        );
+      }
+      case 'unexpected':
+        throw apiError(this.url, status, body, 'POST torrents/add');
+    }
+  }
+
+  async getTorrent(infoHash: string): Promise<TorrentStatus | undefined> {
+    const hash = infoHash.toLowerCase();
+    const list = await this.call('GET torrents/info', () => this.client.listTorrents({ hashes: hash }));
+    // an unknown filter makes qBittorrent return every torrent, so match the hash here too
+    const t = (Array.isArray(list) ? list : []).find((x) => {
+      const v1 = (x as Torrent & { infohash_v1?: string }).infohash_v1;
+      return x.hash?.toLowerCase() === hash || v1?.toLowerCase() === hash;
+    });
+    return t ? toStatus(t) : undefined;
+  }
+
+  /**
+   * Polls until the torrent is complete (progress 1) in an upload state. Decisions:
+   * - pausedUP/stoppedUP (or a stopped download): qshare starts it once, since the person asked for it to be
+   *   seeded; if it is still or again stopped STOPPED_GRACE_MS later (a share limit already reached?), that is an
+   *   error rather than a start loop.
+   * - checking*, moving, metaDL, allocating, downloading states, unknown states: keep waiting.
+   * - not listed yet: keep waiting (qBittorrent adds torrents asynchronously); listed and then gone: error.
+   */
+  async waitUntilSeeding(infoHash: string, opts: WaitOptions): Promise<TorrentStatus> {
+    const hash = infoHash.toLowerCase();
+    const pollMs = opts.pollMs ?? 1000;
+    const deadline = Date.now() + opts.timeoutMs;
+    let last: TorrentStatus | undefined;
+    let startedAt: number | undefined;
+    for (;;) {
+      if (opts.signal?.aborted) throw interrupted();
+      const t = await this.getTorrent(hash);
+      if (!t) {
+        if (last) throw new QshareError('QBIT_API', `torrent ${last.name} (${hash}) disappeared from qBittorrent at ${this.url} while qshare waited for it to seed: someone removed it`);
+      } else {
+        last = t;
+        switch (classifyState(t.state, t.progress)) {
+          case 'seeding':
+            this.log.debug('qBittorrent is seeding', { hash, state: t.state });
+            return t;
+          case 'missing-files':
+            throw new QshareError(
+              'QBIT_MISSING_FILES',
+              `qBittorrent cannot see ${opts.savePathHint}: if it runs in Docker or on another machine, set qbittorrent.pathMap in the config (torrent ${t.name} is now marked "Missing Files" in qBittorrent)`,
+            );
+          case 'error':
+            throw new QshareError(
+              'QBIT_API',
+              `qBittorrent reports an error for torrent ${t.name} (state "error"): look in its log (View → Log, or Execution Log in the Web UI); often ${opts.savePathHint} is not readable where qBittorrent runs`,
+            );
+          case 'stopped':
+            if (startedAt === undefined) {
+              this.log.info('the torrent is stopped in qBittorrent; starting it', { hash, state: t.state });
+              await this.call(isApiV5(this.apiVersion) ? 'POST torrents/start' : 'POST torrents/resume', () => this.client.startTorrent(hash));
+              startedAt = Date.now();
+            } else if (Date.now() - startedAt >= Math.max(STOPPED_GRACE_MS, 3 * pollMs)) {
+              throw new QshareError(
+                'QBIT_API',
+                `qBittorrent keeps torrent ${t.name} stopped (state "${t.state}") after qshare started it: a share ratio or seeding time limit may already be reached (Tools → Options → BitTorrent → Seeding Limits); start it by hand in qBittorrent`,
+              );
+            }
+            break;
+          case 'wait':
+            break;
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw this.timeout(hash, opts.timeoutMs, last);
+      await sleep(Math.min(pollMs, left), opts.signal);
+    }
+  }
+
+  private timeout(hash: string, timeoutMs: number, last: TorrentStatus | undefined): QshareError {
+    const secs = Math.round(timeoutMs / 1000);
+    if (!last) return new QshareError('QBIT_TIMEOUT', `qBittorrent at ${this.url} accepted torrent ${hash} but did not list it within ${secs} s: look at qBittorrent's window or Web UI`);
+    const checking = /^checking|^moving$|^allocating$/.test(last.state);
+    const why = checking
+      ? 'it is still checking or moving the files and will start seeding by itself when done'
+      : last.progress < 1
+        ? `it thinks ${percent(1 - last.progress)} of the data is missing: check that the save path holds the complete files`
+        : 'look at it in qBittorrent';
+    return new QshareError('QBIT_TIMEOUT', `qBittorrent did not report torrent ${last.name} as seeding within ${secs} s (state "${last.state}", ${percent(last.progress)} complete): ${why}`);
+  }
+
+  async remove(infoHash: string, deleteFiles: boolean): Promise<void> {
+    await this.call('POST torrents/delete', () => this.client.removeTorrent(infoHash.toLowerCase(), deleteFiles));
+  }
+}
