@@ -1,0 +1,90 @@
+import { findSevenZip } from '../../archive/find.js';
+import { EXIT, QshareError } from '../../errors.js';
+import { addShare, type AddResult } from '../../share/add.js';
+import { createStateStore } from '../../state/store.js';
+import type { CommandContext } from '../context.js';
+import { promptHidden, readSecretFromStdin } from '../prompt.js';
+import { qbitConnector } from '../qbit-connect.js';
+import { shareJson, shareSummary } from '../render.js';
+
+export interface AddArgs {
+  path: string;
+  name?: string;
+  level?: number;
+  tracker?: string[];
+  private: boolean;
+  encrypt: boolean;
+  seed: boolean;
+  passwordStdin: boolean;
+  askPassword: boolean;
+}
+
+export async function runAdd(ctx: CommandContext, args: AddArgs, version: string): Promise<number> {
+  const password = await archivePassword(ctx, args);
+  const connect = qbitConnector(ctx);
+  if (args.seed) {
+    // Connect before the long part, so a password prompt or a wrong URL shows up now, not after archiving.
+    await connect().catch((e) => {
+      if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') {
+        ctx.log.warn(`${e.message}. qshare will make the archive anyway and try again at the end.`);
+        return;
+      }
+      throw e;
+    });
+  }
+  const result: AddResult = await addShare(
+    {
+      config: ctx.config,
+      paths: ctx.paths,
+      log: ctx.log,
+      store: createStateStore(ctx.paths.stateFile),
+      sevenZip: () => findSevenZip({ configured: ctx.config.sevenZip ?? undefined, cacheDir: ctx.paths.cacheDir }),
+      qbit: connect,
+      progress: ctx.progress,
+      signal: ctx.signal,
+      now: () => new Date(),
+      createdBy: `qshare ${version}`,
+    },
+    {
+      source: args.path,
+      name: args.name,
+      password,
+      level: args.level ?? ctx.config.level,
+      trackers: args.tracker && args.tracker.length > 0 ? args.tracker : ctx.config.trackers,
+      private: args.private,
+      encrypt: args.encrypt,
+      seed: args.seed,
+    },
+  );
+  for (const s of result.skipped) ctx.log.warn(`left out of the torrent (not a regular file): ${s}`);
+  if (ctx.opts.json) ctx.printJson(shareJson(result));
+  else ctx.print(shareSummary(result));
+  if (result.seed && !result.seed.seeding) {
+    const err = result.seed.error!;
+    ctx.log.error(err.message);
+    if (err.hint) ctx.log.error(err.hint);
+    ctx.log.error(`The archive and the .torrent are kept. When qBittorrent is fixed, run: qshare seed ${result.share.name}`);
+    return EXIT.notSeeding;
+  }
+  return EXIT.ok;
+}
+
+async function archivePassword(ctx: CommandContext, args: AddArgs): Promise<string | undefined> {
+  if (args.passwordStdin && args.askPassword) throw new QshareError('USAGE', 'use either --password-stdin or --ask-password, not both');
+  if (!args.encrypt && (args.passwordStdin || args.askPassword)) throw new QshareError('USAGE', '--no-encrypt makes no archive, so it takes no password');
+  if (args.passwordStdin) return checkPassword(await readSecretFromStdin(ctx.stdin, '--password-stdin'));
+  if (args.askPassword) {
+    if (!ctx.interactive) throw new QshareError('USAGE', '--ask-password needs a terminal; use --password-stdin instead');
+    const a = await promptHidden('Archive password: ', ctx.stdin, ctx.stderr);
+    const b = await promptHidden('Repeat it: ', ctx.stdin, ctx.stderr);
+    if (a !== b) throw new QshareError('USAGE', 'the two passwords differ; nothing was done');
+    return checkPassword(a);
+  }
+  return undefined;
+}
+
+function checkPassword(p: string): string {
+  if (p.length < 8) throw new QshareError('USAGE', 'that archive password is too short: use at least 8 characters (or let qshare generate one)');
+  if (/[\r\n\0]/.test(p)) throw new QshareError('USAGE', 'the archive password cannot contain line breaks');
+  return p;
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { EXIT, isQshareError, QshareError } from '../errors.js';
+import { checkLevel, checkTrackerUrl } from '../config/schema.js';
+import { makeContext, type GlobalOptions, type Io } from './context.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * The CLI's dispatcher. Returns the exit status; never calls process.exit. Commands are imported lazily so
+ * `qshare --help` starts fast. Expected failures (QshareError) are printed without a stack.
+ */
+export async function run(argv: string[], io: Io): Promise<number> {
+  const version = packageVersion();
+  let exitCode: number = EXIT.ok;
+  let json = argv.includes('--json');
+  const parser = yargs(argv)
+    .scriptName('qshare')
+    .usage('$0 <command> [options]\n\nSend a large folder privately: encrypt it with 7-Zip, make a torrent, seed it from your qBittorrent.')
+    .version(version)
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON result on stdout and nothing else' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'more detail on stderr' })
+    .option('config', { type: 'string', describe: 'config file (default: $QSHARE_CONFIG or ~/.config/qshare/config.json)' })
+    .command(
+      'add <path>',
+      'encrypt a folder or file, make its torrent, and seed it from qBittorrent',
+      (y) =>
+        y
+          .positional('path', { type: 'string', demandOption: true, describe: 'the folder or file to share' })
+          .option('name', { type: 'string', describe: 'the share name (default: three random words)' })
+          .option('level', { type: 'number', describe: '7-Zip compression 0 (store, default) … 9; photos and video do not compress' })
+          .option('tracker', { type: 'string', array: true, describe: 'announce URL, repeatable (default: config "trackers")' })
+          .option('private', { type: 'boolean', default: false, describe: 'mark the torrent private (no DHT/PeX: trackers only)' })
+          .option('encrypt', { type: 'boolean', default: true, describe: 'make the encrypted 7z (--no-encrypt: share the files as they are)' })
+          .option('seed', { type: 'boolean', default: true, describe: 'hand it to qBittorrent (--no-seed: only make the archive and .torrent)' })
+          .option('password-stdin', { type: 'boolean', default: false, describe: 'read the archive password from the first line of stdin' })
+          .option('ask-password', { type: 'boolean', default: false, describe: 'type the archive password at a hidden prompt' }),
+      async (a) => {
+        const levelProblem = a.level === undefined ? undefined : checkLevel(a.level);
+        if (levelProblem) throw new QshareError('USAGE', `--level ${levelProblem}`);
+        for (const t of a.tracker ?? []) {
+          const p = checkTrackerUrl(t);
+          if (p) throw new QshareError('USAGE', `--tracker ${p}`);
+        }
+        const ctx = await makeContext(io, globals(a));
+        const { runAdd } = await import('./commands/add.js');
+        exitCode = await runAdd(
+          ctx,
+          {
+            path: a.path,
+            name: a.name,
+            level: a.level,
+            tracker: a.tracker,
+            private: a.private,
+            encrypt: a.encrypt,
+            seed: a.seed,
+            passwordStdin: a['password-stdin'],
+            askPassword: a['ask-password'],
+          },
+          version,
+        );
+      },
+    )
+    .command(
+      'seed <share>',
+      'hand a share to qBittorrent again (after it was unreachable)',
+      (y) => y.positional('share', { type: 'string', demandOption: true, describe: 'name or id' }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runSeed } = await import('./commands/seed.js');
+        exitCode = await runSeed(ctx, a.share);
+      },
+    )
+    .demandCommand(1, 'name a command: qshare add <folder>')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(110, io.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // yargs reports its own parse/validation failures as a message (or a YError, possibly wrapping what an
+      // earlier fail() threw); anything else came from a command and keeps its identity.
+      if (err instanceof UsageError) throw err;
+      if (err && err.name !== 'YError') throw err;
+      throw new UsageError(msg || err?.message || 'invalid command line');
+    });
+
+  try {
+    await parser.parseAsync();
+    return exitCode;
+  } catch (e) {
+    return report(e, io, json);
+  }
+
+  function globals(a: { json?: boolean; verbose?: boolean; config?: string }): GlobalOptions {
+    json = a.json === true;
+    return { json, verbose: a.verbose === true, config: a.config };
+  }
+}
+
+class UsageError extends Error {}
+
+function report(e: unknown, io: Io, json: boolean): number {
+  if (e instanceof UsageError) {
+    io.stderr.write(`qshare: ${e.message}\nRun \`qshare --help\` for the commands and options.\n`);
+    return EXIT.usage;
+  }
+  if (isQshareError(e)) {
+    if (json) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + '\n');
+    io.stderr.write(`qshare: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ''}`);
+    return e.exitCode;
+  }
+  io.stderr.write(`qshare: unexpected error (a bug; please report it with this text):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.failure;
+}

@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { access, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createArchive } from '../archive/archive.js';
+import { QshareError } from '../errors.js';
+import { ensurePrivateDir, writeFileAtomic } from '../fsx/atomic.js';
+import { checkShareName, generateName, generatePassword } from '../secrets/generate.js';
+import type { ShareRecord } from '../state/types.js';
+import { createTorrent, magnetLink } from '../torrent/index.js';
+import type { ShareDeps } from './deps.js';
+import { archiveBytesNeeded, checkFreeSpace, inspectSource, type SourceInfo } from './inspect.js';
+import { recipientMessage } from './message.js';
+import { seedShare, type SeedOutcome } from './seed.js';
+
+export interface AddOptions {
+  source: string;
+  /** --name; otherwise a random three-word name */
+  name?: string;
+  /** supplied by the user (--password-stdin / --ask-password); otherwise generated */
+  password?: string;
+  level: number;
+  trackers: string[];
+  private: boolean;
+  encrypt: boolean;
+  seed: boolean;
+}
+
+export interface AddResult {
+  share: ShareRecord;
+  /** null for --no-encrypt */
+  password: string | null;
+  message: string;
+  /** null with --no-seed */
+  seed: SeedOutcome | null;
+  /** links and special files left out of a --no-encrypt torrent */
+  skipped: string[];
+}
+
+/**
+ * `qshare add`: check the input, encrypt it into a 7z under a meaningless name, build the .torrent, record the share,
+ * hand it to qBittorrent. Anything written by a step that did not complete (or was interrupted) is removed; the
+ * source is only ever read.
+ */
+export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddResult> {
+  const { paths, log, progress, signal } = deps;
+  const source = await inspectSource(opts.source, paths.dataDir);
+  await Promise.all([ensurePrivateDir(paths.dataDir), ensurePrivateDir(paths.archivesDir), ensurePrivateDir(paths.torrentsDir)]);
+
+  const existing = await deps.store.list();
+  const earlier = existing.find((s) => s.source === source.path);
+  if (earlier) log.warn(`${source.path} was already shared as "${earlier.name}"; this makes a new, separate share (see it with \`qshare show ${earlier.name}\`)`);
+  const name = await chooseName(deps, opts.name, existing);
+
+  const created: string[] = [];
+  const cleanup = async () => {
+    for (const p of created.reverse()) await rm(p, { force: true }).catch(() => {});
+  };
+  try {
+    let password: string | null = null;
+    let contentPath = source.path;
+    let archive: string | null = null;
+    if (opts.encrypt) {
+      if (opts.password !== undefined && opts.password.length === 0) throw new QshareError('USAGE', 'the archive password is empty');
+      password = opts.password ?? generatePassword(deps.random);
+      await checkFreeSpace(paths.archivesDir, archiveBytesNeeded(source.totalBytes), 'the encrypted archive');
+      archive = join(paths.archivesDir, `${name}.7z`);
+      const sz = await deps.sevenZip();
+      progress.start('Encrypting', source.totalBytes);
+      try {
+        await createArchive({
+          sz,
+          source: source.path,
+          outPath: archive,
+          password,
+          level: opts.level,
+          signal,
+          log,
+          onProgress: (percent, file) => progress.update((percent / 100) * source.totalBytes, file === undefined ? {} : { detail: file }),
+        });
+      } finally {
+        progress.end();
+      }
+      created.push(archive);
+      contentPath = archive;
+    }
+    checkAborted(signal);
+
+    const torrentName = opts.encrypt ? `${name}.7z` : basename(source.path);
+    progress.start('Hashing', opts.encrypt ? 0 : source.totalBytes);
+    let t;
+    try {
+      t = await createTorrent({
+        root: contentPath,
+        name: torrentName,
+        trackers: opts.trackers,
+        private: opts.private,
+        createdBy: deps.createdBy,
+        signal,
+        onProgress: (done, total) => progress.update(done, { total }),
+      });
+    } finally {
+      progress.end();
+    }
+    const torrentFile = join(paths.torrentsDir, `${name}.torrent`);
+    await writeFileAtomic(torrentFile, t.torrent, { mode: 0o600 });
+    created.push(torrentFile);
+    checkAborted(signal);
+
+    const now = deps.now().toISOString();
+    const share: ShareRecord = {
+      id: randomBytes(4).toString('hex'),
+      name,
+      source: source.path,
+      encrypted: opts.encrypt,
+      archive,
+      torrentFile,
+      savePath: opts.encrypt ? paths.archivesDir : dirname(source.path),
+      infoHash: t.infoHash,
+      magnet: magnetLink(t.infoHash, torrentName, opts.trackers),
+      size: t.totalBytes,
+      trackers: opts.trackers,
+      private: opts.private,
+      createdAt: now,
+      updatedAt: now,
+      state: opts.seed ? 'not-seeding' : 'created',
+    };
+    await deps.store.update((s) => {
+      s.shares.push(share);
+    });
+    created.length = 0; // recorded: from here on the files belong to the share
+
+    const seed = opts.seed ? await seedShare(deps, share) : null;
+    if (seed) share.state = seed.state;
+    if (seed?.error) share.lastError = seed.error.message;
+    return {
+      share,
+      password,
+      seed,
+      skipped: t.skipped,
+      message: recipientMessage({
+        name,
+        encrypted: opts.encrypt,
+        contentName: torrentName,
+        size: t.totalBytes,
+        magnet: share.magnet,
+        torrentFileName: basename(torrentFile),
+      }),
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+async function chooseName(deps: ShareDeps, wanted: string | undefined, existing: ShareRecord[]): Promise<string> {
+  const taken = async (n: string) =>
+    existing.some((s) => s.name === n) ||
+    (await exists(join(deps.paths.archivesDir, `${n}.7z`))) ||
+    (await exists(join(deps.paths.torrentsDir, `${n}.torrent`)));
+  if (wanted !== undefined) {
+    const problem = checkShareName(wanted);
+    if (problem) throw new QshareError('USAGE', `--name ${problem}`);
+    if (await taken(wanted)) throw new QshareError('USAGE', `a share named "${wanted}" already exists; choose another --name`);
+    return wanted;
+  }
+  for (let i = 0; i < 50; i++) {
+    const n = generateName(deps.random);
+    if (!(await taken(n))) return n;
+  }
+  throw new Error('could not find a free random share name after 50 tries');
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+function checkAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new QshareError('INTERRUPTED', 'interrupted; nothing was left behind');
+}
+
+export type { SourceInfo };
