@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, rm } from 'node:fs/promises';
+import { access, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createArchive } from '../archive/archive.js';
 import { QshareError } from '../errors.js';
@@ -86,7 +86,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     checkAborted(signal);
 
     const torrentName = opts.encrypt ? `${name}.7z` : basename(source.path);
-    progress.start('Hashing', opts.encrypt ? 0 : source.totalBytes);
+    progress.start('Hashing', archive ? (await stat(archive)).size : source.totalBytes);
     let t;
     try {
       t = await createTorrent({

@@ -29,7 +29,6 @@ export function recipientMessage(m: MessageInput): string {
       '   macOS:   Keka (https://www.keka.io) or The Unarchiver',
       `   Linux:   your file manager, or: 7zz x ${m.contentName}   (Debian/Ubuntu package "7zip")`,
       '   Android: ZArchiver',
-      '   If you use qshare:  qshare get "<the magnet link above>"',
       '',
       'It will ask for a password. I will send it to you separately — not in this message.',
       '',
