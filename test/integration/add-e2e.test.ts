@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bencode from 'bencode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, runCli, watchCmdlines } from '../helpers/cli.js';
+import { CLI as CLI_PATH, cliEnv, runCli, watchCmdlines } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
 import { makeAwkwardTree, pseudoRandom, snapshot } from '../helpers/tree.js';
@@ -286,5 +286,54 @@ describe('qshare add: input problems (no qBittorrent needed)', () => {
     const h = await runCli(['add', '--help'], { env });
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('--no-encrypt');
+  });
+});
+
+const isRoot = process.getuid?.() === 0;
+function sh(cmd: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve) => spawn(cmd, args, { stdio: 'ignore' }).on('close', resolve));
+}
+
+describe.skipIf(!isRoot || !have7zz)('qshare add: checks that need root to set up', () => {
+  it('an unreadable file (run as an unprivileged user) is named before anything is written', async () => {
+    const { dir, home, env } = await setup(null);
+    const { chmod, chown } = await import('node:fs/promises');
+    await chmod(dir, 0o755);
+    const src = join(dir, 'mixed');
+    await mkdir(src, { mode: 0o755 });
+    await writeFile(join(src, 'ok.txt'), 'fine', { mode: 0o644 });
+    await writeFile(join(src, 'secret.txt'), 'root only', { mode: 0o600 });
+    await mkdir(home, { mode: 0o700 });
+    await chown(home, 65534, 65534);
+    await chmod(join(dir, 'config.json'), 0o644);
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, CLI_PATH, 'add', src, '--no-seed'], {
+        env: { ...env, HOME: dir },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${join(src, 'secret.txt')} cannot be read`);
+    expect(await readdir(join(home, 'archives')).catch(() => [])).toEqual([]);
+  });
+
+  it('too little free space for the archive is said before anything is written', async () => {
+    const { dir, home, env } = await setup(null);
+    await mkdir(home);
+    expect(await sh('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', home])).toBe(0);
+    try {
+      const src = join(dir, 'big');
+      await mkdir(src);
+      await writeFile(join(src, 'a.bin'), pseudoRandom(5 * 1024 * 1024));
+      const r = await runCli(['add', src, '--no-seed'], { env });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/not enough free space for the encrypted archive: it needs about [\d.]+ MB in .*archives, which has [\d.]+ MB free/);
+      expect(await readdir(join(home, 'archives'))).toEqual([]);
+    } finally {
+      await sh('umount', [home]);
+    }
   });
 });
