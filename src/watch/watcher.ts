@@ -1,0 +1,122 @@
+/**
+ * The drop-folder watcher: chokidar events and periodic tree fingerprints in, "this item is complete" and "this
+ * item is gone" out. It only reports paths; it never archives, shares or talks to qBittorrent (the `watch` command
+ * joins it to the share pipeline). The decisions are SettleTracker's (settle.ts); this is the shell around it.
+ */
+import { basename, join, relative } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from '../log.js';
+import { fingerprintItem, type ItemInfo } from './fingerprint.js';
+import { isIgnoredTopName, isOsNoiseName, itemOfEvent, topLevelOf } from './ignore.js';
+import { SettleTracker } from './settle.js';
+
+export interface ReadyItem {
+  /** the top-level name in the drop folder */
+  name: string;
+  /** absolute path */
+  path: string;
+  info: ItemInfo;
+}
+
+export interface DropWatcherOptions {
+  /** the drop folder (absolute, existing) */
+  dir: string;
+  settleMs: number;
+  /** an item is complete (again, with new content, if it was reported before) */
+  onReady: (item: ReadyItem) => void;
+  /** an item left the drop folder (it may never have been reported) */
+  onRemoved: (name: string) => void;
+  log: Logger;
+  now?: () => number;
+  /** how often pending items are looked at; default 200 ms */
+  tickMs?: number;
+}
+
+export interface DropWatcher {
+  /** resolves once the initial scan is done: every item present at start is being tracked */
+  readonly scanned: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function watchDropFolder(opts: DropWatcherOptions): DropWatcher {
+  const { dir, log } = opts;
+  const now = opts.now ?? Date.now;
+  const tracker = new SettleTracker({ settleMs: opts.settleMs });
+  const checking = new Set<Promise<void>>();
+  let closed = false;
+  let warnedError = false;
+
+  const relOf = (p: string) => relative(dir, p);
+  const fsw: FSWatcher = watch(dir, {
+    ignoreInitial: false,
+    followSymlinks: false,
+    persistent: true,
+    // never descend into hidden or temporary top-level entries (qshare's own .qshare outbox among them)
+    ignored: (p: string) => {
+      const rel = relOf(p);
+      if (rel === '') return false;
+      const t = topLevelOf(rel);
+      if (!t) return true;
+      if (isIgnoredTopName(t.top)) return true;
+      return t.nested !== '' && isOsNoiseName(basename(rel));
+    },
+  });
+
+  let resolveScanned!: () => void;
+  const scanned = new Promise<void>((r) => (resolveScanned = r));
+  fsw.on('ready', () => resolveScanned());
+  fsw.on('error', (e) => {
+    if (warnedError) return;
+    warnedError = true;
+    // e.g. ENOSPC: out of inotify watches. Fingerprints still catch changes, only later.
+    log.warn(`the drop-folder watcher reported a problem: ${(e as Error).message}; changes are still noticed by periodic checks`);
+  });
+  fsw.on('all', (event, p) => {
+    if (closed) return;
+    const rel = relOf(p);
+    const item = itemOfEvent(rel);
+    if (item === undefined) return;
+    tracker.activity(item, now());
+    if ((event === 'unlink' || event === 'unlinkDir') && rel === item) log.debug('drop folder: an item went away', { item });
+  });
+
+  const look = (item: string) => {
+    const job = (async () => {
+      let info: ItemInfo | undefined;
+      try {
+        info = await fingerprintItem(join(dir, item));
+      } catch (e) {
+        log.warn(`cannot look at ${join(dir, item)}: ${(e as Error).message}`);
+        tracker.activity(item, now()); // look again later
+        return;
+      }
+      if (closed) return;
+      if (!info) {
+        if (tracker.has(item)) {
+          tracker.removed(item);
+          opts.onRemoved(item);
+        }
+        return;
+      }
+      if (tracker.observed(item, info.fingerprint, now()) === 'ready') opts.onReady({ name: item, path: join(dir, item), info });
+    })();
+    checking.add(job);
+    void job.finally(() => checking.delete(job));
+  };
+
+  const timer = setInterval(() => {
+    if (closed) return;
+    for (const item of tracker.takeDue(now())) look(item);
+  }, opts.tickMs ?? 200);
+
+  return {
+    scanned,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      await fsw.close();
+      await Promise.all([...checking]);
+    },
+  };
+}
