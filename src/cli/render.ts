@@ -22,7 +22,13 @@ export function shareJson(r: AddResult): Record<string, unknown> {
   };
 }
 
-export function shareSummary(r: AddResult): string {
+/** Where `add` kept the archive password: `where` names the store (keychain, file) or says why it was not kept. */
+export interface PasswordKept {
+  kept: boolean;
+  where: string;
+}
+
+export function shareSummary(r: AddResult, kept?: PasswordKept): string {
   const s = r.share;
   const rule = '─'.repeat(72);
   const status =
@@ -39,7 +45,9 @@ export function shareSummary(r: AddResult): string {
       '',
       `  Password:     ${r.password}`,
       '                Send it separately (another app, a call, in person), never with the link.',
-      '                qshare does not keep it: save it now.',
+      kept?.kept
+        ? `                Kept in ${kept.where}.`
+        : `                qshare could not keep it (${kept ? kept.where.split(/[.,]/)[0] : 'no secret store'}): save it now.`,
     );
   } else {
     lines.push('', '  Not encrypted (--no-encrypt): anyone with the link can download it.');

@@ -23,7 +23,18 @@ export interface Config {
   sevenZip: string | null;
   /** 7-Zip compression level 0 (store) … 9 */
   level: number;
+  secrets: {
+    /** where qshare keeps passwords: see SECRET_STORES */
+    store: SecretStoreChoice;
+  };
 }
+
+/**
+ * `auto`: the OS keychain when one answers, otherwise nothing is kept; `keychain`: the same, but a missing keychain
+ * is warned about every time; `file`: a 0600 plain-text file in the data folder (opt-in); `none`: never keep one.
+ */
+export const SECRET_STORES = ['auto', 'keychain', 'file', 'none'] as const;
+export type SecretStoreChoice = (typeof SECRET_STORES)[number];
 
 export const DEFAULT_CONFIG: Config = {
   qbittorrent: {
@@ -38,6 +49,7 @@ export const DEFAULT_CONFIG: Config = {
   trackers: [DEFAULT_TRACKER],
   sevenZip: null,
   level: 0,
+  secrets: { store: 'auto' },
 };
 
 export class ConfigProblems {
@@ -59,7 +71,7 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
     p.add('config', 'must be a JSON object like config.example.json');
     return { config, problems: p.list };
   }
-  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', '$schema', '//']);
+  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', 'secrets', '$schema', '//']);
   for (const k of Object.keys(raw)) if (!known.has(k)) p.add(k, `unknown key (known keys: ${[...known].filter((x) => !x.startsWith('$') && x !== '//').join(', ')})`);
 
   if (raw.qbittorrent !== undefined) {
@@ -131,6 +143,18 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
     if (problem) p.add('level', problem);
     else config.level = raw.level as number;
   }
+  if (raw.secrets !== undefined) {
+    const sec = raw.secrets;
+    if (!isObject(sec)) p.add('secrets', 'must be an object like {"store": "auto"}');
+    else {
+      for (const k of Object.keys(sec)) if (k !== 'store') p.add(`secrets.${k}`, 'unknown key (known: store)');
+      if (sec.store !== undefined) {
+        if (typeof sec.store !== 'string' || !(SECRET_STORES as readonly string[]).includes(sec.store))
+          p.add('secrets.store', `must be one of ${SECRET_STORES.map((x) => `"${x}"`).join(', ')}`);
+        else config.secrets.store = sec.store as SecretStoreChoice;
+      }
+    }
+  }
   return { config, problems: p.list };
 }
 
@@ -173,5 +197,10 @@ export function applyEnv(config: Config, env: NodeJS.ProcessEnv): { config: Conf
     else out.qbittorrent.url = env.QSHARE_QBIT_URL;
   }
   if (env.QSHARE_QBIT_USERNAME) out.qbittorrent.username = env.QSHARE_QBIT_USERNAME;
+  if (env.QSHARE_SECRET_STORE) {
+    if (!(SECRET_STORES as readonly string[]).includes(env.QSHARE_SECRET_STORE))
+      problems.push(`QSHARE_SECRET_STORE: must be one of ${SECRET_STORES.join(', ')}`);
+    else out.secrets.store = env.QSHARE_SECRET_STORE as SecretStoreChoice;
+  }
   return { config: out, problems };
 }

@@ -31,10 +31,13 @@ export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; input?: s
   });
 }
 
-/** A clean environment for a qshare run: no inherited QSHARE_* or proxy variables. */
+/**
+ * A clean environment for a qshare run: no inherited QSHARE_* or proxy variables, and no session bus, so a test never
+ * writes into the keychain of whoever runs it (pass DBUS_SESSION_BUS_ADDRESS of a test bus in `extra` to use one).
+ */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSHARE_') && !/_proxy$/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSHARE_') && !/_proxy$/i.test(k) && k !== 'DBUS_SESSION_BUS_ADDRESS') env[k] = v;
   return { ...env, NO_COLOR: '1', ...extra };
 }
 

@@ -44,11 +44,11 @@ describe('validateConfig', () => {
 
 describe('applyEnv', () => {
   it('overrides url and username, never reads a password into the config', () => {
-    const { config, problems } = applyEnv(DEFAULT_CONFIG, { QSHARE_QBIT_URL: 'http://10.0.0.2:9090', QSHARE_QBIT_USERNAME: 'bob', QSHARE_QBIT_PASSWORD: 'secret' });
+    const { config, problems } = applyEnv(DEFAULT_CONFIG, { QSHARE_QBIT_URL: 'http://10.0.0.2:9090', QSHARE_QBIT_USERNAME: 'bob', QSHARE_QBIT_PASSWORD: 'hunter2-pw' });
     expect(problems).toEqual([]);
     expect(config.qbittorrent.url).toBe('http://10.0.0.2:9090');
     expect(config.qbittorrent.username).toBe('bob');
-    expect(JSON.stringify(config)).not.toContain('secret');
+    expect(JSON.stringify(config)).not.toContain('hunter2-pw');
   });
   it('rejects a bad URL', () => {
     expect(applyEnv(DEFAULT_CONFIG, { QSHARE_QBIT_URL: 'localhost:8080' }).problems[0]).toMatch(/^QSHARE_QBIT_URL: /);

@@ -1,11 +1,12 @@
 import { findSevenZip } from '../../archive/find.js';
 import { EXIT, QshareError } from '../../errors.js';
 import { addShare, type AddResult } from '../../share/add.js';
+import { openSecretStore, shareSecretKey } from '../../secrets/store.js';
 import { createStateStore } from '../../state/store.js';
 import type { CommandContext } from '../context.js';
 import { promptHidden, readSecretFromStdin } from '../prompt.js';
 import { qbitConnector } from '../qbit-connect.js';
-import { shareJson, shareSummary } from '../render.js';
+import { shareJson, shareSummary, type PasswordKept } from '../render.js';
 
 export interface AddArgs {
   path: string;
@@ -57,8 +58,9 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
     },
   );
   for (const s of result.skipped) ctx.log.warn(`left out of the torrent (not a regular file): ${s}`);
-  if (ctx.opts.json) ctx.printJson(shareJson(result));
-  else ctx.print(shareSummary(result));
+  const kept = result.password === null ? undefined : await keepPassword(ctx, result.share.id, result.password);
+  if (ctx.opts.json) ctx.printJson({ ...shareJson(result), ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}) });
+  else ctx.print(shareSummary(result, kept));
   if (result.seed && !result.seed.seeding) {
     const err = result.seed.error!;
     ctx.log.error(err.message);
@@ -67,6 +69,20 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
     return EXIT.notSeeding;
   }
   return EXIT.ok;
+}
+
+/** Keeps the archive password in the secret store (keychain, or the opt-in file) so it can be shown again later. */
+async function keepPassword(ctx: CommandContext, shareId: string, password: string): Promise<PasswordKept> {
+  const store = await openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') });
+  if (store.kind === 'none') return { kept: false, where: store.description };
+  try {
+    await store.set(shareSecretKey(shareId), password);
+    return { kept: true, where: store.description };
+  } catch (e) {
+    const why = e instanceof QshareError ? e.message : String(e);
+    ctx.log.warn(why);
+    return { kept: false, where: why };
+  }
 }
 
 async function archivePassword(ctx: CommandContext, args: AddArgs): Promise<string | undefined> {
