@@ -26,7 +26,8 @@ export type ErrorCode =
   | 'STATE'
   | 'NOT_FOUND'
   | 'SECRET'
-  | 'INTERRUPTED';
+  | 'INTERRUPTED'
+  | 'ARCHIVE_UNSAFE';
 
 /** Exit codes, documented in README.md. */
 export const EXIT = {

@@ -64,8 +64,10 @@ export function buildTestArgs(o: { archivePath: string }): string[] {
  * Extract into `outDir` (the caller makes sure it is empty). Link safety is NOT handled here: 7-Zip ≥ 21 refuses
  * `../` link targets (exit 2, "Dangerous link path was ignored") but p7zip recreates every link as-is.
  */
-export function buildExtractArgs(o: { archivePath: string; outDir: string }): string[] {
-  return ['x', '-bso0', '-bsp1', '-y', `-o${o.outDir}`, '--', operand(o.archivePath)];
+export function buildExtractArgs(o: { archivePath: string; outDir: string; allowDangerousLinks?: boolean }): string[] {
+  // `-snld` (7-Zip ≥ 21 only): create `../` links as stored instead of refusing them; only for callers that check
+  // every link themselves afterwards (archive/unpack.ts), so both 7-Zips give the same result
+  return ['x', '-bso0', '-bsp1', '-y', ...(o.allowDangerousLinks ? ['-snld'] : []), `-o${o.outDir}`, '--', operand(o.archivePath)];
 }
 
 /** Technical listing (`-slt`). Without a password a bare `-p` (empty password) keeps 7-Zip from prompting. */

@@ -74,6 +74,22 @@ export async function run(argv: string[], io: Io): Promise<number> {
         exitCode = await runSeed(ctx, a.share);
       },
     )
+    .command(
+      'get <source>',
+      'download a share into your qBittorrent and unpack it (magnet link, .torrent file or http(s) link)',
+      (y) =>
+        y
+          .positional('source', { type: 'string', demandOption: true, describe: 'magnet link, .torrent file, or http(s) link to a .torrent' })
+          .option('to', { type: 'string', describe: 'unpack into this folder (default: ./<archive name>)' })
+          .option('password-stdin', { type: 'boolean', default: false, describe: 'read the archive password from the first line of stdin' })
+          .option('force', { type: 'boolean', default: false, describe: 'replace files that already exist in the target folder' })
+          .option('seed', { type: 'boolean', default: true, describe: 'keep seeding afterwards (--no-seed: remove it from qBittorrent, keeping the files)' }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runGet } = await import('./commands/get.js');
+        exitCode = await runGet(ctx, { source: a.source, to: a.to, passwordStdin: a['password-stdin'], force: a.force, seed: a.seed });
+      },
+    )
     .demandCommand(1, 'name a command: qshare add <folder>')
     .strict()
     .help()

@@ -38,10 +38,13 @@ import {
   parseApiVersion,
 } from './payload.js';
 import type { ApiVersion, SeedRequest } from './payload.js';
+import { buildDownloadFields, parseTorrentPeers } from './download.js';
+import type { DownloadRequest, PeerInfo } from './download.js';
 import { apiUrl, parseQbitUrl } from './url.js';
 import type { QbitTarget } from './url.js';
 
 export type { ApiVersion, SeedRequest } from './payload.js';
+export type { DownloadRequest, PeerInfo } from './download.js';
 
 export interface QbitOptions {
   /** Web UI address; may include a base path like https://host/qbt/ */
@@ -66,6 +69,27 @@ export interface TorrentStatus {
   ratio: number;
   numSeeds?: number;
   numLeechs?: number;
+  /** bytes selected for download (the whole torrent for ours) */
+  size?: number;
+  /** bytes per second */
+  dlSpeed?: number;
+  upSpeed?: number;
+  /** seconds; qBittorrent says 8640000 for "unknown" */
+  eta?: number;
+  downloaded?: number;
+  category?: string;
+  /** seconds spent seeding (qBittorrent ≥ 4.4) */
+  seedingTime?: number;
+  /** the torrent's own share limits (-2 global, -1 none) */
+  ratioLimit?: number;
+  seedingTimeLimit?: number;
+}
+
+export interface TorrentFileStatus {
+  /** path relative to the save path, `/`-separated */
+  name: string;
+  size: number;
+  progress: number;
 }
 
 export interface WaitOptions {
@@ -87,6 +111,18 @@ export interface QbitSession {
   getTorrent(infoHash: string): Promise<TorrentStatus | undefined>;
   waitUntilSeeding(infoHash: string, opts: WaitOptions): Promise<TorrentStatus>;
   remove(infoHash: string, deleteFiles: boolean): Promise<void>;
+  /** adds a .torrent or magnet for downloading (no skip_checking); 'already-present' when qBittorrent has it */
+  addForDownload(req: DownloadRequest, infoHash: string): Promise<'added' | 'already-present'>;
+  /** torrents/files; [] while a magnet link's metadata is not there yet */
+  getFiles(infoHash: string): Promise<TorrentFileStatus[]>;
+  /** the peers connected now (a full sync/torrentPeers answer) */
+  getPeers(infoHash: string): Promise<PeerInfo[]>;
+  /** stops (5.x torrents/stop) or pauses (4.x torrents/pause) a torrent: it stays listed, with its files */
+  stopTorrent(infoHash: string): Promise<void>;
+  /** starts (5.x) or resumes (4.x) a torrent */
+  startTorrent(infoHash: string): Promise<void>;
+  /** every torrent qBittorrent lists, by lowercase info hash */
+  listAll(): Promise<Map<string, TorrentStatus>>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -256,6 +292,15 @@ function toStatus(t: Torrent): TorrentStatus {
     ratio: t.ratio,
     numSeeds: t.num_seeds,
     numLeechs: t.num_leechs,
+    size: t.size,
+    dlSpeed: t.dlspeed,
+    upSpeed: t.upspeed,
+    eta: t.eta,
+    downloaded: t.downloaded,
+    category: t.category,
+    seedingTime: t.seeding_time,
+    ratioLimit: t.ratio_limit,
+    seedingTimeLimit: t.seeding_time_limit,
   };
 }
 
@@ -420,5 +465,75 @@ class Session implements QbitSession {
 
   async remove(infoHash: string, deleteFiles: boolean): Promise<void> {
     await this.call('POST torrents/delete', () => this.client.removeTorrent(infoHash.toLowerCase(), deleteFiles));
+  }
+
+  async addForDownload(req: DownloadRequest, infoHash: string): Promise<'added' | 'already-present'> {
+    const hash = infoHash.toLowerCase();
+    const form = new FormData();
+    const what = req.fileName ?? 'the magnet link';
+    if (req.torrent) form.append('torrents', new File([new Uint8Array(req.torrent)], req.fileName ?? `${hash}.torrent`, { type: 'application/x-bittorrent' }));
+    for (const [k, v] of Object.entries(buildDownloadFields(req, this.apiVersion))) form.append(k, v);
+    let status = 200;
+    let body: string;
+    try {
+      const res = await this.client.request<string | undefined>('/torrents/add', 'POST', undefined, form, undefined, false);
+      body = typeof res === 'string' ? res : res === undefined ? '' : JSON.stringify(res);
+    } catch (e) {
+      const s = httpStatusOf(e);
+      if (s === undefined || s === 401 || s === 403) throw libError(e, this.url, this.timeoutMs, 'POST torrents/add');
+      status = s;
+      const data = (e as { data?: unknown }).data;
+      body = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
+    }
+    const verdict = classifyAdd(status, body);
+    this.log.debug('torrents/add (download) answered', { status, verdict });
+    switch (verdict) {
+      case 'added':
+      case 'pending':
+        return 'added';
+      case 'not-a-torrent':
+        throw new QshareError('INPUT', `qBittorrent at ${this.url} says ${what} is not a valid torrent`);
+      case 'duplicate-or-failed': {
+        if (await this.getTorrent(hash)) return 'already-present';
+        throw new QshareError(
+          'QBIT_REJECTED',
+          `qBittorrent at ${this.url} did not add ${what} (HTTP ${status} "${body.trim().slice(0, 120)}"): look in its log (View → Log, or Execution Log in the Web UI); often the folder ${req.savePath} cannot be written where qBittorrent runs`,
+        );
+      }
+      case 'unexpected':
+        throw apiError(this.url, status, body, 'POST torrents/add');
+    }
+  }
+
+  async getFiles(infoHash: string): Promise<TorrentFileStatus[]> {
+    const hash = infoHash.toLowerCase();
+    const files = await this.call('GET torrents/files', () => this.client.torrentFiles(hash));
+    return (Array.isArray(files) ? files : []).map((f) => ({ name: String(f.name), size: Number(f.size), progress: Number(f.progress) }));
+  }
+
+  async getPeers(infoHash: string): Promise<PeerInfo[]> {
+    const hash = infoHash.toLowerCase();
+    const answer: unknown = await this.call('GET sync/torrentPeers', () => this.client.torrentPeers(hash));
+    return parseTorrentPeers(answer);
+  }
+
+  async stopTorrent(infoHash: string): Promise<void> {
+    await this.call(isApiV5(this.apiVersion) ? 'POST torrents/stop' : 'POST torrents/pause', () => this.client.stopTorrent(infoHash.toLowerCase()));
+  }
+
+  async startTorrent(infoHash: string): Promise<void> {
+    await this.call(isApiV5(this.apiVersion) ? 'POST torrents/start' : 'POST torrents/resume', () => this.client.startTorrent(infoHash.toLowerCase()));
+  }
+
+  async listAll(): Promise<Map<string, TorrentStatus>> {
+    const list = await this.call('GET torrents/info', () => this.client.listTorrents());
+    const out = new Map<string, TorrentStatus>();
+    for (const t of Array.isArray(list) ? list : []) {
+      const s = toStatus(t);
+      out.set(s.hash, s);
+      const v1 = (t as Torrent & { infohash_v1?: string }).infohash_v1;
+      if (v1) out.set(v1.toLowerCase(), s);
+    }
+    return out;
   }
 }

@@ -1,6 +1,7 @@
 /** src/torrent: build v1 .torrent files ourselves (streaming SHA-1 + bencode) and magnet links. */
 export { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENGTH } from './piece-length.js';
-export { magnetLink } from './magnet.js';
+export { magnetLink, parseMagnet } from './magnet.js';
+export type { ParsedMagnet } from './magnet.js';
 export { buildMetainfo, infoHashOfTorrent } from './metainfo.js';
 export type { TorrentFileEntry, MetainfoArgs } from './metainfo.js';
 export { listFiles, compareTorrentPaths } from './files.js';

@@ -16,3 +16,56 @@ export function magnetLink(infoHashHex: string, displayName: string, trackers: s
   for (const t of trackers) parts.push(`tr=${strictEncode(t)}`);
   return `magnet:?${parts.join('&')}`;
 }
+
+export interface ParsedMagnet {
+  /** v1 info hash, 40 lowercase hex digits */
+  infoHash: string;
+  /** `dn`, when present */
+  name?: string;
+  trackers: string[];
+}
+
+const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function base32ToHex(s: string): string | undefined {
+  let bits = '';
+  for (const ch of s.toUpperCase()) {
+    const v = BASE32.indexOf(ch);
+    if (v < 0) return undefined;
+    bits += v.toString(2).padStart(5, '0');
+  }
+  let hex = '';
+  for (let i = 0; i + 4 <= bits.length; i += 4) hex += Number.parseInt(bits.slice(i, i + 4), 2).toString(16);
+  return hex.slice(0, 40);
+}
+
+/**
+ * Reads a magnet link's v1 info hash (`xt=urn:btih:` as 40 hex or 32 base32 characters), `dn` and `tr`.
+ * Returns undefined for anything that is not such a magnet link (v2-only `btmh` links included).
+ */
+export function parseMagnet(uri: string): ParsedMagnet | undefined {
+  const text = uri.trim();
+  if (!/^magnet:\?/i.test(text)) return undefined;
+  let infoHash: string | undefined;
+  let name: string | undefined;
+  const trackers: string[] = [];
+  for (const part of text.slice(text.indexOf('?') + 1).split('&')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const key = part.slice(0, eq).toLowerCase();
+    let value: string;
+    try {
+      value = decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      continue;
+    }
+    if (key === 'xt' && infoHash === undefined) {
+      const m = /^urn:btih:([0-9a-z]+)$/i.exec(value);
+      if (m && /^[0-9a-f]{40}$/i.test(m[1]!)) infoHash = m[1]!.toLowerCase();
+      else if (m && m[1]!.length === 32) infoHash = base32ToHex(m[1]!);
+    } else if (key === 'dn') name = value;
+    else if (key === 'tr') trackers.push(value);
+  }
+  if (!infoHash) return undefined;
+  return { infoHash, ...(name !== undefined ? { name } : {}), trackers };
+}

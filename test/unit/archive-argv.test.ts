@@ -51,6 +51,7 @@ describe('read argv', () => {
   it.each([
     ['test', buildTestArgs({ archivePath: '/a/x.7z' }), ['t', '-bso0', '-bsp1', '--', '/a/x.7z']],
     ['extract', buildExtractArgs({ archivePath: '/a/x.7z', outDir: '/o u t' }), ['x', '-bso0', '-bsp1', '-y', '-o/o u t', '--', '/a/x.7z']],
+    ['extract, links checked by the caller: -snld', buildExtractArgs({ archivePath: '/a/x.7z', outDir: '/o', allowDangerousLinks: true }), ['x', '-bso0', '-bsp1', '-y', '-snld', '-o/o', '--', '/a/x.7z']],
     ['list with password: no -p, 7-Zip asks on stdin', buildListArgs({ archivePath: '/a/x.7z', withPassword: true }), ['l', '-slt', '-bsp0', '--', '/a/x.7z']],
     ['list without: bare -p (empty password) so it never waits', buildListArgs({ archivePath: 'x.7z', withPassword: false }), ['l', '-slt', '-bsp0', '-p', '--', './x.7z']],
     ['test of a relative @name', buildTestArgs({ archivePath: '@names' }), ['t', '-bso0', '-bsp1', '--', './@names']],

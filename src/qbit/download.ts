@@ -1,0 +1,121 @@
+/**
+ * Pure rules for the recipient's side and for watching a share: what to send to add a torrent for DOWNLOAD, what a
+ * downloading torrent's state means, and how to read `sync/torrentPeers`. No I/O; src/qbit/client.ts does requests.
+ */
+import { apiAtLeast, type ApiVersion } from './payload.js';
+
+export interface DownloadRequest {
+  /** a .torrent file's bytes, or */
+  torrent?: Buffer;
+  /** upload file name for `torrent` */
+  fileName?: string;
+  /** a magnet link (sent as `urls`) */
+  magnet?: string;
+  /** the folder to download into, as qBittorrent sees it (after qbittorrent.pathMap) */
+  savePath: string;
+  category: string;
+  tags: string[];
+}
+
+/**
+ * Form fields (besides the file) for `POST /api/v2/torrents/add` to download into a folder qshare controls. Unlike
+ * the seeding add there is no skip_checking/seedMode: qBittorrent must check whatever is already there (that is
+ * what lets a second `qshare get` resume a half-finished download after the torrent was removed).
+ */
+export function buildDownloadFields(req: DownloadRequest, api: ApiVersion): Record<string, string> {
+  const f: Record<string, string> = {
+    savepath: req.savePath,
+    category: req.category,
+    autoTMM: 'false',
+    // start now, whatever "do not start automatically" says (paused ≤ 4.6, stopped ≥ 5.0; each ignores the other)
+    paused: 'false',
+    stopped: 'false',
+  };
+  if (req.magnet !== undefined) f.urls = req.magnet;
+  if (req.tags.length > 0) f.tags = req.tags.join(',');
+  if (apiAtLeast(api, 2, 7)) f.contentLayout = 'Original';
+  else f.root_folder = 'true';
+  return f;
+}
+
+export type DownloadVerdict = 'complete' | 'downloading' | 'metadata' | 'checking' | 'queued' | 'stopped' | 'missing-files' | 'error';
+
+/**
+ * What a torrent being downloaded is doing. Complete = progress 1 in any upload state (a stopped complete torrent is
+ * complete too: the data is there). `checkingUP`/`checkingDL`/`checkingResumeData`/`moving`/`allocating` = checking;
+ * `metaDL`/`forcedMetaDL` = fetching metadata from peers (magnet links); `queuedDL` = waiting in qBittorrent's queue;
+ * `pausedDL`/`stoppedDL` = stopped before the end; unknown states = downloading (keep waiting).
+ */
+export function classifyDownload(state: string, progress: number): DownloadVerdict {
+  switch (state) {
+    case 'missingFiles':
+      return 'missing-files';
+    case 'error':
+      return 'error';
+    case 'checkingUP':
+    case 'checkingDL':
+    case 'checkingResumeData':
+    case 'moving':
+    case 'allocating':
+      return 'checking';
+    case 'metaDL':
+    case 'forcedMetaDL':
+      return 'metadata';
+    case 'uploading':
+    case 'stalledUP':
+    case 'queuedUP':
+    case 'forcedUP':
+    case 'pausedUP':
+    case 'stoppedUP':
+      return progress >= 1 ? 'complete' : 'downloading';
+    case 'queuedDL':
+      return 'queued';
+    case 'pausedDL':
+    case 'stoppedDL':
+      return 'stopped';
+    default:
+      return 'downloading';
+  }
+}
+
+export interface PeerInfo {
+  /** `ip:port` as qBittorrent keys it (or the I2P destination) */
+  address: string;
+  ip: string;
+  client: string;
+  /** 0 … 1 */
+  progress: number;
+  uploaded: number;
+  downloaded: number;
+}
+
+/**
+ * The peers in a full `sync/torrentPeers` answer (rid 0): `{full_update, rid, peers: {"ip:port": {...}}}`. The shape
+ * is the same from 4.1 to 5.2; fields added later (host_name, i2p_dest, contribution) are ignored. Anything that is
+ * not an object is read as no peers.
+ */
+export function parseTorrentPeers(answer: unknown): PeerInfo[] {
+  if (typeof answer !== 'object' || answer === null) return [];
+  const peers = (answer as { peers?: unknown }).peers;
+  if (typeof peers !== 'object' || peers === null) return [];
+  const out: PeerInfo[] = [];
+  for (const [address, raw] of Object.entries(peers as Record<string, unknown>)) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const p = raw as Record<string, unknown>;
+    const ip = typeof p.ip === 'string' ? p.ip : typeof p.i2p_dest === 'string' ? p.i2p_dest : address.replace(/:\d+$/, '');
+    out.push({
+      address,
+      ip,
+      client: typeof p.client === 'string' ? p.client : '',
+      progress: typeof p.progress === 'number' && Number.isFinite(p.progress) ? p.progress : 0,
+      uploaded: typeof p.uploaded === 'number' ? p.uploaded : 0,
+      downloaded: typeof p.downloaded === 'number' ? p.downloaded : 0,
+    });
+  }
+  return out;
+}
+
+/** A peer has the whole file when qBittorrent reports its progress as 1 (100 %). */
+export function isCompletePeer(p: PeerInfo): boolean {
+  return p.progress >= 1;
+}

@@ -1,0 +1,325 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { SevenZip } from '../archive/find.js';
+import { listArchive, testArchive } from '../archive/archive.js';
+import { unpackArchive, type UnpackResult } from '../archive/unpack.js';
+import type { Config } from '../config/schema.js';
+import type { Paths } from '../config/paths.js';
+import { mapPath } from '../config/pathmap.js';
+import { QshareError } from '../errors.js';
+import { ensurePrivateDir } from '../fsx/atomic.js';
+import type { Logger } from '../log.js';
+import type { QbitSession, TorrentStatus } from '../qbit/client.js';
+import { classifyDownload, type DownloadVerdict } from '../qbit/download.js';
+import { infoHashOfTorrent, parseMagnet } from '../torrent/index.js';
+import type { Progress } from './deps.js';
+
+/** The category qshare files the recipient's downloads under in qBittorrent. */
+export const GET_CATEGORY = 'qshare-get';
+
+/** What the recipient's qBittorrent says about the download, for a live display. */
+export interface DownloadSnapshot {
+  name: string;
+  verdict: DownloadVerdict;
+  state: string;
+  /** 0 … 1 */
+  progress: number;
+  size: number;
+  dlSpeed: number;
+  peers: number;
+  /** seconds, undefined when unknown */
+  eta: number | undefined;
+}
+
+export interface GetDeps {
+  config: Config;
+  paths: Paths;
+  log: Logger;
+  qbit: () => Promise<QbitSession>;
+  sevenZip: () => Promise<SevenZip>;
+  /** downloads a .torrent from an http(s) link */
+  fetchTorrent: (url: string) => Promise<Buffer>;
+  /**
+   * The archive password: attempt 0 first, then again after each wrong one. It throws (a QshareError) when there is
+   * no (more) password to try: no terminal, --password-stdin already used, too many tries.
+   */
+  askPassword: (attempt: number) => Promise<string>;
+  /** checking and unpacking */
+  progress: Progress;
+  /** called on every poll while downloading */
+  onDownload?: (s: DownloadSnapshot) => void;
+  signal: AbortSignal;
+  /** the folder a relative --to (and the default target) is resolved against */
+  cwd: string;
+  /** default 1000 */
+  pollMs?: number;
+}
+
+export interface GetOptions {
+  /** a magnet link, a .torrent path, or an http(s) link to a .torrent */
+  source: string;
+  to?: string;
+  force: boolean;
+  /** keep it in qBittorrent afterwards (--no-seed: remove it, keeping the files) */
+  seed: boolean;
+}
+
+export interface GetResult {
+  infoHash: string;
+  name: string;
+  size: number;
+  /** the folder qBittorrent downloaded into (qshare's view) */
+  downloadDir: string;
+  /** the downloaded file or folder */
+  content: string;
+  /** true when qBittorrent already had the torrent (a second run resumed it) */
+  resumed: boolean;
+  /** the .7z, when it is a qshare archive */
+  archive: string | null;
+  unpacked: UnpackResult | null;
+  /** still in qBittorrent */
+  seeding: boolean;
+}
+
+interface Source {
+  infoHash: string;
+  torrent?: Buffer;
+  fileName?: string;
+  magnet?: string;
+  label: string;
+}
+
+async function resolveSource(deps: GetDeps, input: string): Promise<Source> {
+  const text = input.trim();
+  if (/^magnet:/i.test(text)) {
+    const m = parseMagnet(text);
+    if (!m) throw new QshareError('USAGE', 'that magnet link has no BitTorrent v1 info hash (xt=urn:btih:…): copy the whole link again');
+    return { infoHash: m.infoHash, magnet: text, label: m.name ?? m.infoHash };
+  }
+  let torrent: Buffer;
+  let fileName: string;
+  if (/^https?:\/\//i.test(text)) {
+    torrent = await deps.fetchTorrent(text);
+    fileName = decodeURIComponent(basename(new URL(text).pathname)) || 'download.torrent';
+  } else {
+    const p = resolve(deps.cwd, text);
+    torrent = await readFile(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') throw new QshareError('NOT_FOUND', `${p} does not exist`, { hint: 'give a magnet link, a .torrent file or an http(s) link to one' });
+      if (e.code === 'EISDIR') throw new QshareError('USAGE', `${p} is a folder`, { hint: 'give a magnet link, a .torrent file or an http(s) link to one' });
+      throw e;
+    });
+    fileName = basename(p);
+  }
+  let infoHash: string;
+  try {
+    infoHash = infoHashOfTorrent(torrent);
+  } catch {
+    throw new QshareError('INPUT', `${fileName} is not a .torrent file`, { hint: 'give a magnet link, a .torrent file or an http(s) link to one' });
+  }
+  return { infoHash, torrent, fileName, label: fileName };
+}
+
+/**
+ * `qshare get`: add the torrent to the recipient's qBittorrent (or find it there: a second run resumes), wait until
+ * it is complete, then, for a qshare archive (one .7z), check the password and unpack it safely. The download is
+ * never deleted, whatever fails.
+ */
+export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResult> {
+  const { config, log } = deps;
+  const src = await resolveSource(deps, opts.source);
+  const hash = src.infoHash;
+  const downloadsRoot = join(deps.paths.dataDir, 'downloads');
+  const localSave = join(downloadsRoot, hash);
+  const qbSave = mapPath(localSave, config.qbittorrent.pathMap);
+
+  const session = await deps.qbit();
+  const existing = await session.getTorrent(hash);
+  let localDir = localSave;
+  if (existing) {
+    log.info(`qBittorrent already has this torrent (${existing.name}); continuing it`);
+    localDir = localFolderOf(existing, qbSave, localSave, config.qbittorrent.pathMap);
+  } else {
+    await ensurePrivateDir(deps.paths.dataDir);
+    await ensurePrivateDir(downloadsRoot);
+    await ensurePrivateDir(localSave);
+    await session.addForDownload(
+      {
+        ...(src.torrent ? { torrent: src.torrent, fileName: src.fileName } : {}),
+        ...(src.magnet ? { magnet: src.magnet } : {}),
+        savePath: qbSave,
+        category: GET_CATEGORY,
+        tags: config.qbittorrent.tags,
+      },
+      hash,
+    );
+    log.debug('torrent added to qBittorrent for download', { infoHash: hash, savePath: qbSave });
+  }
+
+  const done = await waitForDownload(deps, session, hash, src.label);
+  const files = await filesOf(deps, session, hash);
+  const single = files.length === 1 ? files[0]! : undefined;
+  const content = single ? join(localDir, single.name) : join(localDir, files[0]?.name.split('/')[0] ?? done.name);
+  await stat(content).catch(() => {
+    throw new QshareError('QBIT_MISSING_FILES', `qBittorrent reports ${done.name} complete in ${done.savePath}, but qshare cannot see it at ${content}`, {
+      hint: 'if qBittorrent runs in Docker or on another machine, set qbittorrent.pathMap in the config so qshare can find its downloads folder',
+    });
+  });
+  const base = { infoHash: hash, name: done.name, size: done.size ?? files.reduce((n, f) => n + f.size, 0), downloadDir: localDir, content, resumed: existing !== undefined };
+
+  if (!single || !/\.7z$/i.test(single.name)) {
+    if (opts.to !== undefined) log.warn(`this torrent is not a qshare archive, so there is nothing to unpack: --to is ignored; the files are in ${content}`);
+    const seeding = await afterwards(deps, session, hash, opts.seed);
+    return { ...base, archive: null, unpacked: null, seeding };
+  }
+
+  const sz = await deps.sevenZip();
+  const password = await checkPassword(deps, sz, content, base.size);
+  const entries = await listArchive({ sz, archivePath: content, password, signal: deps.signal });
+  const target = resolve(deps.cwd, opts.to ?? basename(single.name).replace(/\.7z$/i, ''));
+  const bytes = entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0);
+  deps.progress.start('Unpacking', bytes);
+  let unpacked: UnpackResult;
+  try {
+    unpacked = await unpackArchive({
+      sz,
+      archivePath: content,
+      password,
+      target,
+      force: opts.force,
+      entries,
+      signal: deps.signal,
+      log,
+      onProgress: (pct, file) => deps.progress.update((pct / 100) * bytes, file === undefined ? {} : { detail: file }),
+    });
+  } finally {
+    deps.progress.end();
+  }
+  for (const r of unpacked.removed) log.warn(`left out ${r.path}: ${r.why}`);
+  const seeding = await afterwards(deps, session, hash, opts.seed);
+  return { ...base, archive: content, unpacked, seeding };
+}
+
+/** The folder qshare reads the download from, for a torrent qBittorrent already had. */
+function localFolderOf(t: TorrentStatus, qbSave: string, localSave: string, pathMap: Record<string, string>): string {
+  const strip = (p: string) => (p.length > 1 ? p.replace(/[\\/]+$/, '') : p);
+  if (strip(t.savePath) === strip(qbSave)) return localSave;
+  if (Object.keys(pathMap).length === 0) return strip(t.savePath);
+  // the inverse of pathMap: the longest qBittorrent-side prefix that matches
+  let best: [string, string] | undefined;
+  for (const [local, remote] of Object.entries(pathMap)) {
+    const r = strip(remote);
+    if ((t.savePath === r || t.savePath.startsWith(r + '/') || t.savePath.startsWith(r + '\\')) && (!best || r.length > best[1].length)) best = [strip(local), r];
+  }
+  if (!best) return strip(t.savePath);
+  return join(best[0], ...strip(t.savePath).slice(best[1].length).split(/[\\/]+/).filter(Boolean));
+}
+
+async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string, label: string): Promise<TorrentStatus> {
+  const pollMs = deps.pollMs ?? 1000;
+  const appearBy = Date.now() + deps.config.qbittorrent.seedWaitSeconds * 1000;
+  let seen = false;
+  let startedAt = 0;
+  for (;;) {
+    if (deps.signal.aborted) throw interrupted();
+    const t = await session.getTorrent(hash);
+    if (!t) {
+      if (seen) throw new QshareError('QBIT_API', `the torrent ${label} was removed from qBittorrent while qshare waited for it`, { hint: 'run the same qshare get again to add it back; what was downloaded is checked and kept' });
+      if (Date.now() > appearBy) {
+        throw new QshareError('QBIT_TIMEOUT', `qBittorrent at ${session.url} accepted ${label} but did not list it within ${deps.config.qbittorrent.seedWaitSeconds} s`, { hint: "look in qBittorrent's log (View → Log) for why" });
+      }
+    } else {
+      seen = true;
+      const verdict = classifyDownload(t.state, t.progress);
+      deps.onDownload?.({
+        name: t.name,
+        verdict,
+        state: t.state,
+        progress: t.progress,
+        size: t.size ?? 0,
+        dlSpeed: t.dlSpeed ?? 0,
+        peers: (t.numSeeds ?? 0) + (t.numLeechs ?? 0),
+        eta: t.eta !== undefined && t.eta > 0 && t.eta < 8_640_000 ? t.eta : undefined,
+      });
+      switch (verdict) {
+        case 'complete':
+          return t;
+        case 'missing-files':
+          throw new QshareError('QBIT_MISSING_FILES', `qBittorrent lost the files of ${t.name} (state "missingFiles") in ${t.savePath}`, {
+            hint: 'in qBittorrent, right-click the torrent → Force recheck, then run the same qshare get again',
+          });
+        case 'error':
+          throw new QshareError('QBIT_API', `qBittorrent reports an error for ${t.name}: look in its log (View → Log, or Execution Log in the Web UI); often the disk is full or ${t.savePath} is not writable`);
+        case 'stopped':
+          if (Date.now() - startedAt > 10_000) {
+            deps.log.info(`the download is stopped in qBittorrent; starting it`);
+            await session.startTorrent(hash);
+            startedAt = Date.now();
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    await sleep(pollMs, deps.signal);
+  }
+}
+
+/** torrents/files right after completion; a magnet's file list can lag a moment behind its state. */
+async function filesOf(deps: GetDeps, session: QbitSession, hash: string): Promise<Array<{ name: string; size: number }>> {
+  for (let i = 0; i < 10; i++) {
+    const files = await session.getFiles(hash);
+    if (files.length > 0) return files;
+    await sleep(deps.pollMs ?? 1000, deps.signal);
+  }
+  throw new QshareError('QBIT_API', 'qBittorrent lists the torrent as complete but no files in it');
+}
+
+async function checkPassword(deps: GetDeps, sz: SevenZip, archive: string, size: number): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const password = await deps.askPassword(attempt);
+    deps.progress.start('Checking', size);
+    try {
+      await testArchive({ sz, archivePath: archive, password, signal: deps.signal, onProgress: (pct) => deps.progress.update((pct / 100) * size) });
+      return password;
+    } catch (e) {
+      if (!(e instanceof QshareError) || e.code !== 'WRONG_PASSWORD') {
+        if (e instanceof QshareError && e.code === 'ARCHIVE_CORRUPT') {
+          throw new QshareError('ARCHIVE_CORRUPT', `${e.message}. The download itself was checked piece by piece, so the sender's archive is damaged`, {
+            hint: `ask the sender to share it again; the download is kept at ${archive}`,
+          });
+        }
+        throw e;
+      }
+      deps.log.debug('wrong password', { attempt });
+    } finally {
+      deps.progress.end();
+    }
+  }
+}
+
+/** --no-seed: remove the torrent from qBittorrent, keeping its files. Returns whether it is still seeding. */
+async function afterwards(deps: GetDeps, session: QbitSession, hash: string, seed: boolean): Promise<boolean> {
+  if (seed) return true;
+  await session.remove(hash, false);
+  deps.log.debug('removed from qBittorrent (--no-seed); files kept', { infoHash: hash });
+  return false;
+}
+
+function interrupted(): QshareError {
+  return new QshareError('INTERRUPTED', 'interrupted; qBittorrent keeps the download going: run the same qshare get again to continue');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((res, rej) => {
+    if (signal.aborted) return rej(interrupted());
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      res();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      rej(interrupted());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The whole exchange on loopback with real parts: TWO throwaway qbittorrent-nox instances (sender and recipient,
+ * TCP, joined with torrents/addPeers), the built CLI, real 7-Zip. `qshare add` on the sender, `qshare get` on the
+ * recipient. Trackers point at a closed loopback port: nothing leaves the machine.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv, runCli, watchCmdlines } from '../helpers/cli.js';
+import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { makeAwkwardTree, pseudoRandom, snapshot } from '../helpers/tree.js';
+
+const TRACKER = 'http://127.0.0.1:9/announce';
+const have7zz = existsSync('/usr/bin/7zz');
+
+async function home(qb: QbitNox, label: string) {
+  const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
+  const configFile = join(dir, 'config.json');
+  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 } }));
+  const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
+  return { dir, env, home: join(dir, 'home') };
+}
+
+async function api(qb: QbitNox, path: string, form?: Record<string, string>): Promise<unknown> {
+  const cookie = await qb.login();
+  const res = await fetch(`${qb.url}/api/v2/${path}`, form ? { method: 'POST', headers: { cookie }, body: new URLSearchParams(form) } : { headers: { cookie } });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+async function torrent(qb: QbitNox, hash: string): Promise<Record<string, unknown> | undefined> {
+  const list = (await api(qb, `torrents/info?hashes=${hash}`)) as Array<Record<string, unknown>>;
+  return list[0];
+}
+
+/** While `qshare get` waits, point the recipient's torrent at the sender (no tracker, no DHT on loopback). */
+function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash: string): { stop(): void } {
+  let running = true;
+  let joined = 0;
+  (async () => {
+    while (running) {
+      const t = await torrent(recipient, hash).catch(() => undefined);
+      if (t && Number(t.progress) < 1 && joined < 20) {
+        await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
+        joined++;
+      }
+      await new Promise((r) => setTimeout(r, 700));
+    }
+  })();
+  return {
+    stop() {
+      running = false;
+    },
+  };
+}
+
+describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange between two qBittorrents', () => {
+  let sender: QbitNox;
+  let recipient: QbitNox;
+  beforeAll(async () => {
+    [sender, recipient] = await Promise.all([startQbitNox(), startQbitNox()]);
+  });
+  afterAll(async () => {
+    await Promise.all([sender?.stop(), recipient?.stop()]);
+  });
+
+  it('add on the sender, get on the recipient: a wrong password fails cleanly, the retry unpacks the tree byte for byte', async () => {
+    const s = await home(sender, 'sender');
+    const r = await home(recipient, 'recipient');
+    const outside = join(s.dir, 'outside-secret.txt');
+    await writeFile(outside, 'never shared\n');
+    const src = join(s.dir, 'Wedding Photos');
+    await mkdir(src);
+    await makeAwkwardTree(src, outside, 3 * 1024 * 1024);
+    const before = await snapshot(src);
+
+    const added = await runCli(['add', src, '--json'], { env: s.env });
+    expect(added.code, added.stderr).toBe(0);
+    const share = JSON.parse(added.stdout);
+    expect(share.state).toBe('seeding');
+
+    // 1. wrong password: exit 1, says so, the download is kept, nothing unpacked
+    const target = join(r.dir, 'unpacked');
+    const peers = joinPeersWhileRunning(recipient, sender, share.infoHash);
+    let wrong;
+    try {
+      wrong = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--json'], { env: r.env, input: 'not the password\n' });
+    } finally {
+      peers.stop();
+    }
+    expect(wrong.code, wrong.stderr).toBe(1);
+    expect(JSON.parse(wrong.stdout).error.code).toBe('WRONG_PASSWORD');
+    expect(wrong.stderr).toMatch(/wrong password/i);
+    expect(wrong.stderr).toMatch(/download is kept/);
+    expect(existsSync(target)).toBe(false);
+    const downloaded = join(r.home, 'downloads', share.infoHash, `${share.name}.7z`);
+    expect((await readFile(downloaded)).equals(await readFile(share.archive))).toBe(true);
+    const inQbit = await torrent(recipient, share.infoHash);
+    expect(inQbit?.category).toBe('qshare-get');
+    expect(inQbit?.progress).toBe(1);
+
+    // 2. the same get again with the right password resumes (nothing to download) and unpacks; the password is
+    //    never on a command line
+    const watcher = watchCmdlines();
+    const ok = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--json'], { env: r.env, input: `${share.password}\n` });
+    const cmdlines = await watcher.stop();
+    expect(ok.code, ok.stderr).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.resumed).toBe(true);
+    expect(out.unpackedTo).toBe(target);
+    expect(out.seeding).toBe(true);
+    expect(cmdlines.some((c) => /7zz .*\bx\b/.test(c))).toBe(true);
+    for (const c of cmdlines) expect(c).not.toContain(share.password);
+    const [top] = await readdir(target);
+    expect(top).toBe('Wedding Photos');
+    const got = await snapshot(join(target, top!));
+    // the link to an absolute path outside the share is left out (it could only ever point outside the target)
+    const { 'link-outside': _gone, ...expected } = before;
+    expect(got).toEqual(expected);
+    expect(out.leftOut).toEqual([{ path: 'Wedding Photos/link-outside', why: expect.stringMatching(/absolute/) }]);
+    expect(JSON.stringify(await snapshot(r.dir))).not.toContain('never shared');
+
+    // 3. a third run refuses to overwrite what is there, and --force replaces it
+    const again = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin'], { env: r.env, input: `${share.password}\n` });
+    expect(again.code, again.stderr).toBe(1);
+    expect(again.stderr).toMatch(/refusing to overwrite/);
+    await writeFile(join(target, top!, 'a/b/c/deep.txt'), 'changed locally\n');
+    const forced = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--force', '--no-seed'], { env: r.env, input: `${share.password}\n` });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(/Removed from qBittorrent \(--no-seed\)/);
+    expect(await snapshot(join(target, top!))).toEqual(expected);
+    expect(await torrent(recipient, share.infoHash)).toBeUndefined();
+    expect(existsSync(downloaded)).toBe(true);
+  });
+
+  it('a magnet link of a torrent that is not a qshare archive is just downloaded', async () => {
+    const s = await home(sender, 'sender');
+    const r = await home(recipient, 'recipient');
+    const src = join(s.dir, 'Plain');
+    await mkdir(join(src, 'sub'), { recursive: true });
+    await writeFile(join(src, 'sub', 'a.bin'), pseudoRandom(200_000, 5));
+    await writeFile(join(src, 'b.txt'), 'plain\n');
+    const added = await runCli(['add', src, '--no-encrypt', '--json'], { env: s.env });
+    expect(added.code, added.stderr).toBe(0);
+    const share = JSON.parse(added.stdout);
+    const peers = joinPeersWhileRunning(recipient, sender, share.infoHash);
+    let res;
+    try {
+      res = await runCli(['get', share.magnet, '--json'], { env: r.env, timeoutMs: 90_000 });
+    } finally {
+      peers.stop();
+    }
+    expect(res.code, res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out.archive).toBeNull();
+    expect(out.unpackedTo).toBeNull();
+    expect(out.downloaded).toBe(join(r.home, 'downloads', share.infoHash, 'Plain'));
+    expect(await snapshot(out.downloaded)).toEqual(await snapshot(src));
+  });
+});
