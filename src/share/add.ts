@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { access, rm, stat } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { createArchive } from '../archive/archive.js';
 import { QshareError } from '../errors.js';
-import { ensurePrivateDir, writeFileAtomic } from '../fsx/atomic.js';
+import { ensurePrivateDir } from '../fsx/atomic.js';
 import { checkShareName, generateName, generatePassword } from '../secrets/generate.js';
 import type { ShareRecord } from '../state/types.js';
-import { createTorrent, magnetLink } from '../torrent/index.js';
 import type { ShareDeps } from './deps.js';
-import { archiveBytesNeeded, checkFreeSpace, inspectSource, type SourceInfo } from './inspect.js';
+import { inspectSource, type SourceInfo } from './inspect.js';
 import { recipientMessage } from './message.js';
 import { seedShare, type SeedOutcome } from './seed.js';
+import { archiveStep, recordStep, torrentStep } from './steps.js';
 
 export interface AddOptions {
   source: string;
@@ -42,7 +41,7 @@ export interface AddResult {
  * source is only ever read.
  */
 export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddResult> {
-  const { paths, log, progress, signal } = deps;
+  const { paths, log, signal } = deps;
   const source = await inspectSource(opts.source, paths.dataDir);
   await Promise.all([ensurePrivateDir(paths.dataDir), ensurePrivateDir(paths.archivesDir), ensurePrivateDir(paths.torrentsDir)]);
 
@@ -62,47 +61,22 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     if (opts.encrypt) {
       if (opts.password !== undefined && opts.password.length === 0) throw new QshareError('USAGE', 'the archive password is empty');
       password = opts.password ?? generatePassword(deps.random);
-      await checkFreeSpace(paths.archivesDir, archiveBytesNeeded(source.totalBytes), 'the encrypted archive');
-      archive = join(paths.archivesDir, `${name}.7z`);
-      const sz = await deps.sevenZip();
-      progress.start('Encrypting', source.totalBytes);
-      try {
-        await createArchive({
-          sz,
-          source: source.path,
-          outPath: archive,
-          password,
-          level: opts.level,
-          signal,
-          log,
-          onProgress: (percent, file) => progress.update((percent / 100) * source.totalBytes, file === undefined ? {} : { detail: file }),
-        });
-      } finally {
-        progress.end();
-      }
+      archive = await archiveStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: opts.level });
       created.push(archive);
       contentPath = archive;
     }
     checkAborted(signal);
 
     const torrentName = opts.encrypt ? `${name}.7z` : basename(source.path);
-    progress.start('Hashing', archive ? (await stat(archive)).size : source.totalBytes);
-    let t;
-    try {
-      t = await createTorrent({
-        root: contentPath,
-        name: torrentName,
-        trackers: opts.trackers,
-        private: opts.private,
-        createdBy: deps.createdBy,
-        signal,
-        onProgress: (done, total) => progress.update(done, { total }),
-      });
-    } finally {
-      progress.end();
-    }
-    const torrentFile = join(paths.torrentsDir, `${name}.torrent`);
-    await writeFileAtomic(torrentFile, t.torrent, { mode: 0o600 });
+    const t = await torrentStep(deps, {
+      contentPath,
+      torrentName,
+      name,
+      trackers: opts.trackers,
+      private: opts.private,
+      ...(archive ? {} : { contentBytes: source.totalBytes }),
+    });
+    const torrentFile = t.torrentFile;
     created.push(torrentFile);
     checkAborted(signal);
 
@@ -116,17 +90,15 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       torrentFile,
       savePath: opts.encrypt ? paths.archivesDir : dirname(source.path),
       infoHash: t.infoHash,
-      magnet: magnetLink(t.infoHash, torrentName, opts.trackers),
-      size: t.totalBytes,
+      magnet: t.magnet,
+      size: t.size,
       trackers: opts.trackers,
       private: opts.private,
       createdAt: now,
       updatedAt: now,
       state: opts.seed ? 'not-seeding' : 'created',
     };
-    await deps.store.update((s) => {
-      s.shares.push(share);
-    });
+    await recordStep(deps, share);
     created.length = 0; // recorded: from here on the files belong to the share
 
     const seed = opts.seed ? await seedShare(deps, share) : null;
@@ -141,7 +113,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
         name,
         encrypted: opts.encrypt,
         contentName: torrentName,
-        size: t.totalBytes,
+        size: t.size,
         magnet: share.magnet,
         torrentFileName: basename(torrentFile),
       }),
@@ -152,9 +124,19 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
   }
 }
 
-async function chooseName(deps: ShareDeps, wanted: string | undefined, existing: ShareRecord[]): Promise<string> {
+/**
+ * A share name not used by any recorded share, archive or .torrent (nor in `alsoTaken`, names reserved elsewhere,
+ * like the drop-folder journal's): the one asked for, or three random words.
+ */
+export async function chooseName(
+  deps: Pick<ShareDeps, 'paths' | 'random'>,
+  wanted: string | undefined,
+  existing: ShareRecord[],
+  alsoTaken: ReadonlySet<string> = new Set(),
+): Promise<string> {
   const taken = async (n: string) =>
     existing.some((s) => s.name === n) ||
+    alsoTaken.has(n) ||
     (await exists(join(deps.paths.archivesDir, `${n}.7z`))) ||
     (await exists(join(deps.paths.torrentsDir, `${n}.torrent`)));
   if (wanted !== undefined) {
