@@ -32,6 +32,18 @@ export function promptHidden(question: string, input: NodeJS.ReadStream, output:
   });
 }
 
+/** Asks for a visible line on a TTY; an empty answer takes `fallback`. */
+export async function promptLine(question: string, fallback: string, input: NodeJS.ReadStream, output: Writable): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input, output, terminal: true });
+  try {
+    const answer = (await rl.question(`${question} [${fallback}]: `)).trim();
+    return answer === '' ? fallback : answer;
+  } finally {
+    rl.close();
+  }
+}
+
 /** --password-stdin: the first line of standard input (a trailing \r\n or \n is removed). */
 export async function readSecretFromStdin(input: Readable, what: string): Promise<string> {
   const chunks: Buffer[] = [];

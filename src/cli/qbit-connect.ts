@@ -1,32 +1,73 @@
 import { isQshareError, QshareError } from '../errors.js';
-import { connectQbit, type QbitSession } from '../qbit/client.js';
+import { connectQbit, type QbitOptions, type QbitSession } from '../qbit/client.js';
+import { parseQbitUrl } from '../qbit/url.js';
+import { openSecretStore, qbitSecretKey, type SecretStore } from '../secrets/store.js';
 import type { CommandContext } from './context.js';
 import { promptHidden } from './prompt.js';
 
+/** The secret store key of the configured Web UI: the URL as shown (no credentials, no trailing slash) + user. */
+export function qbitKeyFor(url: string, username: string): string {
+  return qbitSecretKey(parseQbitUrl(url).display, username);
+}
+
+/** Connection options from the config, without a password. */
+export function qbitBaseOptions(ctx: CommandContext): QbitOptions {
+  const q = ctx.config.qbittorrent;
+  return {
+    url: q.url,
+    username: q.username,
+    timeoutMs: q.timeoutSeconds * 1000,
+    log: ctx.log.child('qbit'),
+    tls: { caFile: q.caFile, insecure: q.insecureTls },
+  };
+}
+
+/** The ways to give qshare the Web UI password, for messages. */
+export const PASSWORD_WAYS = 'run `qshare login` once (keeps it in the keychain), or set QSHARE_QBIT_PASSWORD, or run qshare in a terminal to be asked';
+
 /**
- * Connects to qBittorrent with the password from QSHARE_QBIT_PASSWORD; without one it first tries no login at all
- * (the Web UI's "bypass authentication for clients on localhost"), and only if that is refused asks once on a TTY.
- * One login per run: a refused login is never retried (five failures ban the address for an hour).
- * The result (session or error) is memoised, except "nothing listening", which a later call may try again.
+ * Connects to qBittorrent. The password (or 5.2 API key) comes from, in order: QSHARE_QBIT_PASSWORD → the secret
+ * store (what `qshare login` kept) → none at all, which works when the Web UI bypasses authentication for this
+ * address → a hidden prompt on a TTY → an error naming those ways.
+ * One login per run: a refused login is never retried, not even with another source (five failures ban the address
+ * for an hour). The result (session or error) is memoised, except "nothing listening", which a later call may retry.
  */
-export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
+export function qbitConnector(ctx: CommandContext, deps: { secrets?: () => Promise<SecretStore> } = {}): () => Promise<QbitSession> {
   let result: Promise<QbitSession> | undefined;
+  const secrets = deps.secrets ?? (() => openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') }));
   const attempt = async (): Promise<QbitSession> => {
+    const base = qbitBaseOptions(ctx);
     const q = ctx.config.qbittorrent;
-    const base = { url: q.url, username: q.username, timeoutMs: q.timeoutSeconds * 1000, log: ctx.log.child('qbit') };
     const fromEnv = ctx.env.QSHARE_QBIT_PASSWORD;
     if (fromEnv !== undefined && fromEnv !== '') return connectQbit({ ...base, password: fromEnv });
+
+    const stored = await storedPassword(ctx, secrets, q.url, q.username);
+    if (stored) {
+      ctx.log.debug(`using the Web UI password kept in ${stored.where}`);
+      try {
+        return await connectQbit({ ...base, password: stored.secret });
+      } catch (e) {
+        if (isQshareError(e) && e.code === 'QBIT_AUTH') {
+          throw new QshareError('QBIT_AUTH', e.message.replace(/ \(QSHARE_QBIT_PASSWORD, qbittorrent\.username;/, ' (qbittorrent.username;'), {
+            hint: `that password was kept in ${stored.where} by \`qshare login\`; if it changed, run \`qshare login\` again`,
+            cause: e,
+          });
+        }
+        throw e;
+      }
+    }
+
     try {
       return await connectQbit({ ...base, password: undefined });
     } catch (e) {
       if (!isQshareError(e) || e.code !== 'QBIT_AUTH') throw e;
       if (!ctx.interactive || ctx.opts.json) {
-        throw new QshareError('QBIT_AUTH', `qBittorrent at ${q.url} needs the Web UI password`, {
-          hint: 'set QSHARE_QBIT_PASSWORD in the environment, or run qshare in a terminal to be asked for it',
-        });
+        throw new QshareError('QBIT_AUTH', `qBittorrent at ${parseQbitUrl(q.url).display} needs the Web UI password for ${q.username}`, { hint: PASSWORD_WAYS });
       }
-      const password = await promptHidden(`qBittorrent Web UI password for ${q.username} at ${q.url}: `, ctx.stdin, ctx.stderr);
-      return connectQbit({ ...base, password });
+      const password = await promptHidden(`qBittorrent Web UI password (or API key) for ${q.username} at ${parseQbitUrl(q.url).display}: `, ctx.stdin, ctx.stderr);
+      const session = await connectQbit({ ...base, password });
+      ctx.log.info('tip: `qshare login` keeps the password in the keychain so you are not asked again');
+      return session;
     }
   };
   return () => {
@@ -38,4 +79,22 @@ export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
     }
     return result;
   };
+}
+
+async function storedPassword(
+  ctx: CommandContext,
+  secrets: () => Promise<SecretStore>,
+  url: string,
+  username: string,
+): Promise<{ secret: string; where: string } | undefined> {
+  try {
+    const store = await secrets();
+    if (store.kind === 'none') return undefined;
+    const secret = await store.get(qbitKeyFor(url, username));
+    return secret ? { secret, where: store.description } : undefined;
+  } catch (e) {
+    // a keychain that fails to read is reported, and qshare goes on as if nothing was kept
+    ctx.log.warn(isQshareError(e) ? e.message : String(e));
+    return undefined;
+  }
 }

@@ -90,6 +90,22 @@ export async function run(argv: string[], io: Io): Promise<number> {
         exitCode = await runGet(ctx, { source: a.source, to: a.to, passwordStdin: a['password-stdin'], force: a.force, seed: a.seed });
       },
     )
+    .command(
+      'login',
+      'pair qshare with your qBittorrent: test one login, save the address and user, keep the password in the keychain',
+      (y) =>
+        y
+          .option('url', { type: 'string', describe: 'the Web UI address, e.g. http://127.0.0.1:8080 or https://nas/qbt/ (default: asked, or the config)' })
+          .option('username', { type: 'string', describe: 'the Web UI user name (default: asked, or the config)' })
+          .option('password-stdin', { type: 'boolean', default: false, describe: 'read the password or API key (qbt_…) from the first line of stdin' })
+          .option('ca-file', { type: 'string', describe: 'trust this PEM certificate for an https:// Web UI with a self-signed certificate (saved in the config)' })
+          .option('insecure', { type: 'boolean', describe: 'do not check the https:// certificate at all (warns; saved in the config)' }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runLogin } = await import('./commands/login.js');
+        exitCode = await runLogin(ctx, { url: a.url, username: a.username, passwordStdin: a['password-stdin'], caFile: a['ca-file'], insecure: a.insecure });
+      },
+    )
     .demandCommand(1, 'name a command: qshare add <folder>')
     .strict()
     .help()

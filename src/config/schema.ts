@@ -17,6 +17,10 @@ export interface Config {
     seedWaitSeconds: number;
     category: string;
     tags: string[];
+    /** PEM file with the Web UI's self-signed certificate (or its CA), trusted on top of the usual CAs */
+    caFile: string | null;
+    /** do not check the Web UI's HTTPS certificate at all (warns on every run) */
+    insecureTls: boolean;
   };
   trackers: string[];
   /** path to a 7-Zip binary; null = find 7zz / 7z on PATH, then the bundled 7za */
@@ -45,6 +49,8 @@ export const DEFAULT_CONFIG: Config = {
     seedWaitSeconds: 60,
     category: 'qshare',
     tags: ['qshare'],
+    caFile: null,
+    insecureTls: false,
   },
   trackers: [DEFAULT_TRACKER],
   sevenZip: null,
@@ -78,7 +84,7 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
     const q = raw.qbittorrent;
     if (!isObject(q)) p.add('qbittorrent', 'must be an object');
     else {
-      const knownQ = new Set(['url', 'username', 'pathMap', 'timeoutSeconds', 'seedWaitSeconds', 'category', 'tags']);
+      const knownQ = new Set(['url', 'username', 'pathMap', 'timeoutSeconds', 'seedWaitSeconds', 'category', 'tags', 'caFile', 'insecureTls']);
       for (const k of Object.keys(q)) {
         if (k === 'password' || k === 'apiKey')
           p.add(`qbittorrent.${k}`, 'qshare never reads a password from the config file (it is plain text): remove it and set QSHARE_QBIT_PASSWORD, or type it when asked');
@@ -111,6 +117,14 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
       if (q.category !== undefined) {
         if (typeof q.category !== 'string' || q.category.trim() === '') p.add('qbittorrent.category', 'must be a non-empty string');
         else config.qbittorrent.category = q.category;
+      }
+      if (q.caFile !== undefined && q.caFile !== null) {
+        if (typeof q.caFile !== 'string' || q.caFile === '') p.add('qbittorrent.caFile', 'must be the path to a PEM certificate file, or null');
+        else config.qbittorrent.caFile = q.caFile;
+      }
+      if (q.insecureTls !== undefined) {
+        if (typeof q.insecureTls !== 'boolean') p.add('qbittorrent.insecureTls', 'must be true or false');
+        else config.qbittorrent.insecureTls = q.insecureTls;
       }
       if (q.tags !== undefined) {
         if (!Array.isArray(q.tags) || q.tags.some((t) => typeof t !== 'string' || t === '' || t.includes(',')))

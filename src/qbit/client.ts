@@ -15,6 +15,7 @@ import { QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   apiError,
+  apiKeyRefused,
   badCredentials,
   banned,
   forbiddenHost,
@@ -34,16 +35,19 @@ import {
   classifyState,
   findSessionCookie,
   formatApiVersion,
+  isApiKey,
   isApiV5,
   parseApiVersion,
 } from './payload.js';
 import type { ApiVersion, SeedRequest } from './payload.js';
 import { buildDownloadFields, parseTorrentPeers } from './download.js';
 import type { DownloadRequest, PeerInfo } from './download.js';
-import { apiUrl, parseQbitUrl } from './url.js';
+import { tlsDispatcher, type Dispatcher, type TlsOptions } from './tls.js';
+import { apiUrl, parseQbitUrl, sendsSecretInClear } from './url.js';
 import type { QbitTarget } from './url.js';
 
 export type { ApiVersion, SeedRequest } from './payload.js';
+export type { TlsOptions } from './tls.js';
 export type { DownloadRequest, PeerInfo } from './download.js';
 
 export interface QbitOptions {
@@ -51,8 +55,13 @@ export interface QbitOptions {
   url: string;
   /** default `admin` */
   username?: string;
-  /** undefined (or empty) → no login: works when qBittorrent skips authentication for this address */
+  /**
+   * undefined (or empty) → no login: works when qBittorrent skips authentication for this address.
+   * A qBittorrent 5.2 API key (`qbt_…`, see isApiKey) is sent as `Authorization: Bearer` instead of logging in.
+   */
   password?: string;
+  /** HTTPS: trust this CA/self-signed certificate (PEM), or do not check the certificate at all (warns) */
+  tls?: TlsOptions;
   /** per request, default 10000 */
   timeoutMs?: number;
   log: Logger;
@@ -106,6 +115,8 @@ export interface QbitSession {
   readonly apiVersion: ApiVersion;
   /** the Web UI address as shown in messages (no credentials) */
   readonly url: string;
+  /** how this session got in: a login with the password, a 5.2 API key, or none needed (bypass/whitelist) */
+  readonly authMode: AuthMode;
   /** 'already-present' when qBittorrent refused it as a duplicate and lists the torrent. */
   addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'>;
   getTorrent(infoHash: string): Promise<TorrentStatus | undefined>;
@@ -135,6 +146,9 @@ interface SessionCookie {
   value: string;
 }
 
+/** How requests after the probe prove who we are: a session cookie, an API key, or nothing (bypass). */
+type Auth = { cookie: SessionCookie } | { bearer: string } | undefined;
+
 /**
  * @ctrl/qbittorrent with its login switched off: it uses the session cookie connectQbit got (or none, when
  * qBittorrent needs no login) and, where the library would log in again after a 401/403, it puts the same session
@@ -142,11 +156,13 @@ interface SessionCookie {
  */
 class OneLoginQbittorrent extends QBittorrent {
   private readonly cookie: SessionCookie | undefined;
+  private readonly bearer: string | undefined;
 
-  constructor(target: QbitTarget, timeoutMs: number, cookie: SessionCookie | undefined) {
-    // no username/password: the library must not be able to log in, nor send Basic auth
-    super({ baseUrl: target.base, path: '/api/v2', timeout: timeoutMs });
-    this.cookie = cookie;
+  constructor(target: QbitTarget, timeoutMs: number, auth: Auth, dispatcher: Dispatcher | undefined) {
+    // no username/password/apiKey: the library must not be able to log in, nor send Basic auth
+    super({ baseUrl: target.base, path: '/api/v2', timeout: timeoutMs, ...(dispatcher ? { dispatcher } : {}) });
+    this.cookie = auth && 'cookie' in auth ? auth.cookie : undefined;
+    this.bearer = auth && 'bearer' in auth ? auth.bearer : undefined;
     this.restoreSession();
   }
 
@@ -163,6 +179,7 @@ class OneLoginQbittorrent extends QBittorrent {
   }
 
   protected override authHeaders(): Record<string, string> {
+    if (this.bearer) return { Authorization: `Bearer ${this.bearer}` };
     const a = this.state.auth;
     return a && a.sid ? { Cookie: `${a.cookieName ?? 'SID'}=${a.sid}` } : {};
   }
@@ -176,14 +193,24 @@ interface RawAnswer {
 }
 
 /** One request without the library; only for the probe and the login. Never follows redirects. */
-async function rawRequest(target: QbitTarget, method: 'GET' | 'POST', path: string, timeoutMs: number, form?: URLSearchParams): Promise<RawAnswer> {
+async function rawRequest(
+  target: QbitTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  timeoutMs: number,
+  form?: URLSearchParams,
+  extra: { headers?: Record<string, string>; dispatcher?: Dispatcher | undefined } = {},
+): Promise<RawAnswer> {
   try {
-    const res = await fetch(apiUrl(target.base, path), {
+    const init: RequestInit & { dispatcher?: Dispatcher } = {
       method,
       ...(form ? { body: form } : {}),
+      ...(extra.headers ? { headers: extra.headers } : {}),
+      ...(extra.dispatcher ? { dispatcher: extra.dispatcher } : {}),
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
-    });
+    };
+    const res = await fetch(apiUrl(target.base, path), init);
     const body = await res.text();
     return { status: res.status, body: body.slice(0, 4000), setCookie: res.headers.getSetCookie(), location: res.headers.get('location') ?? undefined };
   } catch (e) {
@@ -200,22 +227,34 @@ export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
   const url = target.display;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const log = opts.log;
+  const dispatcher = await tlsDispatcher(target, opts.tls, log);
+  const apiKey = opts.password && isApiKey(opts.password) ? opts.password : undefined;
+  const warnPlain = () => {
+    if (sendsSecretInClear(target.base)) log.warn(`sending the Web UI ${apiKey ? 'API key' : 'password'} to ${url} over plain http: anyone on the network between here and there can read it. Use https:// (Tools → Options → Web UI → Use HTTPS), or run qshare on the machine qBittorrent runs on`);
+  };
+  if (apiKey) warnPlain();
 
-  const probe = await rawRequest(target, 'GET', '/app/version', timeoutMs);
-  let cookie: SessionCookie | undefined;
+  const probe = await rawRequest(target, 'GET', '/app/version', timeoutMs, undefined, { dispatcher, ...(apiKey ? { headers: { Authorization: `Bearer ${apiKey}` } } : {}) });
+  let auth: Auth;
   switch (classifyPreflight(probe.status, probe.body)) {
     case 'open':
-      log.debug('qBittorrent needs no login from this address', { url });
-      cookie = findSessionCookie(probe.setCookie);
+      log.debug(apiKey ? 'qBittorrent accepted the API key' : 'qBittorrent needs no login from this address', { url });
+      if (apiKey) auth = { bearer: apiKey };
+      else {
+        const c = findSessionCookie(probe.setCookie);
+        if (c) auth = { cookie: c };
+      }
       break;
     case 'needs-login': {
+      if (apiKey) throw apiKeyRefused(url);
       if (!opts.password) throw needsPassword(url);
+      warnPlain();
       const form = new URLSearchParams({ username: opts.username ?? 'admin', password: opts.password });
       log.debug('logging in to qBittorrent (once)', { url });
-      const answer = await rawRequest(target, 'POST', '/auth/login', timeoutMs, form);
+      const answer = await rawRequest(target, 'POST', '/auth/login', timeoutMs, form, { dispatcher });
       switch (classifyLogin(answer.status, answer.body, answer.setCookie, true)) {
         case 'ok':
-          cookie = findSessionCookie(answer.setCookie);
+          auth = { cookie: findSessionCookie(answer.setCookie)! };
           break;
         case 'bad-credentials':
           throw badCredentials(url);
@@ -239,7 +278,7 @@ export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
       throw unexpectedAnswer(url, probe.status, probe.body, 'GET /api/v2/app/version');
   }
 
-  const client = new OneLoginQbittorrent(target, timeoutMs, cookie);
+  const client = new OneLoginQbittorrent(target, timeoutMs, auth, dispatcher);
   const call = callerFor(url, timeoutMs);
   const appVersion = (await call('GET app/version', () => client.getAppVersion())).trim();
   const apiText = (await call('GET app/webapiVersion', () => client.getApiVersion())).trim();
@@ -253,7 +292,9 @@ export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
   // what the library reads to choose stop/start over pause/resume (it would otherwise fetch it itself)
   client.state.version = { version: appVersion, isVersion5OrHigher: isApiV5(apiVersion) };
   log.debug('connected to qBittorrent', { url, version: appVersion, api: formatApiVersion(apiVersion) });
-  return new Session(client, url, appVersion, apiVersion, log, timeoutMs);
+  const session = new Session(client, url, appVersion, apiVersion, log, timeoutMs);
+  session.authMode = apiKey ? 'api-key' : auth && 'cookie' in auth && probe.status !== 200 ? 'password' : 'none';
+  return session;
 }
 
 type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
@@ -327,7 +368,11 @@ function percent(p: number): string {
   return `${Math.floor(p * 1000) / 10}%`;
 }
 
+export type AuthMode = 'password' | 'api-key' | 'none';
+
 class Session implements QbitSession {
+  authMode: AuthMode = 'none';
+
   constructor(
     private readonly client: OneLoginQbittorrent,
     readonly url: string,

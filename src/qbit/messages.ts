@@ -107,6 +107,13 @@ export function needsPassword(url: string): QshareError {
   return new QshareError('QBIT_AUTH', `qBittorrent at ${url} needs a password: set QSHARE_QBIT_PASSWORD (and qbittorrent.username if it is not admin) to the Web UI login (Tools → Options → Web UI → Authentication)`);
 }
 
+export function apiKeyRefused(url: string): QshareError {
+  return new QshareError(
+    'QBIT_AUTH',
+    `qBittorrent at ${url} refused the API key (qbt_…): check it in the Web UI (Tools → Options → Web UI → API key; it changes when rotated). API keys need qBittorrent 5.2 or newer; older versions need the username and password`,
+  );
+}
+
 export function badCredentials(url: string): QshareError {
   return new QshareError(
     'QBIT_AUTH',

@@ -78,6 +78,14 @@ export function buildAddFields(req: SeedRequest, api: ApiVersion): Record<string
   return f;
 }
 
+/**
+ * A qBittorrent 5.2 Web API key (`qbt_` and 28 letters/digits; Tools → Options → Web UI → API key). qshare takes it
+ * wherever a password goes and sends it as `Authorization: Bearer …` instead of logging in.
+ */
+export function isApiKey(secret: string): boolean {
+  return /^qbt_[A-Za-z0-9]{16,64}$/.test(secret);
+}
+
 export type PreflightVerdict = 'open' | 'needs-login' | 'forbidden-host' | 'redirect' | 'not-qbittorrent' | 'unexpected';
 
 /**

@@ -31,6 +31,22 @@ export function parseQbitUrl(url: string): QbitTarget {
   return { base, display: redact(base.replace(/\/$/, '')) };
 }
 
+/** True for localhost, 127.0.0.0/8 and ::1: traffic that never leaves this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
+}
+
+/** A password or API key sent to this address travels unencrypted over a network: http:// to another machine. */
+export function sendsSecretInClear(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' && !isLoopbackHost(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** `https://host/qbt/` + `/auth/login` → `https://host/qbt/api/v2/auth/login` */
 export function apiUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + '/api/v2/' + path.replace(/^\/+/, '');
