@@ -75,6 +75,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     )
     .command(
+      'watch [dir]',
+      'share whatever lands in a drop folder (default: config watch.dir, ~/ToShare), once it has finished arriving',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', describe: 'the drop folder (default: config "watch.dir")' })
+          .option('install-service', { type: 'boolean', default: false, describe: 'write a systemd user unit (launchd agent on macOS) that runs this watch, then exit' }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runWatch } = await import('./commands/watch.js');
+        exitCode = await runWatch(ctx, { dir: a.dir, installService: a['install-service'] }, version);
+      },
+    )
+    .command(
       'get <source>',
       'download a share into your qBittorrent and unpack it (magnet link, .torrent file or http(s) link)',
       (y) =>

@@ -31,6 +31,19 @@ export interface Config {
     /** where qshare keeps passwords: see SECRET_STORES */
     store: SecretStoreChoice;
   };
+  watch: WatchConfig;
+}
+
+/** `qshare watch`: the drop folder. */
+export interface WatchConfig {
+  /** the drop folder; `~/` is the home folder */
+  dir: string;
+  /** an item is complete once nothing in it changed for this long */
+  settleSeconds: number;
+  /** archives made at the same time */
+  concurrency: number;
+  /** also write each share's password beside its card (plain text, mode 600) */
+  writePasswordFile: boolean;
 }
 
 /**
@@ -56,6 +69,7 @@ export const DEFAULT_CONFIG: Config = {
   sevenZip: null,
   level: 0,
   secrets: { store: 'auto' },
+  watch: { dir: '~/ToShare', settleSeconds: 5, concurrency: 1, writePasswordFile: false },
 };
 
 export class ConfigProblems {
@@ -77,7 +91,7 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
     p.add('config', 'must be a JSON object like config.example.json');
     return { config, problems: p.list };
   }
-  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', 'secrets', '$schema', '//']);
+  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', 'secrets', 'watch', '$schema', '//']);
   for (const k of Object.keys(raw)) if (!known.has(k)) p.add(k, `unknown key (known keys: ${[...known].filter((x) => !x.startsWith('$') && x !== '//').join(', ')})`);
 
   if (raw.qbittorrent !== undefined) {
@@ -169,7 +183,35 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
       }
     }
   }
+  if (raw.watch !== undefined) validateWatch(raw.watch, config.watch, p);
   return { config, problems: p.list };
+}
+
+function validateWatch(w: Json, out: WatchConfig, p: ConfigProblems): void {
+  if (!isObject(w)) {
+    p.add('watch', 'must be an object like {"dir": "~/ToShare"}');
+    return;
+  }
+  const known = ['dir', 'settleSeconds', 'concurrency', 'writePasswordFile'];
+  for (const k of Object.keys(w)) if (!known.includes(k)) p.add(`watch.${k}`, `unknown key (known: ${known.join(', ')})`);
+  if (w.dir !== undefined) {
+    if (typeof w.dir !== 'string' || w.dir.trim() === '') p.add('watch.dir', 'must be the path of the drop folder, like "~/ToShare"');
+    else out.dir = w.dir;
+  }
+  if (w.settleSeconds !== undefined) {
+    const v = w.settleSeconds;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0.5 || v > 86_400) p.add('watch.settleSeconds', 'must be a number of seconds between 0.5 and 86400');
+    else out.settleSeconds = v;
+  }
+  if (w.concurrency !== undefined) {
+    const v = w.concurrency;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 16) p.add('watch.concurrency', 'must be a whole number from 1 to 16 (archives made at the same time)');
+    else out.concurrency = v;
+  }
+  if (w.writePasswordFile !== undefined) {
+    if (typeof w.writePasswordFile !== 'boolean') p.add('watch.writePasswordFile', 'must be true or false');
+    else out.writePasswordFile = w.writePasswordFile;
+  }
 }
 
 export function checkLevel(v: unknown): string | undefined {

@@ -24,6 +24,14 @@ describe('validateConfig', () => {
     [{ level: 10 }, ['level: must be a whole number from 0 (store, the default: best for photos and video) to 9']],
     [{ level: 1.5 }, ['level: must be a whole number from 0 (store, the default: best for photos and video) to 9']],
     [{ colour: 'red' }, [expect.stringMatching(/^colour: unknown key/)]],
+    [{ watch: { dir: '/srv/drop', settleSeconds: 2.5, concurrency: 2, writePasswordFile: true } }, []],
+    [{ watch: 'x' }, ['watch: must be an object like {"dir": "~/ToShare"}']],
+    [{ watch: { dir: '' } }, ['watch.dir: must be the path of the drop folder, like "~/ToShare"']],
+    [{ watch: { settleSeconds: 0.1 } }, ['watch.settleSeconds: must be a number of seconds between 0.5 and 86400']],
+    [{ watch: { concurrency: 1.5 } }, ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)']],
+    [{ watch: { concurrency: 0 } }, ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)']],
+    [{ watch: { writePasswordFile: 'yes' } }, ['watch.writePasswordFile: must be true or false']],
+    [{ watch: { folder: '~/x' } }, ['watch.folder: unknown key (known: dir, settleSeconds, concurrency, writePasswordFile)']],
     [[], ['config: must be a JSON object like config.example.json']],
   ])('%j → %j', (raw, problems) => {
     expect(validateConfig(raw).problems).toEqual(problems);
