@@ -104,6 +104,42 @@ export async function run(argv: string[], io: Io): Promise<number> {
       },
     )
     .command(
+      'ls',
+      'list your shares: state, peers, uploaded, ratio, and how many peers have the whole file',
+      (y) => y,
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runLs } = await import('./commands/ls.js');
+        exitCode = await runLs(ctx);
+      },
+    )
+    .command(
+      'show <share>',
+      'show a share again: magnet link, .torrent, password and the message for your recipients',
+      (y) =>
+        y
+          .positional('share', { type: 'string', demandOption: true, describe: 'name or id' })
+          .option('qr', { type: 'boolean', default: false, describe: 'also draw the magnet link as a QR code (for a phone)' }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runShow } = await import('./commands/show.js');
+        exitCode = await runShow(ctx, a.share, a.qr);
+      },
+    )
+    .command(
+      'stop <share>',
+      "remove a share from qBittorrent (--delete: also delete qshare's archive and .torrent; never your folder)",
+      (y) =>
+        y
+          .positional('share', { type: 'string', demandOption: true, describe: 'name or id' })
+          .option('delete', { type: 'boolean', default: false, describe: "also delete qshare's archive and .torrent and forget the share" }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runStop } = await import('./commands/stop.js');
+        exitCode = await runStop(ctx, a.share, a.delete);
+      },
+    )
+    .command(
       'login',
       'pair qshare with your qBittorrent: test one login, save the address and user, keep the password in the keychain',
       (y) =>

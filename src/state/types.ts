@@ -23,6 +23,23 @@ export interface ShareRecord {
   state: ShareState;
   /** the last problem in words, when state is not-seeding or error */
   lastError?: string;
+  /** `qshare add --recipients N`: seeding ends once N distinct peers were seen with the whole file */
+  recipients?: number;
+  /** `qshare add --expire`: qBittorrent's seeding time limit for this torrent, in minutes */
+  expireMinutes?: number;
+  /**
+   * Peers seen with the complete file (progress 1 in sync/torrentPeers) while qshare observed the share: short
+   * SHA-256 digests of "ip|client", never the address itself. Peers, not people.
+   */
+  completedPeers?: string[];
+  /**
+   * Peers last seen one piece short of the whole file (same digests). qBittorrent drops the connection between two
+   * complete peers the moment the second one completes, so 100 % is rarely visible: such a peer that is gone at the
+   * next look is counted as complete.
+   */
+  finishingPeers?: string[];
+  /** when qshare stopped the torrent because `recipients` peers had the whole file */
+  doneAt?: string;
 }
 
 export interface StateFile {

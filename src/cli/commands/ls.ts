@@ -1,0 +1,79 @@
+import { EXIT, isQshareError, QshareError } from '../../errors.js';
+import type { QbitSession } from '../../qbit/client.js';
+import { formatBytes } from '../../share/inspect.js';
+import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
+import { createStateStore } from '../../state/store.js';
+import type { CommandContext } from '../context.js';
+import { qbitConnector } from '../qbit-connect.js';
+
+/**
+ * `qshare ls`: every share with what qBittorrent says about it now. Looking is also observing: peers seen with the
+ * whole file are counted, and a share whose --recipients target is reached is stopped.
+ */
+export async function runLs(ctx: CommandContext): Promise<number> {
+  const store = createStateStore(ctx.paths.stateFile);
+  const shares = await store.list();
+  let session: QbitSession | undefined;
+  let qbitError: QshareError | undefined;
+  if (shares.length > 0) {
+    try {
+      session = await qbitConnector(ctx)();
+    } catch (e) {
+      if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
+      qbitError = e;
+      ctx.log.warn(`${e.message}; the states below are from qshare's records only`);
+    }
+  }
+  const statuses = await observeShares({ store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile }, session, shares);
+  if (ctx.opts.json) {
+    ctx.printJson({
+      shares: statuses.map(statusJson),
+      ...(qbitError ? { qbittorrent: { error: { code: qbitError.code, message: qbitError.message } } } : {}),
+    });
+  } else if (statuses.length === 0) {
+    ctx.print('No shares yet. Share a folder with: qshare add <folder>');
+  } else {
+    ctx.print(lsTable(statuses));
+  }
+  return EXIT.ok;
+}
+
+export function statusJson(s: ShareStatus): Record<string, unknown> {
+  const t = s.torrent;
+  return {
+    id: s.share.id,
+    name: s.share.name,
+    infoHash: s.share.infoHash,
+    size: s.share.size,
+    state: s.state,
+    peers: s.peersConnected,
+    uploaded: t?.uploaded ?? null,
+    ratio: t?.ratio ?? null,
+    completedPeers: s.completedPeers,
+    recipients: s.share.recipients ?? null,
+    expireMinutes: s.share.expireMinutes ?? null,
+    seedingTimeSeconds: t?.seedingTime ?? null,
+    doneAt: s.share.doneAt ?? null,
+    createdAt: s.share.createdAt,
+    encrypted: s.share.encrypted,
+    ...(s.share.lastError ? { lastError: s.share.lastError } : {}),
+  };
+}
+
+/** The human table. Pure. */
+export function lsTable(rows: ShareStatus[]): string {
+  const head = ['NAME', 'SIZE', 'STATE', 'PEERS', 'UPLOADED', 'RATIO', 'HAVE IT'];
+  const body = rows.map((s) => {
+    const t = s.torrent;
+    const have = s.share.recipients ? `${s.completedPeers}/${s.share.recipients}` : String(s.completedPeers);
+    return [s.share.name, formatBytes(s.share.size), s.state, String(s.peersConnected), t ? formatBytes(t.uploaded) : '-', t ? t.ratio.toFixed(2) : '-', have];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [
+    line(head),
+    ...body.map(line),
+    '',
+    'HAVE IT counts peers seen with the whole file while qshare was looking (ls, seed --until-done): peers, not people.',
+  ].join('\n');
+}

@@ -1,0 +1,109 @@
+/**
+ * A share's life on the sender, with the built CLI and a real qbittorrent-nox on loopback: ls, show (--qr), stop,
+ * seed again, stop --delete; then "seed until they all have it" with a second qbittorrent-nox as the recipient.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnv, runCli } from '../helpers/cli.js';
+import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { pseudoRandom, snapshot } from '../helpers/tree.js';
+
+const TRACKER = 'http://127.0.0.1:9/announce';
+const have7zz = existsSync('/usr/bin/7zz');
+
+async function home(qb: QbitNox, label: string) {
+  const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
+  const configFile = join(dir, 'config.json');
+  // the opt-in plain-text secret store, so `show` can give the password back without a keychain
+  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 }, secrets: { store: 'file' } }));
+  const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
+  return { dir, env, home: join(dir, 'home') };
+}
+
+async function api(qb: QbitNox, path: string, form?: Record<string, string>): Promise<unknown> {
+  const cookie = await qb.login();
+  const res = await fetch(`${qb.url}/api/v2/${path}`, form ? { method: 'POST', headers: { cookie }, body: new URLSearchParams(form) } : { headers: { cookie } });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+async function torrent(qb: QbitNox, hash: string): Promise<Record<string, unknown> | undefined> {
+  return ((await api(qb, `torrents/info?hashes=${hash}`)) as Array<Record<string, unknown>>)[0];
+}
+
+describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, stop', () => {
+  let sender: QbitNox;
+  beforeAll(async () => {
+    sender = await startQbitNox();
+  });
+  afterAll(async () => {
+    await sender?.stop();
+  });
+
+  it('ls and show report it; stop keeps the files, stop --delete removes only qshare\'s own', async () => {
+    const s = await home(sender, 'life');
+    const src = join(s.dir, 'Holiday');
+    await mkdir(src);
+    await writeFile(join(src, 'a.bin'), pseudoRandom(300_000, 9));
+    const before = await snapshot(src);
+    const added = JSON.parse((await runCli(['add', src, '--json'], { env: s.env })).stdout);
+    expect(added.state).toBe('seeding');
+
+    const ls = await runCli(['ls', '--json'], { env: s.env });
+    expect(ls.code, ls.stderr).toBe(0);
+    const [row] = JSON.parse(ls.stdout).shares;
+    expect(row).toMatchObject({ name: added.name, state: 'seeding', peers: 0, completedPeers: 0, recipients: null, uploaded: 0 });
+    const human = await runCli(['ls'], { env: s.env });
+    expect(human.stdout).toMatch(new RegExp(`^NAME\\s+SIZE\\s+STATE\\s+PEERS\\s+UPLOADED\\s+RATIO\\s+HAVE IT\\n${added.name}\\s+\\S+ kB\\s+seeding\\s+0\\s+0 B\\s+0\\.00\\s+0`));
+    expect(human.stdout).toContain('peers, not people');
+
+    const show = await runCli(['show', added.name, '--json'], { env: s.env });
+    expect(show.code, show.stderr).toBe(0);
+    const shown = JSON.parse(show.stdout);
+    expect(shown).toMatchObject({ magnet: added.magnet, torrentFile: added.torrentFile, password: added.password });
+    expect(shown.message).toContain(added.magnet);
+    expect(shown.message).not.toContain(added.password);
+    const qr = await runCli(['show', added.id, '--qr'], { env: s.env });
+    expect(qr.code, qr.stderr).toBe(0);
+    expect(qr.stdout).toContain(`Password:     ${added.password}`);
+    expect(qr.stdout).toMatch(/[▀▄█]{10,}/);
+    expect((await runCli(['show', added.name, '--qr', '--json'], { env: s.env })).code).toBe(2);
+    expect((await runCli(['show', 'no-such-share'], { env: s.env })).code).toBe(1);
+
+    const stop = await runCli(['stop', added.name], { env: s.env });
+    expect(stop.code, stop.stderr).toBe(0);
+    expect(await torrent(sender, added.infoHash)).toBeUndefined();
+    expect(existsSync(added.archive)).toBe(true);
+    expect(JSON.parse((await runCli(['ls', '--json'], { env: s.env })).stdout).shares[0].state).toBe('stopped');
+
+    expect((await runCli(['seed', added.name], { env: s.env })).code).toBe(0);
+    expect(await torrent(sender, added.infoHash)).toBeDefined();
+    const del = await runCli(['stop', added.name, '--delete', '--json'], { env: s.env });
+    expect(del.code, del.stderr).toBe(0);
+    expect(JSON.parse(del.stdout)).toMatchObject({ removedFromQbittorrent: true, deleted: [added.archive, added.torrentFile], forgotten: true });
+    expect(existsSync(added.archive)).toBe(false);
+    expect(existsSync(added.torrentFile)).toBe(false);
+    expect(await snapshot(src)).toEqual(before);
+    expect(JSON.parse((await runCli(['ls', '--json'], { env: s.env })).stdout).shares).toEqual([]);
+    expect(JSON.parse((await runCli(['show', added.id, '--json'], { env: s.env })).stdout).error.code).toBe('NOT_FOUND');
+  });
+
+  it('stop --delete of a --no-encrypt share deletes the .torrent only, never the shared folder', async () => {
+    const s = await home(sender, 'plain');
+    const src = join(s.dir, 'Plain');
+    await mkdir(src);
+    await writeFile(join(src, 'x.txt'), 'x\n');
+    const added = JSON.parse((await runCli(['add', src, '--no-encrypt', '--json'], { env: s.env })).stdout);
+    const del = await runCli(['stop', added.name, '--delete', '--json'], { env: s.env });
+    expect(del.code, del.stderr).toBe(0);
+    expect(JSON.parse(del.stdout).deleted).toEqual([added.torrentFile]);
+    expect(existsSync(join(src, 'x.txt'))).toBe(true);
+  });
+});
