@@ -155,6 +155,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
         exitCode = await runLogin(ctx, { url: a.url, username: a.username, passwordStdin: a['password-stdin'], caFile: a['ca-file'], insecure: a.insecure });
       },
     )
+    .command(
+      'doctor',
+      'check everything a share needs (qBittorrent, its settings, paths, disk, 7-Zip, keychain) and say what to do',
+      (y) =>
+        y
+          .option('fix', { type: 'boolean', default: false, describe: 'change the qBittorrent settings that need it, each one confirmed' })
+          .option('yes', { type: 'boolean', default: false, describe: 'with --fix: change them all without asking' }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runDoctorCommand } = await import('./commands/doctor.js');
+        exitCode = await runDoctorCommand(ctx, { fix: a.fix, yes: a.yes });
+      },
+    )
     .demandCommand(1, 'name a command: qshare add <folder>')
     .strict()
     .help()

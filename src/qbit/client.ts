@@ -29,6 +29,7 @@ import {
 } from './messages.js';
 import {
   buildAddFields,
+  buildShareLimitFields,
   classifyAdd,
   classifyLogin,
   classifyPreflight,
@@ -39,14 +40,14 @@ import {
   isApiV5,
   parseApiVersion,
 } from './payload.js';
-import type { ApiVersion, SeedRequest } from './payload.js';
+import type { ApiVersion, SeedRequest, ShareLimits } from './payload.js';
 import { buildDownloadFields, parseTorrentPeers } from './download.js';
 import type { DownloadRequest, PeerInfo } from './download.js';
 import { tlsDispatcher, type Dispatcher, type TlsOptions } from './tls.js';
 import { apiUrl, parseQbitUrl, sendsSecretInClear } from './url.js';
 import type { QbitTarget } from './url.js';
 
-export type { ApiVersion, SeedRequest } from './payload.js';
+export type { ApiVersion, SeedRequest, ShareLimits } from './payload.js';
 export type { TlsOptions } from './tls.js';
 export type { DownloadRequest, PeerInfo } from './download.js';
 
@@ -134,6 +135,14 @@ export interface QbitSession {
   startTorrent(infoHash: string): Promise<void>;
   /** every torrent qBittorrent lists, by lowercase info hash */
   listAll(): Promise<Map<string, TorrentStatus>>;
+  /** torrents/setShareLimits with the fields this version requires (buildShareLimitFields) */
+  setShareLimits(infoHash: string, limits: ShareLimits): Promise<void>;
+  /** app/preferences, keys as qBittorrent names them (dht, pex, encryption, anonymous_mode, proxy_type, upnp, …) */
+  getPreferences(): Promise<Record<string, unknown>>;
+  /** app/setPreferences with only the given keys */
+  setPreferences(prefs: Record<string, unknown>): Promise<void>;
+  /** sync/maindata's server_state: connection_status, dht_nodes, free_space_on_disk, … */
+  serverState(): Promise<ServerState>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -370,6 +379,14 @@ function percent(p: number): string {
 
 export type AuthMode = 'password' | 'api-key' | 'none';
 
+/** What sync/maindata says about the whole client (fields differ a little by version, so all optional). */
+export interface ServerState {
+  connection_status?: string;
+  dht_nodes?: number;
+  free_space_on_disk?: number;
+  [key: string]: unknown;
+}
+
 class Session implements QbitSession {
   authMode: AuthMode = 'none';
 
@@ -568,6 +585,27 @@ class Session implements QbitSession {
 
   async startTorrent(infoHash: string): Promise<void> {
     await this.call(isApiV5(this.apiVersion) ? 'POST torrents/start' : 'POST torrents/resume', () => this.client.startTorrent(infoHash.toLowerCase()));
+  }
+
+  async setShareLimits(infoHash: string, limits: ShareLimits): Promise<void> {
+    const form = new URLSearchParams(buildShareLimitFields(infoHash, limits, this.apiVersion));
+    await this.call('POST torrents/setShareLimits', () => this.client.request('/torrents/setShareLimits', 'POST', undefined, form, undefined, false));
+  }
+
+  async getPreferences(): Promise<Record<string, unknown>> {
+    const p = await this.call('GET app/preferences', () => this.client.request<unknown>('/app/preferences', 'GET'));
+    if (typeof p !== 'object' || p === null) throw apiError(this.url, 200, p, 'GET app/preferences');
+    return p as Record<string, unknown>;
+  }
+
+  async setPreferences(prefs: Record<string, unknown>): Promise<void> {
+    const form = new URLSearchParams({ json: JSON.stringify(prefs) });
+    await this.call('POST app/setPreferences', () => this.client.request('/app/setPreferences', 'POST', undefined, form, undefined, false));
+  }
+
+  async serverState(): Promise<ServerState> {
+    const d = await this.call('GET sync/maindata', () => this.client.request<{ server_state?: ServerState }>('/sync/maindata', 'GET', { rid: 0 }));
+    return d?.server_state ?? {};
   }
 
   async listAll(): Promise<Map<string, TorrentStatus>> {

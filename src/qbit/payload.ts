@@ -1,3 +1,5 @@
+import { QshareError } from '../errors.js';
+
 /**
  * Pure rules for talking to qBittorrent's Web API across versions (4.1 … 5.2+): what to send when adding a torrent
  * for seeding, and what its answers to login and add mean. No I/O here; src/qbit/client.ts does the requests.
@@ -84,6 +86,41 @@ export function buildAddFields(req: SeedRequest, api: ApiVersion): Record<string
  */
 export function isApiKey(secret: string): boolean {
   return /^qbt_[A-Za-z0-9]{16,64}$/.test(secret);
+}
+
+/** A torrent's own share limits. `undefined` = follow qBittorrent's global limit, `null` = no limit. */
+export interface ShareLimits {
+  /** stop once uploaded ≥ ratio × size */
+  ratio?: number | null;
+  /** stop after this many minutes of seeding */
+  seedingTimeMinutes?: number | null;
+}
+
+const limitField = (v: number | null | undefined, what: string, integer: boolean): string => {
+  if (v === undefined) return '-2';
+  if (v === null) return '-1';
+  if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new QshareError('USAGE', `${what} must be a ${integer ? 'whole ' : ''}number ≥ 0 (got ${v})`);
+  return String(v);
+};
+
+/**
+ * Form fields for `POST /api/v2/torrents/setShareLimits` (-2 = the global limit, -1 = none). Every version refuses
+ * the call (400) when a field it requires is missing, and ignores ones it does not know, so the set follows the
+ * Web API version:
+ *   2.0–2.9.1 (4.1 … 4.5)  hashes, ratioLimit, seedingTimeLimit (minutes)
+ *   2.9.2 (4.6)            + inactiveSeedingTimeLimit (-2: global)
+ *   2.14 (5.2)             + shareLimitAction: `Stop` (keep the files, stop seeding), whatever the global action
+ *                          is (a user may have chosen "remove"); before 5.2 the global action applies
+ */
+export function buildShareLimitFields(infoHash: string, limits: ShareLimits, api: ApiVersion): Record<string, string> {
+  const f: Record<string, string> = {
+    hashes: infoHash.toLowerCase(),
+    ratioLimit: limitField(limits.ratio, 'the ratio limit', false),
+    seedingTimeLimit: limitField(limits.seedingTimeMinutes === undefined || limits.seedingTimeMinutes === null ? limits.seedingTimeMinutes : Math.round(limits.seedingTimeMinutes), 'the seeding time limit (minutes)', true),
+  };
+  if (apiAtLeast(api, 2, 9, 2)) f.inactiveSeedingTimeLimit = '-2';
+  if (apiAtLeast(api, 2, 14)) f.shareLimitAction = 'Stop';
+  return f;
 }
 
 export type PreflightVerdict = 'open' | 'needs-login' | 'forbidden-host' | 'redirect' | 'not-qbittorrent' | 'unexpected';
