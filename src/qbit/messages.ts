@@ -53,7 +53,7 @@ export function networkError(err: unknown, url: string, timeoutMs: number): Qsha
     return new QshareError('QBIT_UNREACHABLE', `no network route to ${url}: check the address and that the machine running qBittorrent is on and reachable`, opts);
   }
   if (f.codes.some((c) => CERT_CODES.test(c))) {
-    return new QshareError('QBIT_UNREACHABLE', `the HTTPS certificate of ${url} is not trusted (${f.codes.find((c) => CERT_CODES.test(c))}): give Node the certificate with NODE_EXTRA_CA_CERTS=/path/to/cert.pem, or use http:// on a trusted network`, opts);
+    return new QshareError('QBIT_UNREACHABLE', `the HTTPS certificate of ${url} is not trusted (${f.codes.find((c) => CERT_CODES.test(c))}): if the Web UI uses its own (self-signed) certificate, give qshare that certificate file with \`qshare login --ca-file FILE\` (qbittorrent.caFile); or, only on a network you trust, qbittorrent.insecureTls / --insecure`, opts);
   }
   if (has('EPROTO') || has('ERR_SSL_WRONG_VERSION_NUMBER') || f.messages.some((m) => /wrong version number|packet length too long/i.test(m))) {
     return new QshareError('QBIT_UNREACHABLE', `TLS handshake with ${url} failed: the Web UI probably speaks plain HTTP there, so use http:// instead of https://`, opts);

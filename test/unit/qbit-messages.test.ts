@@ -50,7 +50,7 @@ describe('networkError', () => {
     [Object.assign(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), /did not answer within 2\.5 s/],
     [new Error('x', { cause: Object.assign(new Error('[TimeoutError]: The operation was aborted due to timeout'), { name: 'TimeoutError' }) }), /did not answer within/],
     [fetchFailed(sysErr('EHOSTUNREACH')), /no network route/],
-    [fetchFailed(sysErr('DEPTH_ZERO_SELF_SIGNED_CERT')), /certificate .* not trusted .*NODE_EXTRA_CA_CERTS/],
+    [fetchFailed(sysErr('DEPTH_ZERO_SELF_SIGNED_CERT')), /certificate .* not trusted .*--ca-file FILE.*qbittorrent\.caFile/],
     [fetchFailed(sysErr('ERR_SSL_WRONG_VERSION_NUMBER')), /use http:\/\/ instead of https:\/\//],
     [fetchFailed(sysErr('ECONNRESET')), /closed the connection/],
     [fetchFailed(new Error('bad port')), /refuses to connect to the port/],
