@@ -22,6 +22,8 @@ export interface CreateTorrentArgs {
   creationDate?: number;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** hashing threads (see HashOptions.threads); default: one per core for big inputs */
+  threads?: number;
 }
 
 export interface CreatedTorrent {
@@ -52,7 +54,7 @@ export async function createTorrent(args: CreateTorrentArgs): Promise<CreatedTor
     throw new QshareError('INPUT', list.kind === 'file' ? `${abs} is empty; there is nothing to share.` : `${abs} contains no data (no files, or only empty ones); there is nothing to share.`);
   }
   const pieceLength = args.pieceLength ?? choosePieceLength(list.totalBytes);
-  const pieces = await hashPieces(list.files, pieceLength, { signal: args.signal, onProgress: args.onProgress });
+  const pieces = await hashPieces(list.files, pieceLength, { signal: args.signal, onProgress: args.onProgress, threads: args.threads });
   const { torrent, infoHash } = buildMetainfo({
     name,
     pieceLength,

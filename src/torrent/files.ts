@@ -60,7 +60,7 @@ export async function listFiles(root: string): Promise<FileList> {
     throw fsError(e, abs, 'read');
   }
   if (st.isFile()) {
-    return { kind: 'file', files: [{ path: [path.basename(abs)], length: st.size, absPath: abs }], totalBytes: st.size, skipped: [] };
+    return { kind: 'file', files: [{ path: [path.basename(abs)], length: st.size, absPath: abs, mtimeMs: st.mtimeMs }], totalBytes: st.size, skipped: [] };
   }
   if (!st.isDirectory()) throw new QshareError('INPUT', `${abs} is neither a file nor a folder; pass a file or a folder.`);
 
@@ -94,7 +94,7 @@ export async function listFiles(root: string): Promise<FileList> {
       }
       if (est.isDirectory()) stack.push({ absDir: absPath, rel });
       else if (est.isFile()) {
-        files.push({ entry: { path: rel, length: est.size, absPath }, key: Buffer.from(rel.join('/'), 'utf8') });
+        files.push({ entry: { path: rel, length: est.size, absPath, mtimeMs: est.mtimeMs }, key: Buffer.from(rel.join('/'), 'utf8') });
         totalBytes += est.size;
       } else skipped.push(`${rel.join('/')} (${kindOf(est)})`);
     }

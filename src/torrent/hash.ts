@@ -1,29 +1,61 @@
-/** Piece hashing (BEP 3, SHA-1): streaming, constant memory, the one place that reads file contents. */
+/**
+ * Piece hashing (BEP 3, SHA-1), the one place that reads file contents for a torrent. Two engines, one result:
+ * - worker threads (hash-parallel.ts), one per core, for anything big enough to pay for starting them;
+ * - this single-thread streaming hasher for small inputs (and when one thread is asked for).
+ * Both read with positional reads into one reused buffer, so memory stays constant whatever the size.
+ */
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { QshareError } from '../errors.js';
+import { availableParallelism } from 'node:os';
+import { changed, denied, disappeared, interrupted } from './hash-errors.js';
+import { hashPiecesParallel } from './hash-parallel.js';
 import type { TorrentFileEntry } from './metainfo.js';
 
 export interface HashOptions {
   signal?: AbortSignal;
-  /** called at most every `progressIntervalMs` (on piece boundaries) and once at the end with doneBytes = totalBytes */
+  /** called at most every `progressIntervalMs` and once at the end with doneBytes = totalBytes */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
-  /** clock for progress throttling; default performance.now */
+  /** clock for progress throttling of the single-thread hasher; default performance.now */
   now?: () => number;
   progressIntervalMs?: number;
-  /** upper bound of one read (and of the one reused buffer); default 4 MiB */
+  /** upper bound of one read (and of the one reused buffer per thread); default 4 MiB */
   maxReadBytes?: number;
+  /**
+   * worker threads to hash with; 1 = on this thread. Default: one per core (os.availableParallelism(), at most 8)
+   * when there are at least PARALLEL_MIN_BYTES to hash, else 1.
+   */
+  threads?: number;
 }
 
 const DEFAULT_MAX_READ = 4 * 1024 * 1024;
+/** Below this, starting worker threads (~20–40 ms) costs more than it saves. */
+export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 
-function interrupted(): QshareError {
-  return new QshareError('INTERRUPTED', 'Creating the torrent was interrupted; nothing was written. Run the command again to start over.');
+/** How many threads hashPieces uses for `totalBytes` when not told. */
+export function defaultHashThreads(totalBytes: number, cores = availableParallelism()): number {
+  return totalBytes >= PARALLEL_MIN_BYTES ? Math.max(1, Math.min(cores, 8)) : 1;
 }
 
-function changed(p: string): QshareError {
-  return new QshareError('INPUT', `${p} changed while it was being read; wait until nothing is writing to it, then run the command again.`);
+/**
+ * SHA-1 of every piece of the concatenation of `files`, in order: pieces span file boundaries, the last one may be
+ * short, zero-length files contribute nothing. A file whose size (or mtime, compared with the listing's when it has
+ * one) differs while it is read → QshareError INPUT; an aborted signal → QshareError INTERRUPTED.
+ */
+export async function hashPieces(files: TorrentFileEntry[], pieceLength: number, opts: HashOptions = {}): Promise<Buffer> {
+  if (!Number.isSafeInteger(pieceLength) || pieceLength <= 0) throw new Error(`invalid piece length: ${pieceLength}`);
+  const totalBytes = files.reduce((n, f) => n + f.length, 0);
+  const threads = opts.threads ?? defaultHashThreads(totalBytes);
+  if (threads > 1 && totalBytes > 0) {
+    return hashPiecesParallel(files, pieceLength, {
+      threads,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.progressIntervalMs !== undefined ? { progressIntervalMs: opts.progressIntervalMs } : {}),
+      ...(opts.maxReadBytes !== undefined ? { maxReadBytes: opts.maxReadBytes } : {}),
+    });
+  }
+  return hashPiecesSerial(files, pieceLength, opts);
 }
 
 async function openForHashing(p: string): Promise<FileHandle> {
@@ -31,21 +63,15 @@ async function openForHashing(p: string): Promise<FileHandle> {
     return await open(p, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new QshareError('INPUT', `${p} disappeared while the torrent was being created; run the command again.`, { cause: e });
-    if (code === 'EACCES' || code === 'EPERM') throw new QshareError('INPUT', `Cannot read ${p}: permission denied; fix its permissions or leave it out.`, { cause: e });
+    if (code === 'ENOENT') throw disappeared(p);
+    if (code === 'EACCES' || code === 'EPERM') throw denied(p);
     if (code === 'EISDIR') throw changed(p);
     throw e;
   }
 }
 
-/**
- * SHA-1 of every piece of the concatenation of `files`, in order: pieces span file boundaries, the last one may be
- * short, zero-length files contribute nothing. Reads with positional reads into one reused buffer of
- * min(pieceLength, 4 MiB), so memory stays constant whatever the size. A file whose size (or mtime) differs from the
- * listing while it is read → QshareError INPUT; an aborted signal → QshareError INTERRUPTED.
- */
-export async function hashPieces(files: TorrentFileEntry[], pieceLength: number, opts: HashOptions = {}): Promise<Buffer> {
-  if (!Number.isSafeInteger(pieceLength) || pieceLength <= 0) throw new Error(`invalid piece length: ${pieceLength}`);
+/** The single-thread engine: one file open at a time, streaming through one reused buffer. */
+export async function hashPiecesSerial(files: TorrentFileEntry[], pieceLength: number, opts: HashOptions = {}): Promise<Buffer> {
   const { signal, onProgress } = opts;
   const now = opts.now ?? (() => performance.now());
   const interval = opts.progressIntervalMs ?? 100;
@@ -76,7 +102,7 @@ export async function hashPieces(files: TorrentFileEntry[], pieceLength: number,
     const fh = await openForHashing(f.absPath);
     try {
       const before: Stats = await fh.stat();
-      if (!before.isFile() || before.size !== f.length) throw changed(f.absPath);
+      if (!before.isFile() || before.size !== f.length || (f.mtimeMs !== undefined && before.mtimeMs !== f.mtimeMs)) throw changed(f.absPath);
       let pos = 0;
       while (pos < f.length) {
         if (signal?.aborted) throw interrupted();

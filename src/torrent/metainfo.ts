@@ -8,6 +8,8 @@ export interface TorrentFileEntry {
   length: number;
   /** where to read the bytes from */
   absPath: string;
+  /** the mtime the listing saw; hashing fails with "changed" if the file's differs while it is read */
+  mtimeMs?: number;
 }
 
 export interface MetainfoArgs {

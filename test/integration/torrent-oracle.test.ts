@@ -95,16 +95,27 @@ describe.skipIf(!haveMktorrent)('against mktorrent', () => {
   });
 
   // mktorrent 1.1 accepts -l 15…28 only, so 16 KiB pieces are checked against transmission-create below
-  it.each([32768, 65536, 131072])('single file not a multiple of the piece length, piece %d', async (pieceLength) => {
-    const ours = await createTorrent({ root: single, trackers: [T1], private: false, pieceLength });
+  // threads 1 = the single-thread hasher; 2 = worker threads (the default for big inputs)
+  it.each([
+    [32768, 1],
+    [65536, 1],
+    [131072, 1],
+    [32768, 2],
+  ])('single file not a multiple of the piece length, piece %d, %d thread(s)', async (pieceLength, threads) => {
+    const ours = await createTorrent({ root: single, trackers: [T1], private: false, pieceLength, threads });
     const mk = decodeTorrent(mktorrent(single, pieceLength));
     expect(ours.infoHash).toBe(mk.infoHash);
     expect(ours.infoHash).toBe(showHash(path.join(work, `mk${outN - 1}.torrent`)));
     expect(mk.info.length).toBe(3 * 1024 * 1024 + 12345);
   });
 
-  it.each([32768, 65536])('folder with nested, non-ASCII, spaced, empty, small and large files, piece %d', async (pieceLength) => {
-    const ours = await createTorrent({ root: dir, trackers: [T1], private: false, pieceLength });
+  it.each([
+    [32768, 1],
+    [65536, 1],
+    [32768, 2],
+    [65536, 2],
+  ])('folder with nested, non-ASCII, spaced, empty, small and large files, piece %d, %d thread(s)', async (pieceLength, threads) => {
+    const ours = await createTorrent({ root: dir, trackers: [T1], private: false, pieceLength, threads });
     const mkFile = mktorrent(dir, pieceLength);
     const mk = decodeTorrent(mkFile);
     const oursInfo = (bencode.decode(ours.torrent) as Dict).info as Dict;

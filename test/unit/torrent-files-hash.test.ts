@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,7 +57,7 @@ describe('listFiles', () => {
   it('a single file: one entry named after it', async () => {
     const root = tree({ 'one file.bin': 1234 });
     const l = await listFiles(path.join(root, 'one file.bin'));
-    expect(l).toEqual({ kind: 'file', files: [{ path: ['one file.bin'], length: 1234, absPath: path.join(root, 'one file.bin') }], totalBytes: 1234, skipped: [] });
+    expect(l).toEqual({ kind: 'file', files: [{ path: ['one file.bin'], length: 1234, absPath: path.join(root, 'one file.bin'), mtimeMs: statSync(path.join(root, 'one file.bin')).mtimeMs }], totalBytes: 1234, skipped: [] });
   });
 
   it('a folder: regular files recursively, sorted, zero-length and hidden included, links and FIFOs skipped', async () => {

@@ -1,0 +1,128 @@
+/**
+ * Piece hashing on worker threads (one per core by default): the main-thread side. The workers (hash-worker.ts)
+ * claim pieces from a shared counter and write digests into shared memory; this side starts them, reports
+ * progress from the shared "done" counter, turns an abort into the shared stop flag (workers close their files
+ * and exit within one read), and turns a worker's failure into the same QshareError the single-thread hasher gives.
+ */
+import { stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { QshareError } from '../errors.js';
+import { changed, denied, disappeared, interrupted } from './hash-errors.js';
+import { CTRL_DONE, CTRL_LENGTH, CTRL_STOP, hashWorkerMain, type HashWorkerData, type HashWorkerMessage } from './hash-worker.js';
+import type { TorrentFileEntry } from './metainfo.js';
+
+export interface ParallelHashOptions {
+  threads: number;
+  signal?: AbortSignal;
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+  progressIntervalMs?: number;
+  /** the one reused read buffer per worker; default min(pieceLength, 4 MiB) */
+  maxReadBytes?: number;
+}
+
+const DEFAULT_MAX_READ = 4 * 1024 * 1024;
+
+/** The worker's source: the compiled hashWorkerMain called with the worker's own require and workerData. */
+function workerSource(): string {
+  return `(${hashWorkerMain.toString()})(require, require('node:worker_threads').workerData);`;
+}
+
+/** The mtime each file must keep while it is hashed: from the listing, or stat'ed now. */
+async function listedMtimes(files: TorrentFileEntry[]): Promise<number[]> {
+  const out = new Array<number>(files.length);
+  const missing: number[] = [];
+  files.forEach((f, i) => {
+    if (f.mtimeMs === undefined) missing.push(i);
+    else out[i] = f.mtimeMs;
+  });
+  for (let k = 0; k < missing.length; k += 64) {
+    await Promise.all(
+      missing.slice(k, k + 64).map(async (i) => {
+        const f = files[i] as TorrentFileEntry;
+        try {
+          const st = await stat(f.absPath);
+          if (!st.isFile() || st.size !== f.length) throw changed(f.absPath);
+          out[i] = st.mtimeMs;
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') throw disappeared(f.absPath);
+          if (code === 'EACCES' || code === 'EPERM') throw denied(f.absPath);
+          throw e;
+        }
+      }),
+    );
+  }
+  return out;
+}
+
+export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength: number, o: ParallelHashOptions): Promise<Buffer> {
+  if (o.signal?.aborted) throw interrupted();
+  const totalBytes = files.reduce((n, f) => n + f.length, 0);
+  const pieceCount = Math.ceil(totalBytes / pieceLength);
+  if (pieceCount === 0) {
+    o.onProgress?.(0, 0);
+    return Buffer.alloc(0);
+  }
+  const mtimes = await listedMtimes(files);
+  if (o.signal?.aborted) throw interrupted();
+
+  const control = new SharedArrayBuffer(CTRL_LENGTH * 4);
+  const ctrl = new Int32Array(control);
+  const digests = new SharedArrayBuffer(pieceCount * 20);
+  const data: HashWorkerData = {
+    paths: files.map((f) => f.absPath),
+    lengths: files.map((f) => f.length),
+    mtimes,
+    pieceLength,
+    pieceCount,
+    bufferBytes: Math.max(1, Math.min(pieceLength, o.maxReadBytes ?? DEFAULT_MAX_READ, totalBytes)),
+    control,
+    digests,
+  };
+  const threads = Math.max(1, Math.min(o.threads, pieceCount));
+  const source = workerSource();
+
+  let failure: HashWorkerMessage | undefined;
+  let crash: unknown;
+  const onAbort = () => Atomics.compareExchange(ctrl, CTRL_STOP, 0, 1);
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const report = () => o.onProgress?.(Math.min(totalBytes, Atomics.load(ctrl, CTRL_DONE) * pieceLength), totalBytes);
+  const timer = o.onProgress ? setInterval(report, Math.max(1, o.progressIntervalMs ?? 100)) : undefined;
+  try {
+    await Promise.all(
+      Array.from(
+        { length: threads },
+        () =>
+          new Promise<void>((resolve) => {
+            const w = new Worker(source, { eval: true, workerData: data, stdout: false, stderr: false });
+            w.on('message', (m: HashWorkerMessage) => {
+              if (m.type === 'error' && failure === undefined) failure = m;
+            });
+            w.on('error', (e) => {
+              // a crash (out of memory, a bug): stop the others too
+              Atomics.store(ctrl, CTRL_STOP, 2);
+              crash ??= e;
+            });
+            w.on('exit', () => resolve());
+          }),
+      ),
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+
+  if (failure?.type === 'error') {
+    if (failure.kind === 'changed') throw changed(failure.path);
+    if (failure.kind === 'gone') throw disappeared(failure.path);
+    if (failure.kind === 'denied') throw denied(failure.path);
+    throw new QshareError('INPUT', `Cannot read ${failure.path}: ${failure.message}`);
+  }
+  if (crash !== undefined) throw crash instanceof Error ? crash : new Error(String(crash));
+  if (o.signal?.aborted || Atomics.load(ctrl, CTRL_STOP) !== 0) throw interrupted();
+  const done = Atomics.load(ctrl, CTRL_DONE);
+  if (done !== pieceCount) throw new Error(`internal: hashed ${done} pieces, expected ${pieceCount}`);
+  o.onProgress?.(totalBytes, totalBytes);
+  // a plain (non-shared) copy: 20 bytes per piece
+  return Buffer.from(new Uint8Array(digests));
+}

@@ -1,0 +1,185 @@
+/**
+ * The worker-thread hasher: the same pieces as the in-memory reference and the single-thread hasher for every
+ * layout (pieces spanning files, many small files, zero-length files), and the failure paths (abort, files that
+ * change, vanish or cannot be read), with real threads and real files.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QshareError } from '../../src/errors.js';
+import { listFiles } from '../../src/torrent/files.js';
+import { defaultHashThreads, hashPieces, hashPiecesSerial, PARALLEL_MIN_BYTES } from '../../src/torrent/hash.js';
+import type { TorrentFileEntry } from '../../src/torrent/metainfo.js';
+
+let dir: string;
+let n = 0;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'qshare-hash-par-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function tree(files: Record<string, number>): string {
+  const root = path.join(dir, `t${n++}`);
+  mkdirSync(root);
+  for (const [rel, size] of Object.entries(files)) {
+    const p = path.join(root, rel);
+    mkdirSync(path.dirname(p), { recursive: true });
+    writeFileSync(p, randomBytes(size));
+  }
+  return root;
+}
+
+function referencePieces(files: TorrentFileEntry[], pieceLength: number): Buffer {
+  const all = Buffer.concat(files.map((f) => readFileSync(f.absPath)));
+  const out: Buffer[] = [];
+  for (let i = 0; i < all.length; i += pieceLength) out.push(createHash('sha1').update(all.subarray(i, i + pieceLength)).digest());
+  return Buffer.concat(out);
+}
+
+async function rejection(p: Promise<unknown>): Promise<QshareError> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(QshareError);
+  return e as QshareError;
+}
+
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+describe('defaultHashThreads', () => {
+  it.each([
+    [0, 2, 1],
+    [PARALLEL_MIN_BYTES - 1, 2, 1],
+    [PARALLEL_MIN_BYTES, 2, 2],
+    [10 * PARALLEL_MIN_BYTES, 1, 1],
+    [10 * PARALLEL_MIN_BYTES, 64, 8],
+  ])('%d bytes on %d cores → %d threads', (bytes, cores, want) => {
+    expect(defaultHashThreads(bytes, cores)).toBe(want);
+  });
+});
+
+describe('hashPieces on worker threads', () => {
+  const layouts: [string, Record<string, number>][] = [
+    ['one file, partial last piece', { f: 40000 }],
+    ['one byte', { f: 1 }],
+    ['zero-length files first, middle and last', { a: 0, b: 20000, c: 0, d: 30000, e: 0 }],
+    ['files ending exactly on piece boundaries', { a: 16384, b: 16384, c: 100 }],
+    ['a piece spanning three files', { a: 16000, b: 500, c: 40000 }],
+    ['nested folders', { 'x/y/z': 17000, 'x/a': 3, 'b/c': 40000, 'é/ü': 5 }],
+  ];
+  for (const [label, layout] of layouts) {
+    for (const threads of [2, 3]) {
+      for (const maxReadBytes of [undefined, 1000]) {
+        it(`${label}, ${threads} threads, read ≤ ${maxReadBytes ?? 'default'}`, async () => {
+          const { files } = await listFiles(tree(layout));
+          const got = await hashPieces(files, 16384, { threads, maxReadBytes });
+          expect(got.equals(referencePieces(files, 16384))).toBe(true);
+        });
+      }
+    }
+  }
+
+  it('many small files (600 files of 0–3000 bytes, pieces spanning dozens of them) agree with the single-thread hasher', async () => {
+    const layout: Record<string, number> = {};
+    for (let i = 0; i < 600; i++) layout[`d${i % 7}/f${i}`] = (i * 7919) % 3001;
+    const { files } = await listFiles(tree(layout));
+    const ref = referencePieces(files, 16384);
+    expect(ref.length).toBeGreaterThan(20 * 10);
+    const fds = openFds();
+    expect((await hashPieces(files, 16384, { threads: 2 })).equals(ref)).toBe(true);
+    expect((await hashPiecesSerial(files, 16384)).equals(ref)).toBe(true);
+    expect(openFds()).toBe(fds);
+  });
+
+  it('reports progress from the workers, ending at total/total', async () => {
+    const { files, totalBytes } = await listFiles(tree({ a: 300000, b: 200000 }));
+    const seen: number[] = [];
+    await hashPieces(files, 16384, { threads: 2, progressIntervalMs: 1, maxReadBytes: 512, onProgress: (d, t) => (expect(t).toBe(totalBytes), seen.push(d)) });
+    expect(seen.at(-1)).toBe(totalBytes);
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!);
+  });
+
+  it('an already aborted signal → INTERRUPTED, no thread started', async () => {
+    const { files } = await listFiles(tree({ a: 100000 }));
+    const ac = new AbortController();
+    ac.abort();
+    expect((await rejection(hashPieces(files, 16384, { threads: 2, signal: ac.signal }))).code).toBe('INTERRUPTED');
+  });
+
+  it('aborting mid-way → INTERRUPTED promptly, every file closed', async () => {
+    // 64 MiB of holes read 4 KiB at a time: far longer than the abort takes
+    const root = path.join(dir, `sparse${n++}`);
+    mkdirSync(root);
+    for (const f of ['a', 'b']) truncateSync((writeFileSync(path.join(root, f), ''), path.join(root, f)), 32 * 1024 * 1024);
+    const { files } = await listFiles(root);
+    const fds = openFds();
+    const ac = new AbortController();
+    const t0 = performance.now();
+    let progressAtAbort = -1;
+    const e = await rejection(
+      hashPieces(files, 1 << 20, {
+        threads: 2,
+        maxReadBytes: 4096,
+        signal: ac.signal,
+        progressIntervalMs: 5,
+        onProgress: (d) => {
+          if (progressAtAbort < 0 && d > 0) {
+            progressAtAbort = d;
+            ac.abort();
+          }
+        },
+      }),
+    );
+    expect(e.code).toBe('INTERRUPTED');
+    expect(progressAtAbort).toBeGreaterThan(0);
+    expect(progressAtAbort).toBeLessThan(64 * 1024 * 1024);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(openFds()).toBe(fds);
+  });
+
+  it.each([
+    ['grew', (p: string) => writeFileSync(p, randomBytes(30001))],
+    ['shrank', (p: string) => truncateSync(p, 10)],
+    ['was rewritten in place (same size, new mtime)', (p: string) => (writeFileSync(p, randomBytes(30000)), utimesSync(p, new Date(), new Date(Date.now() + 5000)))],
+    ['was replaced by a folder', (p: string) => (rmSync(p), mkdirSync(p))],
+  ])('a file that %s after listing → INPUT "changed while it was being read"', async (_l, mutate) => {
+    const root = tree({ a: 30000, b: 30000 });
+    const { files } = await listFiles(root);
+    mutate(path.join(root, 'b'));
+    for (const threads of [1, 2]) {
+      const e = await rejection(hashPieces(files, 16384, { threads }));
+      expect(e.code).toBe('INPUT');
+      expect(e.message).toContain(`${path.join(root, 'b')} changed while it was being read`);
+    }
+  });
+
+  it('a file deleted after listing → INPUT naming it', async () => {
+    const root = tree({ a: 30000, b: 30000 });
+    const { files } = await listFiles(root);
+    rmSync(path.join(root, 'b'));
+    const e = await rejection(hashPieces(files, 16384, { threads: 2 }));
+    expect(e.code).toBe('INPUT');
+    expect(e.message).toContain(`${path.join(root, 'b')} disappeared`);
+  });
+
+  it('a file written to while the workers read it → INPUT "changed while it was being read", files closed', async () => {
+    const root = tree({ a: 4 << 20, b: 4 << 20 });
+    const target = path.join(root, 'b');
+    const { files } = await listFiles(root);
+    // another process keeps rewriting b in place (same size, new mtime each time) during the whole hash
+    const writer: ChildProcess = spawn('sh', ['-c', `while :; do printf x | dd of="$1" bs=1 seek=100 conv=notrunc status=none; done`, 'sh', target], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const fds = openFds();
+      const e = await rejection(hashPieces(files, 16384, { threads: 2, maxReadBytes: 4096 }));
+      expect(e.message).toContain(`${target} changed while it was being read`);
+      expect(openFds()).toBe(fds);
+    } finally {
+      writer.kill('SIGKILL');
+    }
+  });
+});
