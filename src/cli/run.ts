@@ -37,7 +37,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
           .option('encrypt', { type: 'boolean', default: true, describe: 'make the encrypted 7z (--no-encrypt: share the files as they are)' })
           .option('seed', { type: 'boolean', default: true, describe: 'hand it to qBittorrent (--no-seed: only make the archive and .torrent)' })
           .option('password-stdin', { type: 'boolean', default: false, describe: 'read the archive password from the first line of stdin' })
-          .option('ask-password', { type: 'boolean', default: false, describe: 'type the archive password at a hidden prompt' }),
+          .option('ask-password', { type: 'boolean', default: false, describe: 'type the archive password at a hidden prompt' })
+          .option('recipients', { type: 'number', describe: 'stop seeding once this many peers have the whole file (qBittorrent ratio limit N as a safety net)' })
+          .option('expire', { type: 'string', describe: 'stop seeding after this much seeding time: 7d, 48h' }),
       async (a) => {
         const levelProblem = a.level === undefined ? undefined : checkLevel(a.level);
         if (levelProblem) throw new QshareError('USAGE', `--level ${levelProblem}`);
@@ -45,6 +47,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
           const p = checkTrackerUrl(t);
           if (p) throw new QshareError('USAGE', `--tracker ${p}`);
         }
+        const { checkRecipients, parseExpire } = await import('../share/limits.js');
+        const recipients = a.recipients === undefined ? undefined : checkRecipients(a.recipients);
+        const expireMinutes = a.expire === undefined ? undefined : parseExpire(a.expire);
         const ctx = await makeContext(io, globals(a));
         const { runAdd } = await import('./commands/add.js');
         exitCode = await runAdd(
@@ -59,6 +64,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
             seed: a.seed,
             passwordStdin: a['password-stdin'],
             askPassword: a['ask-password'],
+            recipients,
+            expireMinutes,
           },
           version,
         );
@@ -67,11 +74,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .command(
       'seed <share>',
       'hand a share to qBittorrent again (after it was unreachable)',
-      (y) => y.positional('share', { type: 'string', demandOption: true, describe: 'name or id' }),
+      (y) =>
+        y
+          .positional('share', { type: 'string', demandOption: true, describe: 'name or id' })
+          .option('until-done', { type: 'boolean', default: false, describe: 'stay and watch until --recipients peers have it (or a share limit ends it), then stop seeding' }),
       async (a) => {
         const ctx = await makeContext(io, globals(a));
         const { runSeed } = await import('./commands/seed.js');
-        exitCode = await runSeed(ctx, a.share);
+        exitCode = await runSeed(ctx, a.share, { untilDone: a['until-done'] });
       },
     )
     .command(

@@ -3,7 +3,7 @@
  * seed again, stop --delete; then "seed until they all have it" with a second qbittorrent-nox as the recipient.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,5 +105,80 @@ describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, sto
     expect(del.code, del.stderr).toBe(0);
     expect(JSON.parse(del.stdout).deleted).toEqual([added.torrentFile]);
     expect(existsSync(join(src, 'x.txt'))).toBe(true);
+  });
+});
+
+/** While `qshare get` waits, point the recipient's torrent at the sender (no tracker, no DHT on loopback). */
+function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash: string): { stop(): void } {
+  let running = true;
+  (async () => {
+    for (let i = 0; running && i < 40; i++) {
+      const t = await torrent(recipient, hash).catch(() => undefined);
+      if (t && Number(t.progress) < 1) await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 700));
+    }
+  })();
+  return {
+    stop() {
+      running = false;
+    },
+  };
+}
+
+describe.skipIf(!hasQbitNox() || !have7zz)('seed until they all have it (two qbittorrent-nox)', () => {
+  let sender: QbitNox;
+  let recipient: QbitNox;
+  beforeAll(async () => {
+    [sender, recipient] = await Promise.all([startQbitNox(), startQbitNox()]);
+  });
+  afterAll(async () => {
+    await Promise.all([sender?.stop(), recipient?.stop()]);
+  });
+
+  it('--recipients 1: share limits set, the completed peer is seen, seeding stops by itself', async () => {
+    const s = await home(sender, 'until');
+    const r = await home(recipient, 'until-r');
+    const src = join(s.dir, 'Gift');
+    await mkdir(src);
+    await writeFile(join(src, 'g.bin'), pseudoRandom(40_000, 11));
+    const added = await runCli(['add', src, '--recipients', '1', '--expire', '48h', '--json'], { env: s.env });
+    expect(added.code, added.stderr).toBe(0);
+    const share = JSON.parse(added.stdout);
+    const t0 = await torrent(sender, share.infoHash);
+    // the safety net: qBittorrent's own limits for this torrent (ratio 1, 48 h = 2880 min)
+    expect(t0).toMatchObject({ ratio_limit: 1, seeding_time_limit: 2880 });
+    // slow the upload so the recipient spends seconds one piece from the end, where qshare can see it
+    await api(sender, 'torrents/setUploadLimit', { hashes: share.infoHash, limit: '6000' });
+
+    const watching = runCli(['seed', share.name, '--until-done', '--json'], { env: s.env, timeoutMs: 90_000 });
+    const peers = joinPeersWhileRunning(recipient, sender, share.infoHash);
+    let got;
+    try {
+      got = await runCli(['get', share.torrentFile, '--to', join(r.dir, 'out'), '--password-stdin', '--json'], { env: r.env, input: `${share.password}\n`, timeoutMs: 90_000 });
+    } finally {
+      peers.stop();
+    }
+    expect(got.code, got.stderr).toBe(0);
+    expect(await snapshot(join(r.dir, 'out', 'Gift'))).toEqual(await snapshot(src));
+
+    const watched = await watching;
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(JSON.parse(watched.stdout)).toMatchObject({ name: share.name, state: 'done', completedPeers: 1, recipients: 1 });
+    // qBittorrent refreshes torrent states about every 1.5 s
+    let stateNow = '';
+    for (let i = 0; i < 20 && !/^(pausedUP|stoppedUP)$/.test(stateNow); i++) {
+      stateNow = String((await torrent(sender, share.infoHash))?.state);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(stateNow).toMatch(/^(pausedUP|stoppedUP)$/);
+
+    const ls = JSON.parse((await runCli(['ls', '--json'], { env: s.env })).stdout).shares[0];
+    expect(ls).toMatchObject({ state: 'done', completedPeers: 1, recipients: 1, expireMinutes: 2880 });
+    expect(ls.doneAt).toEqual(expect.any(String));
+    // only digests of the peers are kept, never their addresses
+    const rec = JSON.parse(await readFile(join(s.home, 'state.json'), 'utf8')).shares[0];
+    expect(rec.completedPeers).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+    const { trackers: _t, magnet: _m, ...rest } = rec;
+    expect(JSON.stringify(rest)).not.toContain('127.0.0.1');
   });
 });

@@ -1,6 +1,8 @@
 import { findSevenZip } from '../../archive/find.js';
 import { EXIT, QshareError } from '../../errors.js';
 import { addShare, type AddResult } from '../../share/add.js';
+import { applyShareLimits, recordLimits } from '../../share/limits.js';
+import type { QbitSession } from '../../qbit/client.js';
 import { openSecretStore, shareSecretKey } from '../../secrets/store.js';
 import { createStateStore } from '../../state/store.js';
 import type { CommandContext } from '../context.js';
@@ -18,6 +20,10 @@ export interface AddArgs {
   seed: boolean;
   passwordStdin: boolean;
   askPassword: boolean;
+  /** --recipients N: stop seeding once N peers have the whole file (qBittorrent ratio limit N as the safety net) */
+  recipients?: number;
+  /** --expire, in minutes of seeding */
+  expireMinutes?: number;
 }
 
 export async function runAdd(ctx: CommandContext, args: AddArgs, version: string): Promise<number> {
@@ -58,6 +64,7 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
     },
   );
   for (const s of result.skipped) ctx.log.warn(`left out of the torrent (not a regular file): ${s}`);
+  await limitShare(ctx, result, connect, args);
   const kept = result.password === null ? undefined : await keepPassword(ctx, result.share.id, result.password);
   if (ctx.opts.json) ctx.printJson({ ...shareJson(result), ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}) });
   else ctx.print(shareSummary(result, kept));
@@ -103,4 +110,18 @@ function checkPassword(p: string): string {
   if (p.length < 8) throw new QshareError('USAGE', 'that archive password is too short: use at least 8 characters (or let qshare generate one)');
   if (/[\r\n\0]/.test(p)) throw new QshareError('USAGE', 'the archive password cannot contain line breaks');
   return p;
+}
+
+/** --recipients / --expire: recorded on the share, and set as qBittorrent share limits when it seeds. */
+async function limitShare(ctx: CommandContext, result: AddResult, connect: () => Promise<QbitSession>, args: AddArgs): Promise<void> {
+  const limits = {
+    ...(args.recipients !== undefined ? { recipients: args.recipients } : {}),
+    ...(args.expireMinutes !== undefined ? { expireMinutes: args.expireMinutes } : {}),
+  };
+  if (Object.keys(limits).length === 0) return;
+  const share = await recordLimits(createStateStore(ctx.paths.stateFile), result.share, limits, () => new Date());
+  Object.assign(result.share, limits);
+  if (!result.seed?.seeding) return;
+  const err = await applyShareLimits(await connect(), share, ctx.log);
+  if (err) ctx.log.warn(`qBittorrent did not take the share limits (${err.message}); qshare still stops seeding when it sees the recipients done (qshare ls, qshare seed --until-done)`);
 }

@@ -1,34 +1,142 @@
 import { EXIT, QshareError } from '../../errors.js';
+import type { QbitSession } from '../../qbit/client.js';
+import { formatBytes } from '../../share/inspect.js';
+import { applyShareLimits } from '../../share/limits.js';
+import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
 import { seedShare } from '../../share/seed.js';
-import { createStateStore } from '../../state/store.js';
+import { createStateStore, type StateStore } from '../../state/store.js';
+import type { ShareRecord } from '../../state/types.js';
 import type { CommandContext } from '../context.js';
 import { qbitConnector } from '../qbit-connect.js';
+import { statusJson } from './ls.js';
 
-/** `qshare seed <name|id>`: hand an already made share to qBittorrent again (after it was down, or removed). */
-export async function runSeed(ctx: CommandContext, ref: string): Promise<number> {
+export interface SeedArgs {
+  /** stay in the foreground, watching peers, until the --recipients target or a share limit ends the seeding */
+  untilDone: boolean;
+  /** how often to look, in ms (default 1000) */
+  pollMs?: number;
+}
+
+/** `qshare seed <name|id> [--until-done]`: hand an already made share to qBittorrent again (after it was down, or removed). */
+export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs = { untilDone: false }): Promise<number> {
   const store = createStateStore(ctx.paths.stateFile);
-  const share = await store.find(ref);
+  let share = await store.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'give the name or id that `qshare add` printed' });
-  const outcome = await seedShare(
-    { config: ctx.config, log: ctx.log, store, qbit: qbitConnector(ctx), signal: ctx.signal, now: () => new Date() },
-    share,
-  );
-  if (ctx.opts.json) {
-    ctx.printJson({
-      id: share.id,
-      name: share.name,
-      infoHash: share.infoHash,
-      state: outcome.state,
-      ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint ?? null } } : {}),
-    });
+  if (args.untilDone && share.recipients === undefined && share.expireMinutes === undefined) {
+    throw new QshareError('USAGE', `"${share.name}" has no end: --until-done needs a share made with --recipients N or --expire`, { hint: 'without them, seeding goes on until you run qshare stop' });
+  }
+  if (share.doneAt && !args.untilDone) {
+    // seeding a finished share again on purpose: its recipients target no longer applies
+    share = await forgetTarget(store, share);
+    ctx.log.info(`"${share.name}" had reached its --recipients target; seeding it again without one`);
+  }
+  const connect = qbitConnector(ctx);
+  const outcome = share.doneAt
+    ? { seeding: true, state: 'seeding' as const, alreadyPresent: true }
+    : await seedShare({ config: ctx.config, log: ctx.log, store, qbit: connect, signal: ctx.signal, now: () => new Date() }, share);
+  if (outcome.seeding && !share.doneAt) {
+    const err = await applyShareLimits(await connect(), share, ctx.log);
+    if (err) ctx.log.warn(`qBittorrent did not take the share limits (${err.message})`);
   }
   if (!outcome.seeding) {
-    if (!ctx.opts.json) {
-      ctx.log.error(outcome.error!.message);
-      if (outcome.error!.hint) ctx.log.error(outcome.error!.hint);
+    if (ctx.opts.json) {
+      ctx.printJson({
+        id: share.id,
+        name: share.name,
+        infoHash: share.infoHash,
+        state: outcome.state,
+        ...('error' in outcome && outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint ?? null } } : {}),
+      });
+    } else if ('error' in outcome && outcome.error) {
+      ctx.log.error(outcome.error.message);
+      if (outcome.error.hint) ctx.log.error(outcome.error.hint);
     }
     return EXIT.notSeeding;
   }
-  ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
-  return EXIT.ok;
+  if (!args.untilDone) {
+    if (ctx.opts.json) ctx.printJson({ id: share.id, name: share.name, infoHash: share.infoHash, state: outcome.state });
+    ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
+    return EXIT.ok;
+  }
+  return untilDone(ctx, store, await connect(), share, args.pollMs ?? 1000);
+}
+
+async function forgetTarget(store: StateStore, share: ShareRecord): Promise<ShareRecord> {
+  await store.update((s) => {
+    const r = s.shares.find((x) => x.id === share.id);
+    if (!r) return;
+    delete r.doneAt;
+    delete r.recipients;
+    r.updatedAt = new Date().toISOString();
+  });
+  const { doneAt: _d, recipients: _r, ...rest } = share;
+  return rest;
+}
+
+/** Watches the share until it is done (recipients), stopped by qBittorrent (a share limit), or gone. */
+async function untilDone(ctx: CommandContext, store: StateStore, session: QbitSession, first: ShareRecord, pollMs: number): Promise<number> {
+  let share = first;
+  const tty = !ctx.opts.json && ctx.stderr.isTTY === true;
+  const deps = { store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile };
+  if (!ctx.opts.json) ctx.print(`Seeding "${share.name}" until ${target(share)}. Ctrl-C stops watching (qBittorrent keeps seeding).`);
+  for (;;) {
+    const [st] = await observeShares(deps, session, [share]);
+    const s = st as ShareStatus;
+    share = s.share;
+    if (tty) ctx.stderr.write(`\r\x1b[2K${statusLine(s)}`);
+    const end = ending(s);
+    if (end) {
+      if (tty) ctx.stderr.write('\n');
+      if (ctx.opts.json) ctx.printJson(statusJson(s));
+      else ctx.print(end.text);
+      return end.code;
+    }
+    await sleep(pollMs, ctx.signal);
+  }
+}
+
+function target(s: ShareRecord): string {
+  const parts: string[] = [];
+  if (s.recipients !== undefined) parts.push(`${s.recipients} ${s.recipients === 1 ? 'peer has' : 'peers have'} the whole file`);
+  if (s.expireMinutes !== undefined) parts.push(`${Math.round((s.expireMinutes / 60) * 10) / 10} h of seeding`);
+  return parts.join(', or ');
+}
+
+/** One status line for the foreground watch. Pure. */
+export function statusLine(s: ShareStatus): string {
+  const have = s.share.recipients !== undefined ? `${s.completedPeers}/${s.share.recipients}` : String(s.completedPeers);
+  const up = s.torrent ? `uploaded ${formatBytes(s.torrent.uploaded)}, ratio ${s.torrent.ratio.toFixed(2)}` : '';
+  return `${s.state}: ${have} have it, ${s.peersConnected} connected${up ? `, ${up}` : ''}`;
+}
+
+/** When the foreground watch ends, and with what. Pure. */
+export function ending(s: ShareStatus): { code: number; text: string } | undefined {
+  switch (s.state) {
+    case 'done':
+      return { code: EXIT.ok, text: `Done: ${s.completedPeers} ${s.completedPeers === 1 ? 'peer has' : 'peers have'} the whole file; seeding of "${s.share.name}" stopped. (Peers seen, not people.)` };
+    case 'stopped':
+      return { code: EXIT.ok, text: `qBittorrent stopped seeding "${s.share.name}" (its share limit was reached, or someone stopped it); ${s.completedPeers} ${s.completedPeers === 1 ? 'peer was' : 'peers were'} seen with the whole file.` };
+    case 'not-in-qbittorrent':
+    case 'missing':
+    case 'error':
+      return { code: EXIT.failure, text: `"${s.share.name}" is ${s.state} in qBittorrent; stopped watching. See qshare ls.` };
+    default:
+      return undefined;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => reject(new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'));
+    if (signal.aborted) return stop();
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      stop();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }

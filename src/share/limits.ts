@@ -1,0 +1,55 @@
+import { isQshareError, QshareError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { QbitSession } from '../qbit/client.js';
+import type { StateStore } from '../state/store.js';
+import type { ShareRecord } from '../state/types.js';
+
+/** `--expire 7d` / `48h` → minutes. Pure; throws USAGE on anything else. */
+export function parseExpire(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(d|h)\s*$/i.exec(text);
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || !(n > 0)) throw new QshareError('USAGE', `--expire takes a number of days or hours, like 7d or 48h (got ${JSON.stringify(text)})`);
+  const minutes = Math.round(n * (m[2]!.toLowerCase() === 'd' ? 1440 : 60));
+  if (minutes > 525_600 * 10) throw new QshareError('USAGE', '--expire cannot be more than ten years');
+  return minutes;
+}
+
+/** `--recipients N`: a whole number from 1 to 1000. Pure. */
+export function checkRecipients(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new QshareError('USAGE', `--recipients takes a whole number from 1 to 1000 (got ${n})`);
+  return n;
+}
+
+/** Records --recipients / --expire on a share. */
+export async function recordLimits(store: StateStore, share: ShareRecord, limits: { recipients?: number; expireMinutes?: number }, now: () => Date): Promise<ShareRecord> {
+  if (limits.recipients === undefined && limits.expireMinutes === undefined) return share;
+  const next = { ...share, ...limits };
+  await store.update((s) => {
+    const r = s.shares.find((x) => x.id === share.id);
+    if (!r) return;
+    if (limits.recipients !== undefined) r.recipients = limits.recipients;
+    if (limits.expireMinutes !== undefined) r.expireMinutes = limits.expireMinutes;
+    r.updatedAt = now().toISOString();
+  });
+  return next;
+}
+
+/**
+ * qBittorrent's own share limits for the torrent, the safety net that works while qshare is not running: ratio
+ * = recipients (uploaded ≥ N × size) and seeding time = --expire. Nothing is sent when the share has neither.
+ * A refusal is returned as an error (the share seeds anyway), not thrown.
+ */
+export async function applyShareLimits(session: QbitSession, share: ShareRecord, log: Logger): Promise<QshareError | undefined> {
+  if (share.recipients === undefined && share.expireMinutes === undefined) return undefined;
+  try {
+    await session.setShareLimits(share.infoHash, {
+      ...(share.recipients !== undefined ? { ratio: share.recipients } : {}),
+      ...(share.expireMinutes !== undefined ? { seedingTimeMinutes: share.expireMinutes } : {}),
+    });
+    log.debug('share limits set in qBittorrent', { ratio: share.recipients ?? 'global', seedingTimeMinutes: share.expireMinutes ?? 'global' });
+    return undefined;
+  } catch (e) {
+    if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
+    return e;
+  }
+}
