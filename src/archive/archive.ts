@@ -32,6 +32,12 @@ export interface CreateArchiveOptions {
   volumeSize?: number;
   /** base environment for 7-Zip (default process.env) */
   env?: NodeJS.ProcessEnv;
+  /**
+   * called once, just before 7-Zip starts, with the hidden path it is about to write (without volumes): lets a
+   * caller read the archive while it grows (hashing while writing). The file appears a moment later; on success it
+   * is renamed (hard-linked, same inode) to outPath, on failure removed.
+   */
+  onWriting?: (partialPath: string) => void;
 }
 
 export interface CreatedArchive {
@@ -71,6 +77,7 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
   log?.debug('7-Zip: creating archive', { sevenZip: o.sz.path, version: o.sz.version, args: args.join(' ') });
   const started = Date.now();
   try {
+    if (!volumes) o.onWriting?.(partial);
     await runSevenZip(o.sz, args, {
       stdin: passwordStdin(o.sz.legacy, o.password, 'create'),
       cwd: outDir,

@@ -9,7 +9,8 @@ import type { ShareDeps } from './deps.js';
 import { inspectSource, type SourceInfo } from './inspect.js';
 import { recipientMessage } from './message.js';
 import { seedShare, type SeedOutcome } from './seed.js';
-import { archiveStep, recordStep, torrentStep } from './steps.js';
+import { choosePieceLength } from '../torrent/piece-length.js';
+import { archiveAndHashStep, recordStep, torrentStep, type ArchivePieces } from './steps.js';
 
 export interface AddOptions {
   source: string;
@@ -58,10 +59,17 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     let password: string | null = null;
     let contentPath = source.path;
     let archive: string | null = null;
+    let pieces: ArchivePieces | null = null;
+    // The archive's pieces are hashed while 7-Zip writes it, so the piece length is chosen before its size is
+    // known: from the source's size (in store mode the archive is the same size plus a few hundred bytes; a
+    // compressed one is smaller and simply gets fewer pieces).
+    const pieceLength = choosePieceLength(source.totalBytes);
     if (opts.encrypt) {
       if (opts.password !== undefined && opts.password.length === 0) throw new QshareError('USAGE', 'the archive password is empty');
       password = opts.password ?? generatePassword(deps.random);
-      archive = await archiveStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: opts.level });
+      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: opts.level, hashWhileWriting: { pieceLength } });
+      archive = made.archive;
+      pieces = made.pieces;
       created.push(archive);
       contentPath = archive;
     }
@@ -74,7 +82,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       name,
       trackers: opts.trackers,
       private: opts.private,
-      ...(archive ? {} : { contentBytes: source.totalBytes }),
+      ...(archive ? { pieceLength, pieces } : { contentBytes: source.totalBytes }),
     });
     const torrentFile = t.torrentFile;
     created.push(torrentFile);

@@ -3,12 +3,14 @@
  * worker runs them one at a time and records each in its journal, so a run killed between two steps resumes at the
  * next one. Every step either completes or leaves nothing of its own behind.
  */
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createArchive } from '../archive/archive.js';
+import { checkSequentialLayout } from '../archive/layout.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import type { ShareRecord } from '../state/types.js';
-import { createTorrent, magnetLink } from '../torrent/index.js';
+import { GrowingFileHasher, type FollowedFile } from '../torrent/follow.js';
+import { buildMetainfo, createTorrent, magnetLink } from '../torrent/index.js';
 import type { ShareDeps } from './deps.js';
 import { archiveBytesNeeded, checkFreeSpace } from './inspect.js';
 
@@ -21,7 +23,15 @@ export interface ArchiveStep {
   password: string;
   level: number;
   signal?: AbortSignal;
+  /**
+   * hash the archive's torrent pieces while 7-Zip writes it, with this piece length (chosen before the archive's
+   * size is known: from the source's size, see add.ts). Only with a modern 7-Zip (not p7zip 16.02).
+   */
+  hashWhileWriting?: { pieceLength: number };
 }
+
+/** Pieces of an archive hashed while it was written; torrentStep uses them when the archive is still that file. */
+export type ArchivePieces = FollowedFile;
 
 /** The archive's path for a share name. */
 export function archivePathFor(paths: ShareDeps['paths'], name: string): string {
@@ -37,13 +47,30 @@ export function torrentPathFor(paths: ShareDeps['paths'], name: string): string 
  * createArchive writes under a hidden partial name and publishes only a complete, verified archive.
  */
 export async function archiveStep(deps: Pick<ShareDeps, 'paths' | 'log' | 'progress' | 'signal' | 'sevenZip'>, o: ArchiveStep): Promise<string> {
-  const { paths, progress } = deps;
+  const { hashWhileWriting: _, ...plain } = o;
+  return (await archiveAndHashStep(deps, plain)).archive;
+}
+
+/**
+ * archiveStep that can also hash the archive while 7-Zip writes it (`o.hashWhileWriting`). 7-Zip writes front to
+ * back and rewrites only bytes 8–31 at the end, so every piece but the first is final once the file has grown past
+ * it. `pieces` is null when that was not done or could not be trusted (p7zip, the finished file's layout is not the
+ * sequential one, a piece hashed early changed, a read failed): torrentStep then hashes the archive itself.
+ */
+export async function archiveAndHashStep(
+  deps: Pick<ShareDeps, 'paths' | 'log' | 'progress' | 'signal' | 'sevenZip'>,
+  o: ArchiveStep,
+): Promise<{ archive: string; pieces: ArchivePieces | null }> {
+  const { paths, progress, log } = deps;
   await checkFreeSpace(paths.archivesDir, archiveBytesNeeded(o.sourceBytes), 'the encrypted archive');
   const archive = archivePathFor(paths, o.name);
   const sz = await deps.sevenZip();
+  const follower = o.hashWhileWriting && !sz.legacy ? new GrowingFileHasher({ pieceLength: o.hashWhileWriting.pieceLength }) : undefined;
+  if (o.hashWhileWriting && !follower) log.debug('not hashing while 7-Zip writes: p7zip 16.02 is not known to write strictly front to back', { sevenZip: sz.path });
   progress.start('Encrypting', o.sourceBytes);
   try {
     await createArchive({
+      ...(follower ? { onWriting: (partial: string) => follower.follow(partial) } : {}),
       sz,
       source: o.sourcePath,
       outPath: archive,
@@ -53,10 +80,32 @@ export async function archiveStep(deps: Pick<ShareDeps, 'paths' | 'log' | 'progr
       log: deps.log,
       onProgress: (percent, file) => progress.update((percent / 100) * o.sourceBytes, file === undefined ? {} : { detail: file }),
     });
+  } catch (e) {
+    await follower?.cancel();
+    throw e;
   } finally {
     progress.end();
   }
-  return archive;
+  if (!follower) return { archive, pieces: null };
+  const followed = await follower.finish(archive);
+  let problem = followed.ok ? await layoutProblem(archive, followed.length) : followed.reason;
+  if (problem === undefined && followed.ok) {
+    log.debug('archive hashed while 7-Zip wrote it', { bytes: followed.length, hashedWhileWriting: followed.hashedWhileWriting });
+    return { archive, pieces: followed };
+  }
+  problem ??= 'unknown';
+  log.debug(`hashing the archive again after 7-Zip: ${problem}`);
+  return { archive, pieces: null };
+}
+
+async function layoutProblem(archive: string, size: number): Promise<string | undefined> {
+  const fh = await open(archive, 'r');
+  try {
+    const p = await checkSequentialLayout(fh, size);
+    return p === undefined ? undefined : `the finished archive is not laid out as written front to back (${p})`;
+  } finally {
+    await fh.close();
+  }
 }
 
 export interface TorrentStep {
@@ -71,6 +120,10 @@ export interface TorrentStep {
   /** bytes to hash, for progress (default: the size of contentPath, right for a single file) */
   contentBytes?: number;
   signal?: AbortSignal;
+  /** default: chosen from the content's size */
+  pieceLength?: number;
+  /** pieces hashed while the archive was written: used (no re-hash) when contentPath is still that very file */
+  pieces?: ArchivePieces | null;
 }
 
 export interface TorrentMade {
@@ -84,24 +137,36 @@ export interface TorrentMade {
 /** Hashes the content and writes the .torrent atomically. Deterministic: the same content gives the same torrent. */
 export async function torrentStep(deps: Pick<ShareDeps, 'paths' | 'progress' | 'signal' | 'createdBy'>, o: TorrentStep): Promise<TorrentMade> {
   const { progress } = deps;
-  progress.start('Hashing', o.contentBytes ?? (await stat(o.contentPath)).size);
-  let t;
-  try {
-    t = await createTorrent({
-      root: o.contentPath,
-      name: o.torrentName,
-      trackers: o.trackers,
-      private: o.private,
-      createdBy: deps.createdBy,
-      signal: o.signal ?? deps.signal,
-      onProgress: (done, total) => progress.update(done, { total }),
-    });
-  } finally {
-    progress.end();
+  let t: { torrent: Buffer; infoHash: string; totalBytes: number; skipped: string[] };
+  if (o.pieces && (await stillSameFile(o.contentPath, o.pieces))) {
+    const p = o.pieces;
+    const built = buildMetainfo({ name: o.torrentName, pieceLength: p.pieceLength, pieces: p.pieces, files: null, length: p.length, trackers: o.trackers, private: o.private, createdBy: deps.createdBy });
+    t = { ...built, totalBytes: p.length, skipped: [] };
+  } else {
+    progress.start('Hashing', o.contentBytes ?? (await stat(o.contentPath)).size);
+    try {
+      t = await createTorrent({
+        root: o.contentPath,
+        name: o.torrentName,
+        trackers: o.trackers,
+        private: o.private,
+        createdBy: deps.createdBy,
+        signal: o.signal ?? deps.signal,
+        onProgress: (done, total) => progress.update(done, { total }),
+        ...(o.pieceLength !== undefined ? { pieceLength: o.pieceLength } : {}),
+      });
+    } finally {
+      progress.end();
+    }
   }
   const torrentFile = torrentPathFor(deps.paths, o.name);
   await writeFileAtomic(torrentFile, t.torrent, { mode: 0o600 });
   return { torrentFile, infoHash: t.infoHash, magnet: magnetLink(t.infoHash, o.torrentName, o.trackers), size: t.totalBytes, skipped: t.skipped };
+}
+
+async function stillSameFile(path: string, p: ArchivePieces): Promise<boolean> {
+  const st = await stat(path).catch(() => null);
+  return st !== null && st.isFile() && st.dev === p.dev && st.ino === p.ino && st.size === p.length && st.mtimeMs === p.mtimeMs;
 }
 
 /** Adds the share to qshare's list, unless a share with its id is already there (a resumed step). */

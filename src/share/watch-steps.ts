@@ -20,7 +20,8 @@ import { recipientMessage } from './message.js';
 import { outboxFiles, removeOutputs, shareCard, writeOutputs, writePasswordFile } from './outbox.js';
 import type { QbitGate } from './qbit-gate.js';
 import { seedShare } from './seed.js';
-import { archivePathFor, archiveStep, recordStep, torrentPathFor, torrentStep } from './steps.js';
+import { choosePieceLength } from '../torrent/piece-length.js';
+import { archiveAndHashStep, archivePathFor, recordStep, torrentPathFor, torrentStep, type ArchivePieces } from './steps.js';
 import type { WorkerSteps } from './worker.js';
 
 export interface WatchStepsOptions {
@@ -36,9 +37,14 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
   const { paths, log } = deps;
   const withSignal = (signal: AbortSignal): ShareDeps => ({ ...deps, signal });
 
+  // pieces hashed while 7-Zip wrote an archive, for the hash step that follows in this same run (after a restart
+  // the hash step hashes the archive itself)
+  const hashedWhileWriting = new Map<string, ArchivePieces>();
+
   const findRecord = async (id: string): Promise<ShareRecord | undefined> => (await deps.store.list()).find((s) => s.id === id);
 
   const resetArchive = async (it: WatchItem) => {
+    hashedWhileWriting.delete(it.id);
     const prefix = `.${it.name}.7z.partial-`;
     for (const n of await readdir(paths.archivesDir).catch(() => [] as string[])) {
       if (n.startsWith(prefix)) await rm(join(paths.archivesDir, n), { force: true });
@@ -69,7 +75,16 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
       await Promise.all([ensurePrivateDir(paths.archivesDir), ensurePrivateDir(paths.torrentsDir)]);
       const src = await inspectSource(it.source, paths.dataDir);
       const password = generatePassword(deps.random);
-      const archive = await archiveStep(d, { sourcePath: src.path, sourceBytes: src.totalBytes, name: it.name, password, level: deps.config.level, signal });
+      const { archive, pieces } = await archiveAndHashStep(d, {
+        sourcePath: src.path,
+        sourceBytes: src.totalBytes,
+        name: it.name,
+        password,
+        level: deps.config.level,
+        signal,
+        hashWhileWriting: { pieceLength: choosePieceLength(src.totalBytes) },
+      });
+      if (pieces) hashedWhileWriting.set(it.id, pieces);
       try {
         if (secrets.kind !== 'none') await secrets.set(shareSecretKey(it.id), password);
         if (o.writePasswordFile) await writePasswordFile(it.dropDir, it.name, password);
@@ -86,7 +101,9 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
       let share = await findRecord(it.id);
       if (!share) {
         const archive = it.archive ?? archivePathFor(paths, it.name);
-        const t = await torrentStep(d, { contentPath: archive, torrentName: `${it.name}.7z`, name: it.name, trackers: deps.config.trackers, private: false, signal });
+        const pieces = hashedWhileWriting.get(it.id);
+        hashedWhileWriting.delete(it.id);
+        const t = await torrentStep(d, { contentPath: archive, torrentName: `${it.name}.7z`, name: it.name, trackers: deps.config.trackers, private: false, signal, ...(pieces ? { pieces, pieceLength: pieces.pieceLength } : {}) });
         const now = deps.now().toISOString();
         share = await recordStep(d, {
           id: it.id,
