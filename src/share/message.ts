@@ -32,6 +32,8 @@ export function recipientMessage(m: MessageInput): string {
       '',
       'It will ask for a password. I will send it to you separately — not in this message.',
       '',
+      `(If you use qshare, this one command does all of it: qshare get '${m.magnet}')`,
+      '',
       'Please keep the download running for a while after it finishes, so others can get it from you too.',
     );
   } else {

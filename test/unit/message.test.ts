@@ -14,6 +14,7 @@ describe('recipientMessage', () => {
     expect(m).toContain('Keka');
     expect(m).toContain('burly-duckbill-aviation.7z');
     expect(m).toMatch(/password.*separately/i);
+    expect(m).toContain(`qshare get '${base.magnet}'`);
   });
   it('mentions no archive and no password when not encrypted', () => {
     const m = recipientMessage({ ...base, encrypted: false, contentName: 'Holiday' });
