@@ -1,4 +1,6 @@
+import { DEFAULT_CONFIG } from '../config/schema.js';
 import { isQshareError, QshareError } from '../errors.js';
+import { ensureManaged, findNox, type ManagedDeps } from '../managed/daemon.js';
 import { connectQbit, type QbitOptions, type QbitSession } from '../qbit/client.js';
 import { parseQbitUrl } from '../qbit/url.js';
 import { openSecretStore, qbitSecretKey, type SecretStore } from '../secrets/store.js';
@@ -36,6 +38,20 @@ export function qbitConnector(ctx: CommandContext, deps: { secrets?: () => Promi
   let result: Promise<QbitSession> | undefined;
   const secrets = deps.secrets ?? (() => openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') }));
   const attempt = async (): Promise<QbitSession> => {
+    try {
+      return await configured();
+    } catch (e) {
+      // nothing listens at the configured address: qshare's own qBittorrent, if the config allows and it is installed
+      if (!isQshareError(e) || e.code !== 'QBIT_UNREACHABLE' || !/^nothing is listening at /.test(e.message)) throw e;
+      // only while qshare is not pointed at a qBittorrent of the user's (qshare login, qbittorrent.url, QSHARE_QBIT_URL):
+      // seeding into another client than the one they chose would be a surprise
+      if (!ctx.config.managed.autoStart || ctx.config.qbittorrent.url !== DEFAULT_CONFIG.qbittorrent.url || !findNox(ctx.env)) throw e;
+      const m = await ensureManaged(managedDeps(ctx, secrets));
+      if (m.started) ctx.log.info(`nothing is listening at ${parseQbitUrl(ctx.config.qbittorrent.url).display}: started qshare's own qBittorrent at ${m.url} (it keeps seeding after qshare exits; \`qshare daemon stop\` stops it)`);
+      return connectQbit({ ...qbitBaseOptions(ctx), url: m.url, username: m.username, password: m.password });
+    }
+  };
+  const configured = async (): Promise<QbitSession> => {
     const base = qbitBaseOptions(ctx);
     const q = ctx.config.qbittorrent;
     const fromEnv = ctx.env.QSHARE_QBIT_PASSWORD;
@@ -79,6 +95,10 @@ export function qbitConnector(ctx: CommandContext, deps: { secrets?: () => Promi
     }
     return result;
   };
+}
+
+export function managedDeps(ctx: CommandContext, secrets: () => Promise<SecretStore>): ManagedDeps {
+  return { dataDir: ctx.paths.dataDir, loopbackOnly: ctx.config.managed.loopbackOnly, log: ctx.log.child('managed'), secrets, env: ctx.env };
 }
 
 async function storedPassword(

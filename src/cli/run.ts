@@ -178,6 +178,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
         exitCode = await runDoctorCommand(ctx, { fix: a.fix, yes: a.yes });
       },
     )
+    .command(
+      'daemon <action>',
+      "qshare's own qBittorrent (qbittorrent-nox on 127.0.0.1): start, stop or status",
+      (y) => y.positional('action', { type: 'string', choices: ['start', 'stop', 'status'], demandOption: true }),
+      async (a) => {
+        const ctx = await makeContext(io, globals(a));
+        const { runDaemon } = await import('./commands/daemon.js');
+        exitCode = await runDaemon(ctx, a.action);
+      },
+    )
     .demandCommand(1, 'name a command: qshare add <folder>')
     .strict()
     .help()

@@ -32,6 +32,13 @@ export interface Config {
     store: SecretStoreChoice;
   };
   watch: WatchConfig;
+  /** the qBittorrent qshare starts and owns when none answers (`qshare daemon`) */
+  managed: {
+    /** add/seed/get/watch start it when nothing answers at qbittorrent.url and qbittorrent-nox is installed */
+    autoStart: boolean;
+    /** keep it on 127.0.0.1 with DHT, PeX, LSD and UPnP off (tests, or a machine that must not be reachable) */
+    loopbackOnly: boolean;
+  };
 }
 
 /** `qshare watch`: the drop folder. */
@@ -69,6 +76,7 @@ export const DEFAULT_CONFIG: Config = {
   sevenZip: null,
   level: 0,
   secrets: { store: 'auto' },
+  managed: { autoStart: true, loopbackOnly: false },
   watch: { dir: '~/ToShare', settleSeconds: 5, concurrency: 1, writePasswordFile: false },
 };
 
@@ -91,7 +99,7 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
     p.add('config', 'must be a JSON object like config.example.json');
     return { config, problems: p.list };
   }
-  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', 'secrets', 'watch', '$schema', '//']);
+  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', 'secrets', 'watch', 'managed', '$schema', '//']);
   for (const k of Object.keys(raw)) if (!known.has(k)) p.add(k, `unknown key (known keys: ${[...known].filter((x) => !x.startsWith('$') && x !== '//').join(', ')})`);
 
   if (raw.qbittorrent !== undefined) {
@@ -184,6 +192,16 @@ export function validateConfig(raw: Json): { config: Config; problems: string[] 
     }
   }
   if (raw.watch !== undefined) validateWatch(raw.watch, config.watch, p);
+  if (raw.managed !== undefined) {
+    const m = raw.managed;
+    if (!isObject(m)) p.add('managed', 'must be an object like {"autoStart": true}');
+    else
+      for (const [k, v] of Object.entries(m)) {
+        if (k !== 'autoStart' && k !== 'loopbackOnly') p.add(`managed.${k}`, 'unknown key (known: autoStart, loopbackOnly)');
+        else if (typeof v !== 'boolean') p.add(`managed.${k}`, 'must be true or false');
+        else config.managed[k] = v;
+      }
+  }
   return { config, problems: p.list };
 }
 
