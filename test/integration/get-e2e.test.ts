@@ -139,6 +139,54 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange betwe
     expect(existsSync(downloaded)).toBe(true);
   });
 
+  it('Ctrl-C during the download: exit 130, qBittorrent keeps the torrent, the same get again resumes it', async () => {
+    const s = await home(sender, 'sender');
+    const r = await home(recipient, 'recipient');
+    const src = join(s.dir, 'Slow');
+    await mkdir(src);
+    await writeFile(join(src, 's.bin'), pseudoRandom(300_000, 13));
+    const added = await runCli(['add', src, '--json'], { env: s.env });
+    expect(added.code, added.stderr).toBe(0);
+    const share = JSON.parse(added.stdout);
+    await api(sender, 'torrents/setUploadLimit', { hashes: share.infoHash, limit: '50000' });
+    const peers = joinPeersWhileRunning(recipient, sender, share.infoHash);
+    let first;
+    try {
+      first = await runCli(['get', share.magnet, '--to', join(r.dir, 'out'), '--password-stdin'], {
+        env: r.env,
+        input: `${share.password}\n`,
+        onSpawn: (child) => {
+          const poll = setInterval(async () => {
+            const t = await torrent(recipient, share.infoHash).catch(() => undefined);
+            if (t && Number(t.progress) > 0 && Number(t.progress) < 1) {
+              clearInterval(poll);
+              child.kill('SIGINT');
+            }
+          }, 100);
+          child.on('close', () => clearInterval(poll));
+        },
+      });
+    } finally {
+      peers.stop();
+    }
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toMatch(/run the same qshare get again/);
+    expect(await torrent(recipient, share.infoHash)).toBeDefined();
+    expect(existsSync(join(r.dir, 'out'))).toBe(false);
+
+    await api(sender, 'torrents/setUploadLimit', { hashes: share.infoHash, limit: '0' });
+    const again = joinPeersWhileRunning(recipient, sender, share.infoHash);
+    let second;
+    try {
+      second = await runCli(['get', share.magnet, '--to', join(r.dir, 'out'), '--password-stdin', '--json'], { env: r.env, input: `${share.password}\n` });
+    } finally {
+      again.stop();
+    }
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).resumed).toBe(true);
+    expect(await snapshot(join(r.dir, 'out', 'Slow'))).toEqual(await snapshot(src));
+  });
+
   it('a magnet link of a torrent that is not a qshare archive is just downloaded', async () => {
     const s = await home(sender, 'sender');
     const r = await home(recipient, 'recipient');
