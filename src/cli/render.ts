@@ -17,6 +17,8 @@ export function shareJson(r: AddResult): Record<string, unknown> {
     encrypted: s.encrypted,
     private: s.private,
     trackers: s.trackers,
+    // the 7-Zip level used; with --level auto also what the sample said (null with --no-encrypt)
+    level: r.level,
     message: r.message,
     ...(r.seed?.error ? { error: { code: r.seed.error.code, message: r.seed.error.message, hint: r.seed.error.hint ?? null } } : {}),
   };
@@ -38,6 +40,7 @@ export function shareSummary(r: AddResult, kept?: PasswordKept): string {
     '',
     `  Torrent file: ${s.torrentFile}`,
     ...(s.archive ? [`  Archive:      ${s.archive}`] : []),
+    ...(r.level?.auto ? [`  Compression:  level ${r.level.chosen} (--level auto: ${r.level.reason})`] : []),
     `  Magnet link:  ${s.magnet}`,
   ];
   if (r.password !== null) {

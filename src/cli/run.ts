@@ -31,7 +31,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         y
           .positional('path', { type: 'string', demandOption: true, describe: 'the folder or file to share' })
           .option('name', { type: 'string', describe: 'the share name (default: three random words)' })
-          .option('level', { type: 'number', describe: '7-Zip compression 0 (store, default) … 9; photos and video do not compress' })
+          .option('level', { type: 'string', describe: '7-Zip compression: 0 (store, default) … 9, or auto (store if a sample does not compress, like photos and video; else fast)' })
           .option('tracker', { type: 'string', array: true, describe: 'announce URL, repeatable (default: config "trackers")' })
           .option('private', { type: 'boolean', default: false, describe: 'mark the torrent private (no DHT/PeX: trackers only)' })
           .option('encrypt', { type: 'boolean', default: true, describe: 'make the encrypted 7z (--no-encrypt: share the files as they are)' })
@@ -41,8 +41,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
           .option('recipients', { type: 'number', describe: 'stop seeding once this many peers have the whole file (qBittorrent ratio limit N as a safety net)' })
           .option('expire', { type: 'string', describe: 'stop seeding after this much seeding time: 7d, 48h' }),
       async (a) => {
-        const levelProblem = a.level === undefined ? undefined : checkLevel(a.level);
-        if (levelProblem) throw new QshareError('USAGE', `--level ${levelProblem}`);
+        const level = a.level === undefined || a.level === 'auto' ? a.level : Number(a.level);
+        const levelProblem = level === undefined || level === 'auto' ? undefined : checkLevel(level);
+        if (levelProblem) throw new QshareError('USAGE', `--level ${levelProblem}, or auto`);
         for (const t of a.tracker ?? []) {
           const p = checkTrackerUrl(t);
           if (p) throw new QshareError('USAGE', `--tracker ${p}`);
@@ -57,7 +58,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           {
             path: a.path,
             name: a.name,
-            level: a.level,
+            level,
             tracker: a.tracker,
             private: a.private,
             encrypt: a.encrypt,

@@ -9,7 +9,9 @@ import type { ShareDeps } from './deps.js';
 import { inspectSource, type SourceInfo } from './inspect.js';
 import { recipientMessage } from './message.js';
 import { seedShare, type SeedOutcome } from './seed.js';
+import { listFiles } from '../torrent/files.js';
 import { choosePieceLength } from '../torrent/piece-length.js';
+import { sampleAndChooseLevel } from './level.js';
 import { archiveAndHashStep, recordStep, torrentStep, type ArchivePieces } from './steps.js';
 
 export interface AddOptions {
@@ -18,7 +20,8 @@ export interface AddOptions {
   name?: string;
   /** supplied by the user (--password-stdin / --ask-password); otherwise generated */
   password?: string;
-  level: number;
+  /** 7-Zip level 0–9, or 'auto': chosen from a sample of the source (level.ts) */
+  level: number | 'auto';
   trackers: string[];
   private: boolean;
   encrypt: boolean;
@@ -34,6 +37,8 @@ export interface AddResult {
   seed: SeedOutcome | null;
   /** links and special files left out of a --no-encrypt torrent */
   skipped: string[];
+  /** the 7-Zip level used (null with --no-encrypt), and with --level auto what the sample said */
+  level: { chosen: number; auto: boolean; sampleRatio: number | null; reason: string | null } | null;
 }
 
 /**
@@ -60,6 +65,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     let contentPath = source.path;
     let archive: string | null = null;
     let pieces: ArchivePieces | null = null;
+    let level: AddResult['level'] = null;
     // The archive's pieces are hashed while 7-Zip writes it, so the piece length is chosen before its size is
     // known: from the source's size (in store mode the archive is the same size plus a few hundred bytes; a
     // compressed one is smaller and simply gets fewer pieces).
@@ -67,7 +73,8 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     if (opts.encrypt) {
       if (opts.password !== undefined && opts.password.length === 0) throw new QshareError('USAGE', 'the archive password is empty');
       password = opts.password ?? generatePassword(deps.random);
-      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: opts.level, hashWhileWriting: { pieceLength } });
+      level = await resolveLevel(deps, opts.level, source);
+      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: level.chosen, hashWhileWriting: { pieceLength } });
       archive = made.archive;
       pieces = made.pieces;
       created.push(archive);
@@ -117,6 +124,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       password,
       seed,
       skipped: t.skipped,
+      level,
       message: recipientMessage({
         name,
         encrypted: opts.encrypt,
@@ -165,6 +173,16 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** A fixed level as given; 'auto': sample the source and say what was chosen. */
+async function resolveLevel(deps: Pick<ShareDeps, 'log' | 'signal'>, wanted: number | 'auto', source: SourceInfo): Promise<NonNullable<AddResult['level']>> {
+  if (wanted !== 'auto') return { chosen: wanted, auto: false, sampleRatio: null, reason: null };
+  const files = source.kind === 'file' ? [{ absPath: source.path, length: source.totalBytes }] : (await listFiles(source.path)).files;
+  const choice = await sampleAndChooseLevel(files, deps.signal);
+  deps.log.info(`--level auto: ${choice.reason}`, { level: choice.level, sampledBytes: choice.sampledBytes });
+  const sampleRatio = choice.sampleRatio === null ? null : Math.round(choice.sampleRatio * 1000) / 1000;
+  return { chosen: choice.level, auto: true, sampleRatio, reason: choice.reason };
 }
 
 function checkAborted(signal: AbortSignal): void {

@@ -13,7 +13,7 @@ import { shareJson, shareSummary, type PasswordKept } from '../render.js';
 export interface AddArgs {
   path: string;
   name?: string;
-  level?: number;
+  level?: number | 'auto';
   tracker?: string[];
   private: boolean;
   encrypt: boolean;
