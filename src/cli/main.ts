@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { EXIT } from '../errors.js';
-import { run } from './run.js';
+import { fastOutput } from './help-cache.js';
 
 // The thin shell: wire the process to run(). Signals abort the current work; the pipeline removes partial files.
 const controller = new AbortController();
@@ -14,11 +14,19 @@ const onSignal = (sig: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const code = await run(process.argv.slice(2), {
-  env: process.env,
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  signal: controller.signal,
-});
-process.exitCode = code;
+const argv = process.argv.slice(2);
+// `--help` / `--version`: printed from the text the build cached, without loading the dispatcher (help-cache.ts)
+const fast = fastOutput(argv, process.stdout.isTTY ? process.stdout.columns : undefined);
+if (fast !== undefined) {
+  process.stdout.write(fast);
+  process.exitCode = EXIT.ok;
+} else {
+  const { run } = await import('./run.js');
+  process.exitCode = await run(argv, {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: controller.signal,
+  });
+}

@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { EXIT, isQshareError, QshareError } from '../errors.js';
 import { checkLevel, checkTrackerUrl } from '../config/schema.js';
 import { makeContext, type GlobalOptions, type Io } from './context.js';
+import { helpWidth } from './help-cache.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -193,7 +194,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .strict()
     .help()
     .alias('h', 'help')
-    .wrap(Math.min(110, io.stdout.columns ?? 100))
+    .wrap(helpWidth(io.stdout.columns))
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs reports its own parse/validation failures as a message (or a YError, possibly wrapping what an

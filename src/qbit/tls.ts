@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { rootCertificates } from 'node:tls';
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QbitTarget } from './url.js';
@@ -41,5 +41,7 @@ export async function tlsDispatcher(target: QbitTarget, tls: TlsOptions | undefi
         'Prefer qbittorrent.caFile with the Web UI certificate',
     );
   }
+  // undici takes ~100 ms to load: only when a Web UI needs its own certificate handling (keeps start-up fast)
+  const { Agent } = await import('undici');
   return new Agent({ connect: { ...(ca ? { ca: [...rootCertificates, ca] } : {}), rejectUnauthorized: tls.insecure !== true } });
 }

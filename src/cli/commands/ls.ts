@@ -4,7 +4,6 @@ import { formatBytes } from '../../share/inspect.js';
 import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
 import { createStateStore } from '../../state/store.js';
 import type { CommandContext } from '../context.js';
-import { qbitConnector } from '../qbit-connect.js';
 
 /**
  * `qshare ls`: every share with what qBittorrent says about it now. Looking is also observing: peers seen with the
@@ -17,6 +16,8 @@ export async function runLs(ctx: CommandContext): Promise<number> {
   let qbitError: QshareError | undefined;
   if (shares.length > 0) {
     try {
+      // loaded only when there is something to ask qBittorrent about: its client library takes ~50 ms to load
+      const { qbitConnector } = await import('../qbit-connect.js');
       session = await qbitConnector(ctx)();
     } catch (e) {
       if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
