@@ -18,7 +18,7 @@ const have7zz = existsSync('/usr/bin/7zz');
 async function home(qb: QbitNox, label: string) {
   const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
   const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 } }));
+  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 } }));
   const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
   return { dir, env, home: join(dir, 'home') };
 }

@@ -18,7 +18,7 @@ async function home(qb: QbitNox, label: string) {
   const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
   const configFile = join(dir, 'config.json');
   // the opt-in plain-text secret store, so `show` can give the password back without a keychain
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 }, secrets: { store: 'file' } }));
+  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 }, secrets: { store: 'file' } }));
   const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
   return { dir, env, home: join(dir, 'home') };
 }

@@ -25,6 +25,8 @@ function run(cmd: string, args: string[], cwd: string, input = ''): Promise<{ co
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
     p.on('close', (code) => resolve({ code, out }));
+    // 7-Zip may exit without reading its input (an archive without a password)
+    p.stdin.on('error', () => {});
     p.stdin.end(input);
   });
 }
