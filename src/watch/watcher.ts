@@ -3,6 +3,7 @@
  * item is gone" out. It only reports paths; it never archives, shares or talks to qBittorrent (the `watch` command
  * joins it to the share pipeline). The decisions are SettleTracker's (settle.ts); this is the shell around it.
  */
+import { readdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log.js';
@@ -30,6 +31,8 @@ export interface DropWatcherOptions {
   now?: () => number;
   /** how often pending items are looked at; default 200 ms */
   tickMs?: number;
+  /** how often the drop folder's own listing is read again, to catch an item whose events were missed; default 5000 ms */
+  rescanMs?: number;
 }
 
 export interface DropWatcher {
@@ -64,7 +67,15 @@ export function watchDropFolder(opts: DropWatcherOptions): DropWatcher {
 
   let resolveScanned!: () => void;
   const scanned = new Promise<void>((r) => (resolveScanned = r));
-  fsw.on('ready', () => resolveScanned());
+  // An item created while chokidar sets up its watches (or whose event the OS dropped) would otherwise never be
+  // tracked: read the drop folder's listing after the first scan and then every rescanMs.
+  const rescan = async () => {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    if (closed) return;
+    for (const n of names) if (!isIgnoredTopName(n) && !tracker.has(n)) tracker.activity(n, now());
+  };
+  fsw.on('ready', () => void rescan().then(resolveScanned));
+  const rescanTimer = setInterval(() => void rescan(), opts.rescanMs ?? 5000);
   fsw.on('error', (e) => {
     if (warnedError) return;
     warnedError = true;
@@ -115,6 +126,7 @@ export function watchDropFolder(opts: DropWatcherOptions): DropWatcher {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      clearInterval(rescanTimer);
       await fsw.close();
       await Promise.all([...checking]);
     },

@@ -124,12 +124,14 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
       onRemoved: (name) => void worker.removal(name),
     });
     worker.start();
-    log.info(`watching ${dir}: every file or folder dropped in is shared once it has not changed for ${w.settleSeconds} s; cards go to ${outboxDir(dir)}`);
     void gate.session().catch((e: unknown) => {
       if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') log.warn(`${e.message}; items are archived anyway and handed over when it answers`);
     });
     await Promise.race([watcher.scanned, aborted(ctx.signal)]);
-    if (!ctx.signal.aborted) await worker.afterScan(async (entry) => existsSync(join(dir, entry)));
+    if (!ctx.signal.aborted) {
+      await worker.afterScan(async (entry) => existsSync(join(dir, entry)));
+      log.info(`watching ${dir}: every file or folder dropped in is shared once it has not changed for ${w.settleSeconds} s; cards go to ${outboxDir(dir)}`);
+    }
 
     await aborted(ctx.signal);
     log.info('stopping: the current step is interrupted and recorded; it resumes at the next start');
