@@ -1,5 +1,5 @@
-import { constants } from 'node:fs';
-import { access, lstat, opendir, realpath, statfs } from 'node:fs/promises';
+import { accessSync, constants, lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { access, lstat, realpath, statfs } from 'node:fs/promises';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
 import { QshareError } from '../errors.js';
 
@@ -49,28 +49,45 @@ export async function inspectSource(input: string, dataDir: string): Promise<Sou
   return info;
 }
 
-async function walk(dir: string, info: SourceInfo): Promise<void> {
-  let handle;
-  try {
-    handle = await opendir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new QshareError('INPUT', `${dir} cannot be read (permission denied); qshare needs to read every file it shares`);
-    throw e;
-  }
-  for await (const entry of handle) {
-    const p = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      info.dirCount++;
-      await walk(p, info);
-    } else if (entry.isSymbolicLink()) {
-      info.linkCount++;
-    } else if (entry.isFile()) {
-      await readable(p, true);
-      info.fileCount++;
-      info.totalBytes += (await lstat(p)).size;
-    } else {
-      throw new QshareError('INPUT', `${p} is a special file (socket, FIFO or device) that cannot be shared; move it out of the folder`);
+/**
+ * Synchronous calls, yielding to the event loop every 256 entries: an async round trip per file made a folder of
+ * 2,000 small files take ~0.5 s to inspect; this way it takes milliseconds and a Ctrl-C is still handled promptly.
+ */
+async function walk(root: string, info: SourceInfo): Promise<void> {
+  const stack = [root];
+  let seen = 0;
+  for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new QshareError('INPUT', `${dir} cannot be read (permission denied); qshare needs to read every file it shares`);
+      throw e;
     }
+    for (const entry of entries) {
+      if (++seen % 256 === 0) await new Promise((r) => setImmediate(r));
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        info.dirCount++;
+        stack.push(p);
+      } else if (entry.isSymbolicLink()) {
+        info.linkCount++;
+      } else if (entry.isFile()) {
+        readableSync(p);
+        info.fileCount++;
+        info.totalBytes += lstatSync(p).size;
+      } else {
+        throw new QshareError('INPUT', `${p} is a special file (socket, FIFO or device) that cannot be shared; move it out of the folder`);
+      }
+    }
+  }
+}
+
+function readableSync(p: string): void {
+  try {
+    accessSync(p, constants.R_OK);
+  } catch {
+    throw new QshareError('INPUT', `${p} cannot be read (permission denied); qshare needs to read every file it shares`);
   }
 }
 

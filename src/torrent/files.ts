@@ -1,6 +1,6 @@
 /** Listing what goes into a torrent: the one place that walks the file system. */
-import { lstat, readdir, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { QshareError } from '../errors.js';
 import type { TorrentFileEntry } from './metainfo.js';
@@ -50,7 +50,11 @@ export function compareTorrentPaths(a: readonly string[], b: readonly string[]):
  * mktorrent does), zero-length files included, sorted the way mktorrent sorts them so the info hash agrees.
  * Symbolic links (never followed inside the folder), special files and names that are not UTF-8 are skipped and
  * reported. The root itself may be a symbolic link.
+ * The walk uses synchronous calls (one async round trip per file made 2,000 small files cost ~0.5 s) and yields to
+ * the event loop every YIELD_EVERY entries, so a Ctrl-C is still handled promptly.
  */
+const YIELD_EVERY = 256;
+
 export async function listFiles(root: string): Promise<FileList> {
   const abs = path.resolve(root);
   let st: Stats;
@@ -69,14 +73,16 @@ export async function listFiles(root: string): Promise<FileList> {
   let totalBytes = 0;
   // explicit stack: no recursion depth limit
   const stack: { absDir: string; rel: string[] }[] = [{ absDir: abs, rel: [] }];
+  let seen = 0;
   for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
     let names: Buffer[];
     try {
-      names = await readdir(dir.absDir, { encoding: 'buffer' });
+      names = readdirSync(dir.absDir, { encoding: 'buffer' });
     } catch (e) {
       throw fsError(e, dir.absDir, 'read the folder');
     }
     for (const raw of names) {
+      if (++seen % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       const name = decodeName(raw);
       if (name === null) {
         skipped.push(`${[...dir.rel, raw.toString('utf8')].join('/')} (name is not valid UTF-8)`);
@@ -86,7 +92,7 @@ export async function listFiles(root: string): Promise<FileList> {
       const absPath = path.join(dir.absDir, name);
       let est: Stats;
       try {
-        est = await lstat(absPath);
+        est = lstatSync(absPath);
       } catch (e) {
         // deleted between readdir and lstat: it simply is not part of the listing
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;

@@ -36,11 +36,12 @@ async function writeSlowly(fh: FileHandle, data: Buffer, chunk: number, pauseMs:
 }
 
 describe('GrowingFileHasher', () => {
-  it('a 7-Zip-like writer (32 bytes, then front to back, then bytes 8–31 rewritten): ok, pieces = a plain hash of the final file', async () => {
+  // reads of many pieces at once (default), of 3 pieces, and of less than a piece
+  it.each([undefined, 3 * L, 5000])('a 7-Zip-like writer (32 bytes, then front to back, then bytes 8–31 rewritten): ok, pieces = a plain hash of the final file (reads ≤ %s)', async (maxReadBytes) => {
     const partial = path.join(dir, `p${n++}`);
     const final = `${partial}.published`;
     const data = randomBytes(40 * L + 123);
-    const h = new GrowingFileHasher({ pieceLength: L, pollMs: 2 });
+    const h = new GrowingFileHasher({ pieceLength: L, pollMs: 2, ...(maxReadBytes ? { maxReadBytes } : {}) });
     h.follow(partial);
     await sleep(10); // the file does not exist yet: the hasher waits for it
     const fh = await open(partial, 'wx');

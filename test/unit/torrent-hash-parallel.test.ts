@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import { listFiles } from '../../src/torrent/files.js';
-import { defaultHashThreads, hashPieces, hashPiecesSerial, PARALLEL_MIN_BYTES } from '../../src/torrent/hash.js';
+import { defaultHashThreads, hashPieces, hashPiecesSerial, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES } from '../../src/torrent/hash.js';
 import type { TorrentFileEntry } from '../../src/torrent/metainfo.js';
 
 let dir: string;
@@ -52,13 +52,15 @@ const openFds = () => readdirSync('/proc/self/fd').length;
 
 describe('defaultHashThreads', () => {
   it.each([
-    [0, 2, 1],
-    [PARALLEL_MIN_BYTES - 1, 2, 1],
-    [PARALLEL_MIN_BYTES, 2, 2],
-    [10 * PARALLEL_MIN_BYTES, 1, 1],
-    [10 * PARALLEL_MIN_BYTES, 64, 8],
-  ])('%d bytes on %d cores → %d threads', (bytes, cores, want) => {
-    expect(defaultHashThreads(bytes, cores)).toBe(want);
+    [0, 1, 2, 1],
+    [PARALLEL_MIN_BYTES - 1, 20, 2, 1],
+    [PARALLEL_MIN_BYTES, 1, 2, 2],
+    [1000, PARALLEL_MIN_FILES - 1, 2, 1],
+    [1000, PARALLEL_MIN_FILES, 2, 2],
+    [10 * PARALLEL_MIN_BYTES, 1, 1, 1],
+    [10 * PARALLEL_MIN_BYTES, 1, 64, 8],
+  ])('%d bytes in %d files on %d cores → %d threads', (bytes, files, cores, want) => {
+    expect(defaultHashThreads(bytes, files, cores)).toBe(want);
   });
 });
 

@@ -7,7 +7,6 @@ import { openSecretStore, shareSecretKey } from '../../secrets/store.js';
 import { createStateStore } from '../../state/store.js';
 import type { CommandContext } from '../context.js';
 import { promptHidden, readSecretFromStdin } from '../prompt.js';
-import { qbitConnector } from '../qbit-connect.js';
 import { shareJson, shareSummary, type PasswordKept } from '../render.js';
 
 export interface AddArgs {
@@ -28,7 +27,12 @@ export interface AddArgs {
 
 export async function runAdd(ctx: CommandContext, args: AddArgs, version: string): Promise<number> {
   const password = await archivePassword(ctx, args);
-  const connect = qbitConnector(ctx);
+  // the qBittorrent client (and the fetch machinery under it) loads only when something is sent to qBittorrent
+  let connector: (() => Promise<QbitSession>) | undefined;
+  const connect = async (): Promise<QbitSession> => {
+    connector ??= (await import('../qbit-connect.js')).qbitConnector(ctx);
+    return connector();
+  };
   if (args.seed) {
     // Connect before the long part, so a password prompt or a wrong URL shows up now, not after archiving.
     await connect().catch((e) => {
