@@ -1,0 +1,141 @@
+/**
+ * The benchmark's numbers and tables: pure functions, unit-tested (test/unit/bench-report.test.ts).
+ */
+
+export interface Sample {
+  /** wall-clock seconds of the whole scenario (all its steps) */
+  seconds: number;
+  /** peak RSS in bytes of the largest single process of any step (GNU time's "Maximum resident set size") */
+  peakRss: number;
+}
+
+export interface ScenarioResult {
+  id: string;
+  label: string;
+  set: string;
+  /** id of the scenario this one is compared with (same set), e.g. the floor */
+  baseline?: string;
+  samples: Sample[];
+}
+
+export interface Summary {
+  id: string;
+  label: string;
+  set: string;
+  runs: number;
+  median: number;
+  min: number;
+  max: number;
+  peakRssMiB: number;
+  baseline?: string;
+  /** median / the baseline's median */
+  ratio?: number;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export function summarize(results: readonly ScenarioResult[]): Summary[] {
+  const byKey = new Map(results.map((r) => [`${r.set}/${r.id}`, r]));
+  return results.map((r) => {
+    const secs = r.samples.map((s) => s.seconds);
+    const med = median(secs);
+    const out: Summary = {
+      id: r.id,
+      label: r.label,
+      set: r.set,
+      runs: r.samples.length,
+      median: med,
+      min: Math.min(...secs),
+      max: Math.max(...secs),
+      peakRssMiB: Math.max(...r.samples.map((s) => s.peakRss)) / 1048576,
+    };
+    if (r.baseline) {
+      const base = byKey.get(`${r.set}/${r.baseline}`);
+      out.baseline = r.baseline;
+      if (base && base.samples.length > 0) out.ratio = med / median(base.samples.map((s) => s.seconds));
+    }
+    return out;
+  });
+}
+
+export interface Target {
+  what: string;
+  /** "≤ 1.10 × floor" */
+  limit: string;
+  measured: string;
+  ok: boolean;
+}
+
+/** The issue's targets, checked against the summaries that exist (a quick run may not have every set). */
+export function checkTargets(s: readonly Summary[], startup: StartupResult | undefined, sparse: Summary | undefined): Target[] {
+  const out: Target[] = [];
+  const find = (set: string, id: string) => s.find((x) => x.set === set && x.id === id);
+  for (const set of [...new Set(s.map((x) => x.set))]) {
+    const ratioTarget = (id: string, what: string, limit: number, against: string) => {
+      const r = find(set, id);
+      if (r?.ratio !== undefined) out.push({ what: `${what} (${set})`, limit: `≤ ${limit.toFixed(2)} × ${against}`, measured: `${r.ratio.toFixed(2)} ×`, ok: r.ratio <= limit });
+    };
+    ratioTarget('qshare-no-seed', '`qshare add --no-seed`', 1.1, 'floor');
+    ratioTarget('qshare-seed', '`qshare add` until seeding', 1.15, 'floor');
+    ratioTarget('qshare-no-encrypt', '`qshare add --no-encrypt` hashing', 1.25, '`mktorrent -t 2`');
+    for (const id of ['qshare-no-seed', 'qshare-seed']) {
+      const r = find(set, id);
+      if (r) out.push({ what: `peak RSS of ${r.label} (${set})`, limit: '≤ 150 MiB', measured: `${r.peakRssMiB.toFixed(0)} MiB`, ok: r.peakRssMiB <= 150 });
+    }
+  }
+  if (sparse) out.push({ what: `peak RSS of ${sparse.label}`, limit: '≤ 150 MiB', measured: `${sparse.peakRssMiB.toFixed(0)} MiB`, ok: sparse.peakRssMiB <= 150 });
+  if (startup) out.push({ what: '`qshare --help` start-up', limit: '≤ 2.00 × `node -e 0`', measured: `${startup.helpRatio.toFixed(2)} ×`, ok: startup.helpRatio <= 2 });
+  return out;
+}
+
+export interface StartupResult {
+  /** median milliseconds per command line */
+  medians: Record<string, number>;
+  helpRatio: number;
+}
+
+const fmtS = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
+
+/** A fixed-width text table (what the benchmark prints). */
+export function textTable(s: readonly Summary[]): string {
+  const rows = [['set', 'scenario', 'median s', 'min–max s', 'ratio', 'vs', 'peak RSS MiB'], ...s.map(row)];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
+  return rows.map((r, j) => r.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ') + (j === 0 ? `\n${widths.map((w) => '─'.repeat(w)).join('  ')}` : '')).join('\n');
+}
+
+function row(x: Summary): string[] {
+  return [x.set, x.label, fmtS(x.median), `${fmtS(x.min)}–${fmtS(x.max)}`, x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} ×`, x.ratio === undefined ? '' : (x.baseline ?? ''), x.peakRssMiB.toFixed(0)];
+}
+
+export function markdownTable(s: readonly Summary[]): string {
+  const head = '| set | scenario | median s | min–max s | ratio | vs | peak RSS MiB |\n|---|---|---:|---:|---:|---|---:|';
+  return [head, ...s.map((x) => `| ${row(x).join(' | ')} |`)].join('\n');
+}
+
+export function targetsMarkdown(t: readonly Target[]): string {
+  return ['| target | limit | measured | met |', '|---|---|---:|---|', ...t.map((x) => `| ${x.what} | ${x.limit} | ${x.measured} | ${x.ok ? 'yes' : '**no**'} |`)].join('\n');
+}
+
+/** "256M", "2G", "1.5G", "4096" (bytes) → bytes */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  if (!m) throw new Error(`not a size: ${JSON.stringify(text)} (use e.g. 256M, 2G)`);
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+export function formatSize(bytes: number): string {
+  for (const [u, m] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) if (bytes >= m) return `${+(bytes / m).toFixed(2)} ${u}`;
+  return `${bytes} B`;
+}
+
+/** GNU time -v output → peak RSS in bytes (undefined when absent) */
+export function parseTimeV(text: string): number | undefined {
+  const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
+  return m ? Number(m[1]) * 1024 : undefined;
+}

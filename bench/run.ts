@@ -1,0 +1,395 @@
+/**
+ * `npm run bench`: qshare against the floor (7-Zip alone) and the manual routes, side by side on data it generates.
+ *
+ *   npm run bench                                   # 2 GiB sets, 3 runs each, 20 GiB sparse file; writes BENCHMARKS.md
+ *   npm run bench -- --size 256M --runs 1 --sparse-size 1G --out /tmp/b    # a quick smoke run
+ *
+ * Every scenario runs once per round, rounds repeat `--runs` times with the order rotated each round (so drift and
+ * other load spread evenly), each command under GNU time (`/usr/bin/time -v`) for its peak RSS, `sync` between runs
+ * so one run's writeback does not land in the next. Medians are reported, with ratios to the floor on the same set.
+ * Options: --size, --runs, --text-size, --sparse-size, --startup-runs, --dir (data), --out (report folder),
+ * --skip-qbit, --skip-sparse.
+ */
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { choosePieceLength } from '../src/torrent/piece-length.js';
+import { startQbitNox, type QbitNox } from '../test/helpers/qbit-nox.js';
+import { prepareData, type DataSets } from './data.js';
+import { measure, run, type Step } from './measure.js';
+import { checkTargets, formatSize, markdownTable, parseSize, summarize, targetsMarkdown, textTable, median, type Sample, type ScenarioResult, type StartupResult, type Summary } from './report.js';
+
+const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const CLI = join(REPO, 'dist/cli/main.js');
+const PASSWORD = 'bench-password-not-secret';
+const TRACKER = 'http://127.0.0.1:9/announce';
+
+interface Options {
+  size: number;
+  runs: number;
+  textSize: number;
+  sparseSize: number;
+  startupRuns: number;
+  dir: string;
+  out: string;
+  qbit: boolean;
+  sparse: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const size = parseSize(get('size') ?? '2G');
+  return {
+    size,
+    runs: Number(get('runs') ?? 3),
+    textSize: get('text-size') ? parseSize(get('text-size')!) : Math.max(8 << 20, Math.floor(size / 32)),
+    sparseSize: parseSize(get('sparse-size') ?? '20G'),
+    startupRuns: Number(get('startup-runs') ?? 20),
+    dir: resolve(get('dir') ?? join(tmpdir(), 'qshare-bench-data')),
+    out: resolve(get('out') ?? REPO),
+    qbit: !argv.includes('--skip-qbit'),
+    sparse: !argv.includes('--skip-sparse'),
+  };
+}
+
+interface Scenario {
+  id: string;
+  label: string;
+  set: string;
+  source: string;
+  baseline?: string;
+  /** only once, after the rounds (the sparse file) */
+  once?: boolean;
+  steps: (out: string) => Step[];
+}
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+function sevenZipFloor(source: string, archive: string): Step {
+  return { cmd: '7zz', args: ['a', '-t7z', '-mx0', '-mhe=on', '-p', '-bso0', '-bsp0', '--', archive, source], stdin: `${PASSWORD}\n` };
+}
+
+function mktorrent(target: string, torrent: string, pieceLength: number): Step {
+  // mktorrent accepts 2^15 … 2^28
+  const l = Math.min(28, Math.max(15, Math.log2(pieceLength)));
+  return { cmd: 'mktorrent', args: ['-t', '2', '-l', String(l), '-a', TRACKER, '-o', torrent, '--', target] };
+}
+
+function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: boolean) => NodeJS.ProcessEnv): Scenario[] {
+  const qshare = (out: string, source: string, extra: string[], seed = false, input = `${PASSWORD}\n`): Step => ({
+    cmd: process.execPath,
+    args: [CLI, 'add', source, '--json', ...extra],
+    stdin: input,
+    env: qshareEnv(out, seed),
+  });
+  const L = choosePieceLength(o.size);
+  const list: Scenario[] = [];
+  for (const [set, source] of [
+    ['20 files', sets.files20],
+    ['2000 files', sets.files2000],
+  ] as const) {
+    list.push(
+      { id: 'floor', label: 'floor: 7zz -mx0 -mhe=on', set, source, steps: (out) => [sevenZipFloor(source, join(out, 'floor.7z'))] },
+      {
+        id: 'fast-manual',
+        label: 'fast manual: floor, then mktorrent -t 2',
+        set,
+        source,
+        baseline: 'floor',
+        steps: (out) => [sevenZipFloor(source, join(out, 'a.7z')), mktorrent(join(out, 'a.7z'), join(out, 'a.torrent'), L)],
+      },
+      { id: 'qshare-no-seed', label: 'qshare add --no-seed', set, source, baseline: 'floor', steps: (out) => [qshare(out, source, ['--no-seed', '--password-stdin'])] },
+      ...(o.qbit
+        ? [{ id: 'qshare-seed', label: 'qshare add (until seeding)', set, source, baseline: 'floor', steps: (out: string) => [qshare(out, source, ['--password-stdin'], true)] }]
+        : []),
+      { id: 'mktorrent', label: 'mktorrent -t 2 (folder, no archive)', set, source, steps: (out) => [mktorrent(source, join(out, 'f.torrent'), L)] },
+      { id: 'qshare-no-encrypt', label: 'qshare add --no-encrypt --no-seed', set, source, baseline: 'mktorrent', steps: (out) => [qshare(out, source, ['--no-encrypt', '--no-seed'], false, '')] },
+    );
+  }
+  const text = sets.text;
+  const Lt = choosePieceLength(o.textSize);
+  list.push(
+    { id: 'floor', label: 'floor: 7zz -mx0 -mhe=on', set: 'text', source: text, steps: (out) => [sevenZipFloor(text, join(out, 'floor.7z'))] },
+    {
+      id: 'manual',
+      label: 'manual: 7zz default level (-mx5), then mktorrent -t 2',
+      set: 'text',
+      source: text,
+      baseline: 'floor',
+      steps: (out) => [
+        { cmd: '7zz', args: ['a', '-t7z', '-mhe=on', '-p', '-bso0', '-bsp0', '--', join(out, 'm.7z'), text], stdin: `${PASSWORD}\n` },
+        mktorrent(join(out, 'm.7z'), join(out, 'm.torrent'), Lt),
+      ],
+    },
+    { id: 'qshare-auto', label: 'qshare add --no-seed --level auto', set: 'text', source: text, baseline: 'floor', steps: (out) => [qshare(out, text, ['--no-seed', '--password-stdin', '--level', 'auto'])] },
+  );
+  if (o.sparse) {
+    const set = `sparse ${formatSize(o.sparseSize)}`;
+    list.push(
+      { id: 'sparse-no-seed', label: `qshare add --no-seed (${formatSize(o.sparseSize)} sparse file)`, set, source: sets.sparse, once: true, steps: (out) => [qshare(out, sets.sparse, ['--no-seed', '--password-stdin'])] },
+      { id: 'sparse-no-encrypt', label: `qshare add --no-encrypt --no-seed (${formatSize(o.sparseSize)} sparse file)`, set, source: sets.sparse, once: true, steps: (out) => [qshare(out, sets.sparse, ['--no-encrypt', '--no-seed'], false, '')] },
+    );
+  }
+  return list;
+}
+
+async function startupBench(runs: number, env: NodeJS.ProcessEnv): Promise<StartupResult> {
+  const lines: Record<string, string[]> = {
+    'node -e 0': [process.execPath, '-e', '0'],
+    'qshare --help': [process.execPath, CLI, '--help'],
+    'qshare ls': [process.execPath, CLI, 'ls'],
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(lines).map((k) => [k, []]));
+  for (let i = 0; i < runs + 2; i++) {
+    for (const [name, argv] of Object.entries(lines)) {
+      const t0 = performance.now();
+      const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: 'ignore' });
+      const ms = performance.now() - t0;
+      if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
+      if (i >= 2) times[name]!.push(ms); // two warm-up rounds
+    }
+  }
+  const medians = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  return { medians, helpRatio: medians['qshare --help']! / medians['node -e 0']! };
+}
+
+function machine(o: Options): Record<string, string> {
+  const first = (cmd: string, args: string[]) => (spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+  const fs = (spawnSync('df', ['-T', o.dir], { encoding: 'utf8' }).stdout ?? '').split('\n')[1]?.split(/\s+/)[1] ?? '?';
+  return {
+    cpu: `${cpus()[0]?.model ?? '?'} (${availableParallelism()} cores)`,
+    memory: formatSize(totalmem()),
+    kernel: release(),
+    filesystem: `${fs} (${o.dir})`,
+    node: process.version,
+    '7-Zip': first('7zz', []).replace(/ : Copyright.*/, ''),
+    mktorrent: first('mktorrent', ['-h']).replace(/ \(c\).*/, ''),
+    qBittorrent: o.qbit ? first('qbittorrent-nox', ['--version']) : 'not used',
+  };
+}
+
+async function clean(dir: string): Promise<void> {
+  for (const n of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, n), { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
+  await stat(CLI).catch(() => {
+    throw new Error(`${CLI} is missing: run npm run build first`);
+  });
+  const loadBefore = loadavg();
+  log(`qshare benchmark: ${formatSize(o.size)} sets, text ${formatSize(o.textSize)}, ${o.runs} run(s); load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+  const sets = await prepareData(o.dir, { size: o.size, textSize: o.textSize, sparseSize: o.sparseSize }, log);
+  const work = join(o.dir, 'work');
+  await mkdir(work, { recursive: true });
+
+  let qb: QbitNox | undefined;
+  if (o.qbit) {
+    qb = await startQbitNox();
+    log(`qbittorrent-nox at ${qb.url}`);
+  }
+  const configFile = join(work, '..', 'bench-config.json');
+  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], secrets: { store: 'none' }, qbittorrent: { seedWaitSeconds: 300 } }));
+  const baseEnv: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSHARE_') && k !== 'DBUS_SESSION_BUS_ADDRESS') baseEnv[k] = v;
+  const qshareEnv = (out: string, seed: boolean): NodeJS.ProcessEnv => ({
+    ...baseEnv,
+    NO_COLOR: '1',
+    QSHARE_HOME: join(out, 'home'),
+    QSHARE_CONFIG: configFile,
+    ...(seed && qb ? { QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password } : { QSHARE_QBIT_URL: 'http://127.0.0.1:9' }),
+  });
+
+  const all = scenarios(sets, o, qshareEnv);
+  const results = new Map<string, ScenarioResult>(all.map((s) => [`${s.set}/${s.id}`, { id: s.id, label: s.label, set: s.set, ...(s.baseline ? { baseline: s.baseline } : {}), samples: [] }]));
+  const once = all.filter((s) => s.once);
+  const rounds = all.filter((s) => !s.once);
+
+  const runOne = async (s: Scenario): Promise<Sample> => {
+    const out = join(work, 'run');
+    await rm(out, { recursive: true, force: true });
+    await mkdir(out, { recursive: true });
+    let seconds = 0;
+    let peakRss = 0;
+    try {
+      for (const step of s.steps(out)) {
+        const m = await measure(step);
+        seconds += m.seconds;
+        peakRss = Math.max(peakRss, m.peakRss);
+        if (s.id === 'qshare-seed' && qb) {
+          const { infoHash, state } = JSON.parse(m.stdout) as { infoHash: string; state: string };
+          if (state !== 'seeding') throw new Error(`qshare add ended in state ${state}`);
+          await qbDelete(qb, infoHash);
+        }
+      }
+    } finally {
+      await clean(out);
+      await run('sync', []);
+    }
+    return { seconds, peakRss };
+  };
+
+  let seedLatencyMs: number | undefined;
+  try {
+    for (let r = 0; r < o.runs; r++) {
+      const order = rounds.map((_, i) => rounds[(i + r) % rounds.length]!);
+      for (const s of order) {
+        const sample = await runOne(s);
+        results.get(`${s.set}/${s.id}`)!.samples.push(sample);
+        log(`  round ${r + 1}/${o.runs}  ${s.set.padEnd(10)}  ${s.label.padEnd(58)} ${sample.seconds.toFixed(2)} s  ${(sample.peakRss / 1048576).toFixed(0)} MiB`);
+      }
+    }
+    for (const s of once) {
+      const sample = await runOne(s);
+      results.get(`${s.set}/${s.id}`)!.samples.push(sample);
+      log(`  once      ${s.set.padEnd(10)}  ${s.label.padEnd(58)} ${sample.seconds.toFixed(2)} s  ${(sample.peakRss / 1048576).toFixed(0)} MiB`);
+    }
+    if (qb) {
+      // the data file must be where the torrent says: the text set's first file, under its own name
+      const textFile = join(sets.text, (await readdir(sets.text)).sort()[0]!);
+      const latencyDir = join(work, 'latency');
+      await mkdir(latencyDir, { recursive: true });
+      seedLatencyMs = await qbSeedLatency(qb, textFile, latencyDir, 5);
+      log(`  qBittorrent alone, add (skip_checking) → seeding: ${seedLatencyMs.toFixed(0)} ms (median of 5)`);
+    }
+  } finally {
+    await qb?.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+
+  log('start-up …');
+  const startup = await startupBench(o.startupRuns, qshareEnv(join(o.dir, 'startup'), false));
+  const loadAfter = loadavg();
+  const summaries = summarize([...results.values()]);
+  const main2 = summaries.filter((s) => !s.id.startsWith('sparse'));
+  const sparse = summaries.filter((s) => s.id.startsWith('sparse'));
+  const targets = checkTargets(main2, startup, sparse.find((s) => s.id === 'sparse-no-seed'));
+  const mach = machine(o);
+
+  const startupLines = Object.entries(startup.medians).map(([k, v]) => `${k.padEnd(14)} ${v.toFixed(1)} ms`);
+  const text = [
+    '',
+    textTable(main2),
+    ...(sparse.length ? ['', textTable(sparse)] : []),
+    '',
+    `start-up (median of ${o.startupRuns}): ${startupLines.join(' | ')}; --help / node -e 0 = ${startup.helpRatio.toFixed(2)} ×`,
+    ...(seedLatencyMs !== undefined ? [`qBittorrent alone, add (skip_checking) → reports seeding: ${seedLatencyMs.toFixed(0)} ms (median of 5)`] : []),
+    '',
+    'targets:',
+    ...targets.map((t) => `  ${t.ok ? 'met   ' : 'MISSED'}  ${t.what}: ${t.measured} (${t.limit})`),
+    '',
+    `load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')}`,
+  ].join('\n');
+  process.stdout.write(`${text}\n`);
+
+  const json = { date: new Date().toISOString(), options: { ...o, dir: undefined, out: undefined }, machine: mach, load: { before: loadBefore, after: loadAfter }, results: [...results.values()], summaries, startup, seedLatencyMs, targets };
+  await mkdir(o.out, { recursive: true });
+  await writeFile(join(o.out, 'benchmarks.json'), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(join(o.out, 'BENCHMARKS.md'), markdown(o, mach, main2, sparse, startup, targets, loadBefore, loadAfter, seedLatencyMs));
+  log(`wrote ${join(o.out, 'BENCHMARKS.md')} and benchmarks.json`);
+}
+
+/**
+ * qBittorrent's own part of "until seeding": a .torrent whose data is in place, added with skip_checking as qshare
+ * adds it, polled every 20 ms until it reports seeding. Median milliseconds of `runs` adds.
+ */
+async function qbSeedLatency(qb: QbitNox, dataFile: string, work: string, runs: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const { createHash } = await import('node:crypto');
+  const bencode = (await import('bencode')).default;
+  const cookie = await qb.login();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const torrent = join(work, `latency-${i}.torrent`);
+    // a new name each time (so each add is a new torrent), the data in place under that name (a hard link)
+    const data = join(work, `latency-${i}-${Date.now()}.txt`);
+    await link(dataFile, data);
+    await run('mktorrent', ['-l', '20', '-a', TRACKER, '-o', torrent, '--', data]);
+    const bytes = await readFile(torrent);
+    const hash = createHash('sha1').update(bencode.encode((bencode.decode(bytes) as { info: unknown }).info)).digest('hex');
+    const form = new FormData();
+    form.append('torrents', new Blob([bytes]), 'x.torrent');
+    form.append('savepath', work);
+    form.append('skip_checking', 'true');
+    form.append('autoTMM', 'false');
+    const t0 = performance.now();
+    const res = await fetch(`${qb.url}/api/v2/torrents/add`, { method: 'POST', headers: { cookie }, body: form });
+    if (!res.ok) throw new Error(`torrents/add answered ${res.status}`);
+    for (;;) {
+      const [t] = (await (await fetch(`${qb.url}/api/v2/torrents/info?hashes=${hash}`, { headers: { cookie } })).json()) as { state: string; progress: number }[];
+      if (t && t.progress === 1 && /UP$|^uploading$/.test(t.state)) break;
+      if (performance.now() - t0 > 60_000) throw new Error('qBittorrent did not seed within 60 s');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    times.push(performance.now() - t0);
+    await qbDelete(qb, hash);
+  }
+  return median(times);
+}
+
+async function qbDelete(qb: QbitNox, hash: string): Promise<void> {
+  const cookie = await qb.login();
+  const res = await fetch(`${qb.url}/api/v2/torrents/delete`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `hashes=${hash}&deleteFiles=false` });
+  if (!res.ok) throw new Error(`qBittorrent torrents/delete answered ${res.status}`);
+}
+
+function markdown(
+  o: Options,
+  mach: Record<string, string>,
+  main2: Summary[],
+  sparse: Summary[],
+  startup: StartupResult,
+  targets: ReturnType<typeof checkTargets>,
+  loadBefore: number[],
+  loadAfter: number[],
+  seedLatencyMs: number | undefined,
+): string {
+  return `# qshare benchmarks
+
+Made by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}. Raw numbers: benchmarks.json.
+
+## Machine
+
+${Object.entries(mach)
+  .map(([k, v]) => `- ${k}: ${v}`)
+  .join('\n')}
+- load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadAfter.map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min)
+
+## Data and method
+
+- \`20 files\`: ${formatSize(o.size)} of incompressible data (like video) in 20 files; \`2000 files\`: the same amount in
+  2,000 files in 20 folders; \`text\`: ${formatSize(o.textSize)} of compressible text in 8 files; all generated by the
+  benchmark and in the page cache.
+- Each scenario ran ${o.runs} time(s), alternating with the others (the order rotated every round), each command
+  under \`/usr/bin/time -v\`, \`sync\` between runs. Times are medians of wall-clock time; the ratio is to the
+  scenario named in "vs" on the same set, from the same run. Peak RSS is the largest single process of a scenario
+  (GNU time: for \`qshare add\` that is qshare's Node process, 7-Zip being smaller).
+- The floor is \`7zz a -t7z -mx0 -mhe=on -p\` with the password on stdin. mktorrent gets the piece length qshare
+  chooses. \`qshare add\` (until seeding) goes to a real qbittorrent-nox (${mach.qBittorrent}) on 127.0.0.1 and
+  ends when qBittorrent reports the torrent seeding. Password storage is off (\`secrets.store: none\`).
+
+## Results
+
+${markdownTable(main2)}
+${sparse.length ? `\nMemory with a very large input (one run each; the encrypted one writes a ${formatSize(o.sparseSize)} archive):\n\n${markdownTable(sparse)}\n` : ''}
+Start-up (median of ${o.startupRuns} runs each): ${Object.entries(startup.medians)
+    .map(([k, v]) => `\`${k}\` ${v.toFixed(1)} ms`)
+    .join(', ')}; \`qshare --help\` / \`node -e 0\` = ${startup.helpRatio.toFixed(2)} ×.
+${
+  seedLatencyMs !== undefined
+    ? `\nqBittorrent's own part of "until seeding": a torrent whose data is in place, added with skip_checking as qshare adds it and polled every 20 ms, is reported seeding after ${seedLatencyMs.toFixed(0)} ms (median of 5). No client can be faster than that.\n`
+    : ''
+}
+## Targets (issue #6)
+
+${targetsMarkdown(targets)}
+`;
+}
+
+await main();

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { checkTargets, formatSize, markdownTable, median, parseSize, parseTimeV, summarize, textTable, type ScenarioResult } from '../../bench/report.js';
+
+const MiB = 1048576;
+
+describe('bench report', () => {
+  it.each([
+    [[], NaN],
+    [[3], 3],
+    [[3, 1, 2], 2],
+    [[4, 1, 3, 2], 2.5],
+  ])('median(%j) = %d', (xs, want) => {
+    expect(median(xs)).toEqual(want);
+  });
+
+  it.each([
+    ['256M', 256 * MiB],
+    ['2G', 2 * 1024 * MiB],
+    ['1.5G', 1.5 * 1024 * MiB],
+    ['20GiB', 20 * 1024 * MiB],
+    ['4096', 4096],
+    ['64k', 65536],
+  ])('parseSize(%s)', (t, want) => {
+    expect(parseSize(t)).toBe(want);
+  });
+
+  it('parseSize refuses nonsense', () => {
+    expect(() => parseSize('lots')).toThrow(/not a size/);
+  });
+
+  it('formatSize', () => {
+    expect([512, 2048, 256 * MiB, 20 * 1024 * MiB].map(formatSize)).toEqual(['512 B', '2 KiB', '256 MiB', '20 GiB']);
+  });
+
+  it('parseTimeV reads GNU time -v peak RSS in bytes', () => {
+    expect(parseTimeV('\tCommand being timed: "x"\n\tMaximum resident set size (kbytes): 70512\n\tAverage shared text size (kbytes): 0\n')).toBe(70512 * 1024);
+    expect(parseTimeV('nothing')).toBeUndefined();
+  });
+
+  const results: ScenarioResult[] = [
+    { id: 'floor', label: 'floor', set: 'A', samples: [{ seconds: 6, peakRss: 8 * MiB }, { seconds: 5, peakRss: 9 * MiB }, { seconds: 7, peakRss: 8 * MiB }] },
+    { id: 'qshare-no-seed', label: 'qshare add --no-seed', set: 'A', baseline: 'floor', samples: [{ seconds: 6.3, peakRss: 80 * MiB }, { seconds: 6.6, peakRss: 90 * MiB }, { seconds: 6.5, peakRss: 85 * MiB }] },
+    { id: 'qshare-seed', label: 'qshare add', set: 'A', baseline: 'floor', samples: [{ seconds: 7.2, peakRss: 160 * MiB }] },
+    { id: 'mktorrent', label: 'mktorrent', set: 'A', samples: [{ seconds: 0.6, peakRss: 15 * MiB }] },
+    { id: 'qshare-no-encrypt', label: 'qshare --no-encrypt', set: 'A', baseline: 'mktorrent', samples: [{ seconds: 0.9, peakRss: 70 * MiB }] },
+  ];
+
+  it('summarize: medians, min/max, peak RSS and the ratio to the baseline on the same set', () => {
+    const s = summarize(results);
+    expect(s[0]).toMatchObject({ id: 'floor', median: 6, min: 5, max: 7, runs: 3, peakRssMiB: 9 });
+    expect(s[0]!.ratio).toBeUndefined();
+    expect(s[1]!.ratio).toBeCloseTo(6.5 / 6);
+    expect(s[4]!.ratio).toBeCloseTo(1.5);
+  });
+
+  it('checkTargets: the issue limits, met or not, from the same numbers', () => {
+    const t = checkTargets(summarize(results), { medians: { 'node -e 0': 40, 'qshare --help': 90 }, helpRatio: 2.25 }, undefined);
+    const byWhat = Object.fromEntries(t.map((x) => [x.what, x.ok]));
+    expect(byWhat['`qshare add --no-seed` (A)']).toBe(true); // 1.08
+    expect(byWhat['`qshare add` until seeding (A)']).toBe(false); // 7.2 / 6 = 1.2 > 1.15
+    expect(byWhat['`qshare add --no-encrypt` hashing (A)']).toBe(false); // 1.5
+    expect(byWhat['peak RSS of qshare add (A)']).toBe(false); // 160 MiB
+    expect(byWhat['`qshare --help` start-up']).toBe(false);
+  });
+
+  it('tables show every scenario with its ratio', () => {
+    const s = summarize(results);
+    const text = textTable(s);
+    expect(text.split('\n')).toHaveLength(2 + results.length);
+    expect(text).toContain('1.08 ×');
+    const md = markdownTable(s);
+    expect(md.split('\n')).toHaveLength(2 + results.length);
+    expect(md).toContain('| A | qshare --no-encrypt | 0.90 |');
+  });
+});
