@@ -352,6 +352,34 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare watch while qBittorrent is do
   }, 120_000);
 });
 
+describe.skipIf(!hasQbitNox() || !have7zz)('qshare watch with a wrong Web UI password', () => {
+  it('logs in once, never again: the items wait with the reason, and the address is not banned', async () => {
+    // two failed logins would ban 127.0.0.1: a retry loop could not go unnoticed
+    const qb = await startQbitNox({ extraConf: { Preferences: { 'WebUI\\MaxAuthenticationFailCount': '2' } } });
+    const s = await setup(qb);
+    s.env.QSHARE_QBIT_PASSWORD = 'definitely-wrong';
+    const w = startWatch(s);
+    try {
+      await started(w);
+      for (const n of ['a.bin', 'b.bin']) await writeFile(join(s.drop, n), pseudoRandom(10_000, n.charCodeAt(0)));
+      await until('both to wait for a restart', async () => {
+        const j = await journal(s);
+        return j.length === 2 && j.every((i) => i.state === 'waiting' && i.code === 'QBIT_AUTH' && i.retryAt === undefined);
+      });
+      await sleep(8000); // several backoff periods of the qBittorrent-down case
+      const blocked = w.logs().filter((l) => String(l.msg).includes('will not try to log in to qBittorrent again until it is restarted'));
+      expect(blocked).toHaveLength(1);
+      expect(w.lines().join('\n')).not.toContain('definitely-wrong');
+      // one failed login so far: the right password still gets in (a second failure would have banned us)
+      expect(await qb.login()).toMatch(/^SID=/);
+    } finally {
+      await stopWatch(w);
+      await qb.stop();
+    }
+    await rm(s.dir, { recursive: true, force: true });
+  }, 120_000);
+});
+
 describe('qshare watch: setup problems and --install-service (no qBittorrent needed)', () => {
   it('refuses to run with nowhere to keep passwords, saying what to do', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'qshare-watch-'));
