@@ -231,9 +231,11 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     const r = await runCli(['add', src, '--level', '1'], {
       env,
       onSpawn: (child) => {
+        let sent = false; // one Ctrl-C only: a second means "exit now"
         const poll = setInterval(async () => {
           const files = await readdir(archives).catch(() => []);
-          if (files.some((f) => f.includes('.partial-'))) {
+          if (!sent && files.some((f) => f.includes('.partial-'))) {
+            sent = true;
             clearInterval(poll);
             child.kill('SIGINT');
           }

@@ -156,9 +156,12 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange betwe
         env: r.env,
         input: `${share.password}\n`,
         onSpawn: (child) => {
+          // One Ctrl-C only: polls overlap under load, and a second SIGINT means "exit now" by design.
+          let sent = false;
           const poll = setInterval(async () => {
             const t = await torrent(recipient, share.infoHash).catch(() => undefined);
-            if (t && Number(t.progress) > 0 && Number(t.progress) < 1) {
+            if (!sent && t && Number(t.progress) > 0 && Number(t.progress) < 1) {
+              sent = true;
               clearInterval(poll);
               child.kill('SIGINT');
             }
