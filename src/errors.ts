@@ -27,7 +27,8 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'SECRET'
   | 'INTERRUPTED'
-  | 'ARCHIVE_UNSAFE';
+  | 'ARCHIVE_UNSAFE'
+  | 'SOURCE_CHANGED';
 
 /** Exit codes, documented in README.md. */
 export const EXIT = {

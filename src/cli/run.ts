@@ -4,6 +4,7 @@ import { EXIT, isQshareError, QshareError } from '../errors.js';
 import { checkLevel, checkTrackerUrl } from '../config/schema.js';
 import { makeContext, type GlobalOptions, type Io } from './context.js';
 import { helpWidth } from './help-cache.js';
+import { operandsAfterDoubleDash } from './operands.js';
 
 export function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -18,7 +19,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const version = packageVersion();
   let exitCode: number = EXIT.ok;
   let json = argv.includes('--json');
-  const parser = yargs(argv)
+  const parser = yargs(operandsAfterDoubleDash(argv))
     .scriptName('qshare')
     .usage('$0 <command> [options]\n\nSend a large folder privately: encrypt it with 7-Zip, make a torrent, seed it from your qBittorrent.')
     .version(version)

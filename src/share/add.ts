@@ -49,6 +49,12 @@ export interface AddResult {
 export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddResult> {
   const { paths, log, signal } = deps;
   const source = await inspectSource(opts.source, paths.dataDir);
+  if (!opts.encrypt && source.nonUtf8.length > 0) {
+    const n = source.nonUtf8.length;
+    throw new QshareError('INPUT', `--no-encrypt cannot share ${n === 1 ? 'a name' : `${n} names`} that ${n === 1 ? 'is' : 'are'} not valid UTF-8 (torrents hold UTF-8 names only): ${source.nonUtf8.slice(0, 5).map((p) => `"${p}"`).join(', ')}${n > 5 ? ' …' : ''}`, {
+      hint: 'rename them, or share the folder encrypted (without --no-encrypt): the archive keeps every name exactly as it is',
+    });
+  }
   await Promise.all([ensurePrivateDir(paths.dataDir), ensurePrivateDir(paths.archivesDir), ensurePrivateDir(paths.torrentsDir)]);
 
   const existing = await deps.store.list();

@@ -1,7 +1,8 @@
-import { accessSync, constants, lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { access, lstat, realpath, statfs } from 'node:fs/promises';
-import { join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { relative, resolve, sep, isAbsolute } from 'node:path';
 import { QshareError } from '../errors.js';
+import { displayPath, isUtf8, walkTree } from '../fsx/tree.js';
 
 export interface SourceInfo {
   /** absolute, symlinks in the path resolved */
@@ -12,6 +13,8 @@ export interface SourceInfo {
   fileCount: number;
   dirCount: number;
   linkCount: number;
+  /** entries whose own name is not valid UTF-8 (shown with `\xNN` escapes): 7-Zip keeps them, a torrent cannot */
+  nonUtf8: string[];
 }
 
 /**
@@ -25,11 +28,18 @@ export async function inspectSource(input: string, dataDir: string): Promise<Sou
     st = await lstat(given);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new QshareError('INPUT', `${given} does not exist`);
-    if (code === 'EACCES') throw new QshareError('INPUT', `${given} cannot be read (permission denied)`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      // Node decodes argv as UTF-8, turning bytes that are not into U+FFFD: such a name cannot be found again
+      if (given.includes('\uFFFD'))
+        throw new QshareError('INPUT', `${displayPath(given)} does not exist, or its name is not valid UTF-8 (qshare cannot be given such a name on the command line)`, {
+          hint: 'rename it to a UTF-8 name (names inside it may stay as they are), or share the folder that holds it',
+        });
+      throw new QshareError('INPUT', `${displayPath(given)} does not exist`);
+    }
+    if (code === 'EACCES') throw new QshareError('INPUT', `${displayPath(given)} cannot be read (permission denied)`);
     throw e;
   }
-  const path = await realpath(given);
+  const path = await resolveTop(given);
   const top = st.isSymbolicLink() ? await lstat(path) : st;
   const data = await realpath(dataDir).catch(() => resolve(dataDir));
   if (isInside(path, data)) throw new QshareError('INPUT', `${path} is inside qshare's own data folder (${data}); share a folder of your own`);
@@ -39,55 +49,65 @@ export async function inspectSource(input: string, dataDir: string): Promise<Sou
   if (top.isFile()) {
     await readable(path, false);
     if (top.size === 0) throw new QshareError('INPUT', `${path} is empty (0 bytes): there is nothing to share`);
-    return { path, kind: 'file', totalBytes: top.size, fileCount: 1, dirCount: 0, linkCount: 0 };
+    return { path, kind: 'file', totalBytes: top.size, fileCount: 1, dirCount: 0, linkCount: 0, nonUtf8: [] };
   }
   if (!top.isDirectory()) throw new QshareError('INPUT', `${path} is not a regular file or a folder`);
 
-  const info: SourceInfo = { path, kind: 'dir', totalBytes: 0, fileCount: 0, dirCount: 0, linkCount: 0 };
+  const info: SourceInfo = { path, kind: 'dir', totalBytes: 0, fileCount: 0, dirCount: 0, linkCount: 0, nonUtf8: [] };
   await walk(path, info);
   if (info.fileCount === 0 && info.linkCount === 0) throw new QshareError('INPUT', `${path} is empty: it holds no files to share`);
   return info;
 }
 
-/**
- * Synchronous calls, yielding to the event loop every 256 entries: an async round trip per file made a folder of
- * 2,000 small files take ~0.5 s to inspect; this way it takes milliseconds and a Ctrl-C is still handled promptly.
- */
-async function walk(root: string, info: SourceInfo): Promise<void> {
-  const stack = [root];
-  let seen = 0;
-  for (let dir = stack.pop(); dir !== undefined; dir = stack.pop()) {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new QshareError('INPUT', `${dir} cannot be read (permission denied); qshare needs to read every file it shares`);
-      throw e;
-    }
-    for (const entry of entries) {
-      if (++seen % 256 === 0) await new Promise((r) => setImmediate(r));
-      const p = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        info.dirCount++;
-        stack.push(p);
-      } else if (entry.isSymbolicLink()) {
-        info.linkCount++;
-      } else if (entry.isFile()) {
-        readableSync(p);
-        info.fileCount++;
-        info.totalBytes += lstatSync(p).size;
-      } else {
-        throw new QshareError('INPUT', `${p} is a special file (socket, FIFO or device) that cannot be shared; move it out of the folder`);
-      }
-    }
+/** The source with every link in its path resolved; a link that dangles or loops is said plainly. */
+async function resolveTop(given: string): Promise<string> {
+  let real: Buffer;
+  try {
+    real = await realpath(given, { encoding: 'buffer' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new QshareError('INPUT', `${displayPath(given)} is a symbolic link that loops back on itself: there is nothing at its end to share`);
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new QshareError('INPUT', `${displayPath(given)} is a symbolic link to something that does not exist`);
+    throw e;
   }
+  if (!isUtf8(real)) {
+    throw new QshareError('INPUT', `${displayPath(given)} leads to ${displayPath(real)}, whose name is not valid UTF-8`, {
+      hint: 'rename that folder or file to a UTF-8 name (names inside it may stay as they are)',
+    });
+  }
+  return real.toString('utf8');
 }
 
-function readableSync(p: string): void {
+/**
+ * Counts what will be shared and checks every file can be read, with names as bytes (a name that is not valid
+ * UTF-8 is found and read like any other; it is remembered in `nonUtf8`, since a torrent cannot hold it).
+ */
+async function walk(root: string, info: SourceInfo): Promise<void> {
+  await walkTree(root, {
+    onDirError: (dir, e) => {
+      if (e.code === 'EACCES') throw new QshareError('INPUT', `${displayPath(dir)} cannot be read (permission denied); qshare needs to read every file it shares`);
+      throw e;
+    },
+    onEntry: (e) => {
+      if (!isUtf8(e.name)) info.nonUtf8.push(displayPath(e.rel));
+      if (e.kind === 'dir') info.dirCount++;
+      else if (e.kind === 'link') info.linkCount++;
+      else if (e.kind === 'file') {
+        readableSync(e.abs);
+        info.fileCount++;
+        info.totalBytes += e.st.size;
+      } else {
+        throw new QshareError('INPUT', `${displayPath(e.abs)} is a special file (socket, FIFO or device) that cannot be shared; move it out of the folder`);
+      }
+    },
+  });
+}
+
+function readableSync(p: Buffer): void {
   try {
     accessSync(p, constants.R_OK);
   } catch {
-    throw new QshareError('INPUT', `${p} cannot be read (permission denied); qshare needs to read every file it shares`);
+    throw new QshareError('INPUT', `${displayPath(p)} cannot be read (permission denied); qshare needs to read every file it shares`);
   }
 }
 

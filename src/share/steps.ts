@@ -3,11 +3,13 @@
  * worker runs them one at a time and records each in its journal, so a run killed between two steps resumes at the
  * next one. Every step either completes or leaves nothing of its own behind.
  */
-import { open, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createArchive } from '../archive/archive.js';
 import { checkSequentialLayout } from '../archive/layout.js';
+import { isQshareError, QshareError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
+import { changesBetween, treeStates, type TreeStates } from '../fsx/tree.js';
 import type { ShareRecord } from '../state/types.js';
 import { GrowingFileHasher, type FollowedFile } from '../torrent/follow.js';
 import { buildMetainfo, createTorrent, magnetLink } from '../torrent/index.js';
@@ -67,6 +69,9 @@ export async function archiveAndHashStep(
   const sz = await deps.sevenZip();
   const follower = o.hashWhileWriting && !sz.legacy ? new GrowingFileHasher({ pieceLength: o.hashWhileWriting.pieceLength }) : undefined;
   if (o.hashWhileWriting && !follower) log.debug('not hashing while 7-Zip writes: p7zip 16.02 is not known to write strictly front to back', { sevenZip: sz.path });
+  // what the source looks like now: compared after 7-Zip, so a file changed, added or removed while it was being
+  // read (which would make an archive holding a mix of old and new files) fails the step instead
+  const before = await treeStates(o.sourcePath);
   progress.start('Encrypting', o.sourceBytes);
   try {
     await createArchive({
@@ -82,9 +87,17 @@ export async function archiveAndHashStep(
     });
   } catch (e) {
     await follower?.cancel();
-    throw e;
+    // 7-Zip also fails when a file it was about to read is gone: say that, not 7-Zip's words
+    const changed = isQshareError(e) && e.code === 'INTERRUPTED' ? undefined : await sourceChanged(o.sourcePath, before, e);
+    throw changed ?? e;
   } finally {
     progress.end();
+  }
+  const changed = await sourceChanged(o.sourcePath, before);
+  if (changed) {
+    await follower?.cancel();
+    await rm(archive, { force: true });
+    throw changed;
   }
   if (!follower) return { archive, pieces: null };
   const followed = await follower.finish(archive);
@@ -96,6 +109,21 @@ export async function archiveAndHashStep(
   problem ??= 'unknown';
   log.debug(`hashing the archive again after 7-Zip: ${problem}`);
   return { archive, pieces: null };
+}
+
+/** SOURCE_CHANGED when the source is not as it was before 7-Zip read it; undefined when it is. */
+async function sourceChanged(source: string, before: TreeStates, cause?: unknown): Promise<QshareError | undefined> {
+  const after = await treeStates(source).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return new Map() as TreeStates;
+    throw e;
+  });
+  const { count, shown } = changesBetween(before, after);
+  if (count === 0) return undefined;
+  const more = count > shown.length ? ` (and ${count - shown.length} more)` : '';
+  return new QshareError('SOURCE_CHANGED', `${source} changed while 7-Zip was reading it: ${shown.join(', ')}${more}. The archive was deleted, so no share holds a mix of old and new files`, {
+    hint: 'wait until whatever is writing there has finished (or copy it to a folder nothing else writes to), then run the same command again',
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 async function layoutProblem(archive: string, size: number): Promise<string | undefined> {

@@ -12,9 +12,9 @@ export interface CliResult {
 }
 
 /** Runs the built qshare binary (black box) with the given environment and optional stdin. */
-export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; onSpawn?: (child: ChildProcess) => void; timeoutMs?: number }): Promise<CliResult> {
+export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; onSpawn?: (child: ChildProcess) => void; timeoutMs?: number; cwd?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
