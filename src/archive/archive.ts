@@ -109,6 +109,12 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
     return { files: finals, bytes };
   } catch (e) {
     await removePartials(partial);
+    if (e instanceof QshareError && e.code === 'DISK_FULL') {
+      throw new QshareError('DISK_FULL', `the disk holding ${outDir} filled up while 7-Zip was writing the archive; the partial archive was deleted`, {
+        hint: 'free some space there (the archive needs about as much as what you share), or keep qshare\'s data on a bigger disk (QSHARE_HOME), then run the same command again',
+        cause: e,
+      });
+    }
     throw e;
   }
 }

@@ -29,4 +29,7 @@ if (fast !== undefined) {
     stderr: process.stderr,
     signal: controller.signal,
   });
+  // After Ctrl-C a request that cannot be cancelled (one to qBittorrent) may still be open; it must not hold the exit
+  // back until its timeout. Everything to clean up was cleaned up before run() returned.
+  if (process.exitCode === EXIT.interrupted) setTimeout(() => process.exit(), 1000).unref();
 }

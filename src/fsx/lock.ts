@@ -1,8 +1,10 @@
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { QshareError } from '../errors.js';
 
 const STALE_MS = 30_000;
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists on this machine (EPERM: it does, but belongs to another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -24,9 +26,10 @@ async function isStale(lockFile: string): Promise<boolean> {
 
 /**
  * Runs `fn` while holding `lockFile` (created exclusively, holding our pid). A lock whose process is gone is taken
- * over. Throws `onTimeout()` when another live process holds it longer than `waitMs`.
+ * over. Throws `onTimeout()` when another live process holds it longer than `waitMs`, and INTERRUPTED when `signal`
+ * is aborted while waiting (a free lock is still taken after an abort: cleaning up may need it).
  */
-export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, opts: { waitMs?: number; onTimeout: () => Error }): Promise<T> {
+export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, opts: { waitMs?: number; onTimeout: () => Error; signal?: AbortSignal }): Promise<T> {
   const deadline = Date.now() + (opts.waitMs ?? 10_000);
   for (;;) {
     try {
@@ -42,6 +45,7 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
       await rename(lockFile, aside).then(() => rm(aside, { force: true }), () => {});
       continue;
     }
+    if (opts.signal?.aborted) throw new QshareError('INTERRUPTED', `interrupted while waiting for ${lockFile}`);
     if (Date.now() > deadline) throw opts.onTimeout();
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { QshareError } from '../errors.js';
+import { isQshareError, QshareError } from '../errors.js';
 import { ensurePrivateDir } from '../fsx/atomic.js';
 import { checkShareName, generateName, generatePassword } from '../secrets/generate.js';
 import type { ShareRecord } from '../state/types.js';
@@ -12,7 +12,8 @@ import { seedShare, type SeedOutcome } from './seed.js';
 import { listFiles } from '../torrent/files.js';
 import { choosePieceLength } from '../torrent/piece-length.js';
 import { sampleAndChooseLevel } from './level.js';
-import { archiveAndHashStep, recordStep, torrentStep, type ArchivePieces } from './steps.js';
+import { archiveAndHashStep, archivePathFor, recordStep, torrentPathFor, torrentStep, type ArchivePieces } from './steps.js';
+import { cleanDeadRuns, pendingDir, pendingNames, reservePending } from './pending.js';
 
 export interface AddOptions {
   source: string;
@@ -60,9 +61,10 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
   const existing = await deps.store.list();
   const earlier = existing.find((s) => s.source === source.path);
   if (earlier) log.warn(`${source.path} was already shared as "${earlier.name}"; this makes a new, separate share (see it with \`qshare show ${earlier.name}\`)`);
-  const name = await chooseName(deps, opts.name, existing);
+  const { name, release } = await beginRun(deps, opts, existing);
 
   const created: string[] = [];
+  let recorded = false;
   const cleanup = async () => {
     for (const p of created.reverse()) await rm(p, { force: true }).catch(() => {});
   };
@@ -121,8 +123,10 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     };
     await recordStep(deps, share);
     created.length = 0; // recorded: from here on the files belong to the share
+    recorded = true;
+    await release();
 
-    const seed = opts.seed ? await seedShare(deps, share) : null;
+    const seed = opts.seed ? await seedShare(deps, share).catch((e: unknown) => Promise.reject(interruptedAfterRecord(e, name))) : null;
     if (seed) share.state = seed.state;
     if (seed?.error) share.lastError = seed.error.message;
     return {
@@ -142,8 +146,32 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     };
   } catch (e) {
     await cleanup();
-    throw e;
+    await release();
+    if (recorded || !isQshareError(e) || e.code !== 'INTERRUPTED') throw e;
+    throw new QshareError('INTERRUPTED', 'interrupted: nothing was kept (no archive, .torrent or share record) and your folder was not touched', { cause: e });
   }
+}
+
+/**
+ * Chooses the share's name and reserves it for this run (pending.ts), after removing what earlier runs that were
+ * killed half-way left behind.
+ */
+async function beginRun(deps: ShareDeps, opts: AddOptions, existing: ShareRecord[]): Promise<{ name: string; release: () => Promise<void> }> {
+  const dir = pendingDir(deps.paths.dataDir);
+  await ensurePrivateDir(dir);
+  const held = new Set(existing.flatMap((s) => [s.archive, s.torrentFile]));
+  const removed = await cleanDeadRuns(dir, (p) => held.has(p));
+  if (removed.length > 0) deps.log.info(`removed what an interrupted earlier qshare add left behind: ${removed.join(', ')}`);
+  const name = await chooseName(deps, opts.name, existing, await pendingNames(dir));
+  const files = [...(opts.encrypt ? [archivePathFor(deps.paths, name)] : []), torrentPathFor(deps.paths, name)];
+  const run = await reservePending(dir, { name, files });
+  return { name, release: run.release };
+}
+
+/** Ctrl-C after the share was recorded: it is kept (archive, .torrent, record), and `qshare seed` finishes the job. */
+function interruptedAfterRecord(e: unknown, name: string): unknown {
+  if (!isQshareError(e) || e.code !== 'INTERRUPTED') return e;
+  return new QshareError('INTERRUPTED', `interrupted before qBittorrent confirmed it seeds "${name}"; the share is kept (its archive, .torrent and record): run \`qshare seed ${name}\` to finish`);
 }
 
 /**

@@ -24,15 +24,19 @@ export async function seedShare(deps: Pick<ShareDeps, 'config' | 'log' | 'store'
     const torrent = await readFile(share.torrentFile);
     const session = await deps.qbit();
     const savePath = mapPath(share.savePath, config.qbittorrent.pathMap);
-    const added = await session.addForSeeding(
-      {
-        torrent,
-        fileName: basename(share.torrentFile),
-        savePath,
-        category: config.qbittorrent.category,
-        tags: config.qbittorrent.tags,
-      },
-      share.infoHash,
+    // the request itself cannot be cancelled (it ends by qbittorrent.timeoutSeconds at the latest); Ctrl-C need not wait
+    const added = await untilAborted(
+      session.addForSeeding(
+        {
+          torrent,
+          fileName: basename(share.torrentFile),
+          savePath,
+          category: config.qbittorrent.category,
+          tags: config.qbittorrent.tags,
+        },
+        share.infoHash,
+      ),
+      deps.signal,
     );
     log.debug(added === 'added' ? 'torrent added to qBittorrent' : 'qBittorrent already had this torrent', { infoHash: share.infoHash });
     await session.waitUntilSeeding(share.infoHash, {
@@ -57,4 +61,14 @@ export async function seedShare(deps: Pick<ShareDeps, 'config' | 'log' | 'store'
     else delete rec.lastError;
   });
   return outcome;
+}
+
+/** `p`, or INTERRUPTED as soon as `signal` is aborted. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new QshareError('INTERRUPTED', 'interrupted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new QshareError('INTERRUPTED', 'interrupted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -48,7 +48,8 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
       config: ctx.config,
       paths: ctx.paths,
       log: ctx.log,
-      store: createStateStore(ctx.paths.stateFile),
+      // Ctrl-C while waiting for another qshare's lock on the state file stops the wait (and removes what was made)
+      store: createStateStore(ctx.paths.stateFile, { log: ctx.log, signal: ctx.signal }),
       sevenZip: () => findSevenZip({ configured: ctx.config.sevenZip ?? undefined, cacheDir: ctx.paths.cacheDir }),
       qbit: connect,
       progress: ctx.progress,
@@ -123,7 +124,7 @@ async function limitShare(ctx: CommandContext, result: AddResult, connect: () =>
     ...(args.expireMinutes !== undefined ? { expireMinutes: args.expireMinutes } : {}),
   };
   if (Object.keys(limits).length === 0) return;
-  const share = await recordLimits(createStateStore(ctx.paths.stateFile), result.share, limits, () => new Date());
+  const share = await recordLimits(createStateStore(ctx.paths.stateFile, { log: ctx.log }), result.share, limits, () => new Date());
   Object.assign(result.share, limits);
   if (!result.seed?.seeding) return;
   const err = await applyShareLimits(await connect(), share, ctx.log);

@@ -10,7 +10,7 @@ import type { CommandContext } from '../context.js';
  * whole file are counted, and a share whose --recipients target is reached is stopped.
  */
 export async function runLs(ctx: CommandContext): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile);
+  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
   const shares = await store.list();
   let session: QbitSession | undefined;
   let qbitError: QshareError | undefined;

@@ -19,7 +19,7 @@ export interface SeedArgs {
 
 /** `qshare seed <name|id> [--until-done]`: hand an already made share to qBittorrent again (after it was down, or removed). */
 export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs = { untilDone: false }): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile);
+  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
   let share = await store.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'give the name or id that `qshare add` printed' });
   if (args.untilDone && share.recipients === undefined && share.expireMinutes === undefined) {

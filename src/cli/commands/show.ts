@@ -10,7 +10,7 @@ import type { CommandContext } from '../context.js';
 
 /** `qshare show <name|id> [--qr]`: everything needed to send a share again, from the records and the secret store. */
 export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile);
+  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
   const share = await store.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'see them with qshare ls' });
   if (qr && ctx.opts.json) throw new QshareError('USAGE', '--qr draws on the terminal; leave out --json');

@@ -7,7 +7,7 @@ import { qbitConnector } from '../qbit-connect.js';
 
 /** `qshare stop <name|id> [--delete]` */
 export async function runStop(ctx: CommandContext, ref: string, deleteFiles: boolean): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile);
+  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
   const share = await store.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'see them with qshare ls' });
   const r = await stopShare(

@@ -85,7 +85,7 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
     // A fresh connector per connection: the gate reconnects (one login) only after a session was lost, and never
     // after a refused login. Never a prompt: a service has nobody to ask.
     const gate = createQbitGate(() => qbitConnector({ ...ctx, interactive: false })(), log.child('qbit'));
-    const store = createStateStore(paths.stateFile);
+    const store = createStateStore(paths.stateFile, { log });
     const steps = createWatchSteps({
       deps: {
         config: ctx.config,
