@@ -34,7 +34,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /** ENOSPC / EDQUOT as DISK_FULL naming the file; anything else as it is. */
-function diskFull(e: unknown, path: string): unknown {
+export function diskFull(e: unknown, path: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
   return new QshareError('DISK_FULL', `the disk is full: could not write ${path}${code === 'EDQUOT' ? ' (disk quota reached)' : ''}; nothing was changed`, {

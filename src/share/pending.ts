@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { link, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { QshareError } from '../errors.js';
-import { partialName } from '../fsx/atomic.js';
+import { diskFull, partialName } from '../fsx/atomic.js';
 import { alive } from '../fsx/lock.js';
 import { cleanLeftovers, partialTarget } from './leftovers.js';
 
@@ -60,7 +60,12 @@ export async function reservePending(dir: string, entry: Pick<PendingEntry, 'nam
   const full: PendingEntry = { ...entry, pid: env.pid, host: env.host, startedAt: new Date(env.now).toISOString() };
   // written under a temporary name, then hard-linked to its own: the entry appears whole, and only if it is new
   const tmp = partialName(file);
-  await writeFile(tmp, JSON.stringify(full) + '\n', { flag: 'wx', mode: 0o600 });
+  try {
+    await writeFile(tmp, JSON.stringify(full) + '\n', { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw diskFull(e, file);
+  }
   try {
     await link(tmp, file);
   } catch (e) {

@@ -5,9 +5,10 @@
 import { mkdtemp, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import type { ShareRecord } from '../../src/state/types.js';
 import { cliEnv } from './cli.js';
-import type { QbitNox } from './qbit-nox.js';
+import { startQbitNox, type QbitNox } from './qbit-nox.js';
 
 /** A closed loopback port: nothing is ever announced anywhere. */
 export const TRACKER = 'http://127.0.0.1:9/announce';
@@ -88,4 +89,19 @@ export async function qbTorrents(qb: QbitNox, hash?: string): Promise<Array<Reco
   const cookie = await qb.login();
   const res = await fetch(`${qb.url}/api/v2/torrents/info${hash ? `?hashes=${hash}` : ''}`, { headers: { cookie } });
   return (await res.json()) as Array<Record<string, unknown>>;
+}
+
+/** One throwaway qbittorrent-nox for the enclosing describe block (started before its tests, stopped after). */
+export function sharedQbitNox(): () => QbitNox {
+  let qb: QbitNox | undefined;
+  beforeAll(async () => {
+    qb = await startQbitNox();
+  });
+  afterAll(async () => {
+    await qb?.stop();
+  });
+  return () => {
+    if (!qb) throw new Error('qbittorrent-nox did not start');
+    return qb;
+  };
 }

@@ -13,10 +13,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { e2eSetup, hasOpen, ls, processesMentioning, qbTorrents, sharesIn, sleep, until, type E2eSetup } from '../helpers/e2e.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { type E2eSetup, e2eSetup, hasOpen, ls, processesMentioning, qbTorrents, sharedQbitNox, sharesIn, sleep, until } from '../helpers/e2e.js';
+import { hasQbitNox } from '../helpers/qbit-nox.js';
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
@@ -34,15 +34,10 @@ interface Scenario {
 }
 
 describe.skipIf(!hasQbitNox() || !have7zz)('qshare add interrupted at each step, then run again (real qbittorrent-nox, 7-Zip, files)', () => {
-  let qb: QbitNox;
-  beforeAll(async () => {
-    qb = await startQbitNox();
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
+  const nox = sharedQbitNox();
 
   async function scenario(step: Step, s: E2eSetup): Promise<Scenario> {
+    const qb = nox();
     const src = join(s.dir, 'Holiday');
     await mkdir(src);
     await writeFile(join(src, 'which.txt'), s.dir); // every share's content (and info hash) is its own
@@ -127,6 +122,7 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add interrupted at each step,
   const cases = steps.flatMap((step) => signals.map((sig) => [step, sig] as const));
 
   it.each(cases)('%s step, %s: nothing partial is left, and the re-run succeeds', async (step, sig) => {
+    const qb = nox();
     const s = await e2eSetup(qb);
     const sc = await scenario(step, s);
     const before = await sc.look();
