@@ -6,12 +6,12 @@ import { unpackArchive, type UnpackResult } from '../archive/unpack.js';
 import type { Config } from '../config/schema.js';
 import type { Paths } from '../config/paths.js';
 import { mapPath } from '../config/pathmap.js';
-import { QshareError } from '../errors.js';
+import { isQshareError, QshareError } from '../errors.js';
 import { ensurePrivateDir } from '../fsx/atomic.js';
 import type { Logger } from '../log.js';
 import type { QbitSession, TorrentStatus } from '../qbit/client.js';
 import { classifyDownload, type DownloadVerdict } from '../qbit/download.js';
-import { infoHashOfTorrent, parseMagnet } from '../torrent/index.js';
+import { escapingPath, parseMagnet, readTorrent, TorrentProblem } from '../torrent/index.js';
 import type { Progress } from './deps.js';
 
 /** The category qshare files the recipient's downloads under in qBittorrent. */
@@ -112,9 +112,15 @@ async function resolveSource(deps: GetDeps, input: string): Promise<Source> {
   }
   let infoHash: string;
   try {
-    infoHash = infoHashOfTorrent(torrent);
-  } catch {
-    throw new QshareError('INPUT', `${fileName} is not a .torrent file`, { hint: 'give a magnet link, a .torrent file or an http(s) link to one' });
+    infoHash = readTorrent(torrent).infoHash;
+  } catch (e) {
+    if (!(e instanceof TorrentProblem)) throw e;
+    if (e.kind === 'unsafe') {
+      throw new QshareError('ARCHIVE_UNSAFE', `refusing ${fileName}: ${e.message}`, {
+        hint: 'nothing was given to qBittorrent. A torrent made by qshare never holds such names: this one was made to write files elsewhere',
+      });
+    }
+    throw new QshareError('INPUT', `${fileName} is not a usable .torrent file: ${e.message}`, { hint: 'nothing was given to qBittorrent; ask the sender for the link again (a magnet link, a .torrent file or an http(s) link to one)' });
   }
   return { infoHash, torrent, fileName, label: fileName };
 }
@@ -157,6 +163,12 @@ export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResu
 
   const done = await waitForDownload(deps, session, hash, src.label);
   const files = await filesOf(deps, session, hash);
+  const escaping = files.map((f) => escapingPath(f.name)).find((p) => p !== undefined);
+  if (escaping !== undefined) {
+    throw new QshareError('ARCHIVE_UNSAFE', `refusing to use ${done.name}: its file name ${JSON.stringify(escaping)} leads outside the download folder`, {
+      hint: 'qshare touched none of its files; remove the torrent in qBittorrent (with its files) and ask the sender what it is',
+    });
+  }
   const single = files.length === 1 ? files[0]! : undefined;
   const content = single ? join(localDir, single.name) : join(localDir, files[0]?.name.split('/')[0] ?? done.name);
   await stat(content).catch(() => {
@@ -173,6 +185,7 @@ export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResu
   }
 
   const sz = await deps.sevenZip();
+  await checkQshareArchive(sz, content, deps.signal);
   const password = await checkPassword(deps, sz, content, base.size);
   const entries = await listArchive({ sz, archivePath: content, password, signal: deps.signal });
   const target = resolve(deps.cwd, opts.to ?? basename(single.name).replace(/\.7z$/i, ''));
@@ -272,6 +285,32 @@ async function filesOf(deps: GetDeps, session: QbitSession, hash: string): Promi
     await sleep(deps.pollMs ?? 1000, deps.signal);
   }
   throw new QshareError('QBIT_API', 'qBittorrent lists the torrent as complete but no files in it');
+}
+
+/**
+ * Before any password is asked: the .7z must be a 7-Zip archive, and an encrypted one. A qshare archive hides even
+ * its names (listing it without the password fails); one that lists with no password and encrypts nothing was not
+ * made by qshare add, and a password would not protect anything in it, so it is not unpacked.
+ */
+async function checkQshareArchive(sz: SevenZip, archive: string, signal: AbortSignal): Promise<void> {
+  const keptAt = `the download is kept at ${archive}`;
+  let entries;
+  try {
+    entries = await listArchive({ sz, archivePath: archive, signal });
+  } catch (e) {
+    if (isQshareError(e) && e.code === 'WRONG_PASSWORD') return; // encrypted names: what qshare makes
+    if (isQshareError(e) && e.code === 'ARCHIVE_CORRUPT') {
+      throw new QshareError('ARCHIVE_CORRUPT', `${basename(archive)} is not a 7-Zip archive (or a damaged one), though its download was checked piece by piece: it is not what qshare add makes`, {
+        hint: `ask the sender what they sent; ${keptAt}`,
+      });
+    }
+    throw e;
+  }
+  if (!entries.some((e) => e.encrypted)) {
+    throw new QshareError('INPUT', `${basename(archive)} is a 7-Zip archive that is not encrypted, so it was not made by qshare add (which encrypts every archive, names included); qshare does not unpack it`, {
+      hint: `anyone with the link can read it; ${keptAt}: open it with 7-Zip if you trust the sender`,
+    });
+  }
 }
 
 async function checkPassword(deps: GetDeps, sz: SevenZip, archive: string, size: number): Promise<string> {

@@ -3,6 +3,8 @@ export { choosePieceLength, isValidPieceLength, MIN_PIECE_LENGTH, MAX_PIECE_LENG
 export { magnetLink, parseMagnet } from './magnet.js';
 export type { ParsedMagnet } from './magnet.js';
 export { buildMetainfo, infoHashOfTorrent } from './metainfo.js';
+export { escapingPath, readTorrent, TorrentProblem } from './check.js';
+export type { TorrentSummary } from './check.js';
 export type { TorrentFileEntry, MetainfoArgs } from './metainfo.js';
 export { listFiles, compareTorrentPaths } from './files.js';
 export type { FileList } from './files.js';
