@@ -191,6 +191,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
         exitCode = await runDaemon(ctx, a.action);
       },
     )
+    .command(
+      'completion [shell]',
+      'print a Tab-completion script for bash or zsh (default: your $SHELL): qshare completion >> ~/.bashrc',
+      (y) => y.positional('shell', { type: 'string', choices: ['bash', 'zsh'], describe: 'the shell (default: zsh if $SHELL is zsh, else bash)' }),
+      async (a) => {
+        const { completionScript, shellFromEnv } = await import('./completion.js');
+        io.stdout.write(completionScript(a.shell === 'bash' || a.shell === 'zsh' ? a.shell : shellFromEnv(io.env)));
+      },
+    )
     .demandCommand(1, 'name a command: qshare add <folder>')
     .strict()
     .help()
