@@ -5,7 +5,6 @@
  * the zsh one asks for `name:description` pairs (yargs looks for zsh in ZSH_NAME, which zsh does not export).
  */
 export type Shell = 'bash' | 'zsh';
-export const SHELLS: readonly Shell[] = ['bash', 'zsh'];
 
 /** The shell to write a script for when none is named: zsh if $SHELL is zsh, else bash. */
 export function shellFromEnv(env: NodeJS.ProcessEnv): Shell {
