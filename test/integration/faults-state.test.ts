@@ -47,6 +47,24 @@ describe.skipIf(!have7zz)('a damaged state file', () => {
   });
 });
 
+describe.skipIf(!have7zz)('a damaged drop-folder journal (watch.json)', () => {
+  it('qshare watch refuses to start, saying so and what to do, exit 1; the journal is left as it was', async () => {
+    // unlike the list of shares it is not moved aside by itself: without it, items already shared could be shared again
+    const s = await e2eSetup(null, { watch: { settleSeconds: 1, writePasswordFile: true } });
+    s.env.QSHARE_SECRET_STORE = 'file';
+    const drop = join(s.dir, 'ToShare');
+    await mkdir(drop);
+    await mkdir(s.home, { recursive: true });
+    await writeFile(join(s.home, 'watch.json'), '{"version":1,"items":[');
+    const r = await runCli(['watch', drop], { env: s.env, timeoutMs: 30_000 });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`the drop-folder journal ${join(s.home, 'watch.json')} is damaged`);
+    expect(r.stderr).toContain('move it aside');
+    expect(await readFile(join(s.home, 'watch.json'), 'utf8')).toBe('{"version":1,"items":[');
+    expect(await ls(s.home)).not.toContain('watch.lock');
+  });
+});
+
 describe.skipIf(!hasQbitNox() || !have7zz)('two qshare processes at once (real qbittorrent-nox)', () => {
   const nox = sharedQbitNox();
 
