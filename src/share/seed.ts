@@ -63,11 +63,11 @@ export async function seedShare(deps: Pick<ShareDeps, 'config' | 'log' | 'store'
   return outcome;
 }
 
-/** `p`, or INTERRUPTED as soon as `signal` is aborted. */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new QshareError('INTERRUPTED', 'interrupted'));
+/** `p`, or INTERRUPTED (with `message`) as soon as `signal` is aborted; `p` is left to end by itself. */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal, message = 'interrupted'): Promise<T> {
+  if (signal.aborted) return Promise.reject(new QshareError('INTERRUPTED', message));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new QshareError('INTERRUPTED', 'interrupted'));
+    const onAbort = () => reject(new QshareError('INTERRUPTED', message));
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

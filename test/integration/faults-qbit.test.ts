@@ -124,6 +124,23 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
     expect((Date.now() - t1) / 1000).toBeLessThan(15);
   }, 90_000);
 
+  it('Ctrl-C while connecting to it: exit 130 at once (not after the timeout), nothing made', async () => {
+    const s = await e2eSetup(null, { qbittorrent: { timeoutSeconds: 30 } });
+    s.env.QSHARE_QBIT_URL = `http://127.0.0.1:${silentPort}`;
+    const src = await source(s.dir, 1024 * 1024, 44);
+    let sentAt = 0;
+    const r = await runCli(['add', src], {
+      env: s.env,
+      timeoutMs: 60_000,
+      // once qshare's connection is open, and it is waiting for an answer that never comes
+      onSpawn: (child) => void until('the connection', async () => sockets.size > 0).then(() => setTimeout(() => ((sentAt = Date.now()), child.kill('SIGINT')), 300)),
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(Date.now() - sentAt).toBeLessThan(3000);
+    expect(r.stderr).toContain('qshare: interrupted while connecting to qBittorrent; nothing was made');
+    expect(await ls(s.home)).toEqual([]);
+  }, 60_000);
+
   it('add: qBittorrent answers the login but never the add → the add times out with clear words (exit 3)', async () => {
     const s = await e2eSetup(null, { qbittorrent: { timeoutSeconds: 1 } });
     s.env.QSHARE_QBIT_URL = `http://127.0.0.1:${slowPort}`;

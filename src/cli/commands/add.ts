@@ -2,6 +2,7 @@ import { findSevenZip } from '../../archive/find.js';
 import { EXIT, QshareError } from '../../errors.js';
 import { addShare, type AddResult } from '../../share/add.js';
 import { applyShareLimits, recordLimits } from '../../share/limits.js';
+import { untilAborted } from '../../share/seed.js';
 import type { QbitSession } from '../../qbit/client.js';
 import { openSecretStore, shareSecretKey } from '../../secrets/store.js';
 import { createStateStore } from '../../state/store.js';
@@ -35,7 +36,8 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
   };
   if (args.seed) {
     // Connect before the long part, so a password prompt or a wrong URL shows up now, not after archiving.
-    await connect().catch((e) => {
+    // Ctrl-C does not wait for a qBittorrent that does not answer (the request ends by its timeout).
+    await untilAborted(connect(), ctx.signal, 'interrupted while connecting to qBittorrent; nothing was made').catch((e) => {
       if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') {
         ctx.log.warn(`${e.message}. qshare will make the archive anyway and try again at the end.`);
         return;
