@@ -8,7 +8,7 @@
  * latter until they are a day old).
  */
 import { hostname } from 'node:os';
-import { link, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { QshareError } from '../errors.js';
 import { diskFull, partialName } from '../fsx/atomic.js';
@@ -89,7 +89,7 @@ export async function cleanDeadRuns(dir: string, held: (path: string) => boolean
     const entry = await readFile(file, 'utf8').then(parseEntry, () => undefined);
     if (!entry || !isDead(entry, env)) continue;
     for (const f of entry.files) {
-      if (!held(f)) {
+      if (!held(f) && (await lstat(f).catch(() => null))) {
         await rm(f, { force: true });
         removed.push(f);
       }

@@ -72,6 +72,13 @@ describe('reservePending / cleanDeadRuns (real files)', () => {
     expect(await readdir(dir)).toEqual(['live-run-y.json']);
   });
 
+  it('a dead run that made nothing yet: its entry goes, nothing is reported removed', async () => {
+    const { dir, archives } = await layout();
+    await reservePending(dir, { name: 'early-death-z', files: [join(archives, 'early-death-z.7z')] }, env({ pid: 300 }));
+    expect(await cleanDeadRuns(dir, () => false, env())).toEqual([]);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('leaves an entry it cannot read', async () => {
     const { dir } = await layout();
     await writeFile(join(dir, 'odd.json'), 'not json');
