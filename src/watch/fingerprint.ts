@@ -12,8 +12,13 @@ export interface ItemInfo {
   /** bytes of regular files in the tree */
   bytes: number;
   files: number;
-  /** SHA-1 over every path, type, size and mtime in the tree (OS noise files left out) */
+  /**
+   * SHA-1 over every path, type, size, mtime and permission bits in the tree (OS noise files left out): making an
+   * unreadable file readable is a change too, so an item that failed for it is tried again
+   */
   fingerprint: string;
+  /** a link at the top that leads nowhere: it dangles, or loops */
+  dangling?: true;
 }
 
 /**
@@ -40,12 +45,14 @@ export async function fingerprintItem(path: string): Promise<ItemInfo | undefine
     if (t?.isFile()) {
       info.bytes = t.size;
       info.files = 1;
-    }
+    } else if (t?.isDirectory()) {
+      await walk(path, '', info, line);
+    } else if (!t) info.dangling = true;
   } else if (top.isDirectory()) {
-    line('', 'dir', 0, top.mtimeMs);
+    line('', 'dir', 0, top.mtimeMs, modeOf(top));
     await walk(path, '', info, line);
   } else {
-    line('', info.kind, top.size, top.mtimeMs);
+    line('', info.kind, top.size, top.mtimeMs, modeOf(top));
     if (top.isFile()) {
       info.bytes = top.size;
       info.files = 1;
@@ -79,18 +86,22 @@ async function walk(dir: string, rel: string, info: ItemInfo, line: Line): Promi
     }
     const kind = kindOf(st);
     if (kind === 'dir') {
-      line(r, 'dir', 0, st.mtimeMs);
+      line(r, 'dir', 0, st.mtimeMs, modeOf(st));
       await walk(p, r, info, line);
     } else if (kind === 'link') {
       line(r, 'link', st.size, st.mtimeMs, await readlink(p).catch(() => ''));
     } else {
-      line(r, kind, st.size, st.mtimeMs);
+      line(r, kind, st.size, st.mtimeMs, modeOf(st));
       if (kind === 'file') {
         info.files++;
         info.bytes += st.size;
       }
     }
   }
+}
+
+function modeOf(st: { mode: number }): string {
+  return (st.mode & 0o7777).toString(8);
 }
 
 function kindOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): ItemInfo['kind'] {

@@ -6,6 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { displayPath, isUtf8 } from '../fsx/tree.js';
 import type { Logger } from '../log.js';
 import { fingerprintItem, type ItemInfo } from './fingerprint.js';
 import { isIgnoredTopName, isOsNoiseName, itemOfEvent, topLevelOf } from './ignore.js';
@@ -27,6 +28,8 @@ export interface DropWatcherOptions {
   onReady: (item: ReadyItem) => void;
   /** an item left the drop folder (it may never have been reported) */
   onRemoved: (name: string) => void;
+  /** an entry that can never become an item (its name is not valid UTF-8), said once per name, as `\xNN`-escaped */
+  onUnusable?: (name: string, why: string) => void;
   log: Logger;
   now?: () => number;
   /** how often pending items are looked at; default 200 ms */
@@ -69,14 +72,31 @@ export function watchDropFolder(opts: DropWatcherOptions): DropWatcher {
   const scanned = new Promise<void>((r) => (resolveScanned = r));
   // An item created while chokidar sets up its watches (or whose event the OS dropped) would otherwise never be
   // tracked: read the drop folder's listing after the first scan and then every rescanMs.
+  const unusable = new Set<string>();
+  // items some part of which could not be watched (e.g. an unreadable file): looked at again at every rescan, so a
+  // change no event reports (making that file readable) is still noticed
+  const polled = new Set<string>();
   const rescan = async () => {
-    const names = await readdir(dir).catch(() => [] as string[]);
+    const names = await readdir(dir, { encoding: 'buffer' }).catch(() => [] as Buffer[]);
     if (closed) return;
-    for (const n of names) if (!isIgnoredTopName(n) && !tracker.has(n)) tracker.activity(n, now());
+    for (const raw of names) {
+      // Node can only name such an entry with U+FFFD in place of the bad bytes, which no longer finds it
+      if (!isUtf8(raw)) {
+        const shown = displayPath(raw);
+        if (!unusable.has(shown)) opts.onUnusable?.(shown, 'its name is not valid UTF-8');
+        unusable.add(shown);
+        continue;
+      }
+      const n = raw.toString('utf8');
+      if (!isIgnoredTopName(n) && (!tracker.has(n) || polled.has(n))) tracker.activity(n, now());
+    }
   };
   fsw.on('ready', () => void rescan().then(resolveScanned));
   const rescanTimer = setInterval(() => void rescan(), opts.rescanMs ?? 5000);
   fsw.on('error', (e) => {
+    const p = (e as NodeJS.ErrnoException).path;
+    const item = p === undefined ? undefined : itemOfEvent(relOf(p));
+    if (item !== undefined) polled.add(item);
     if (warnedError) return;
     warnedError = true;
     // e.g. ENOSPC: out of inotify watches. Fingerprints still catch changes, only later.

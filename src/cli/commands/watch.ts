@@ -110,18 +110,24 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
       log.info(`resuming ${resumed.resumed.length + resumed.held.length} unfinished item(s) from the last run`, { held: resumed.held.length, resumed: resumed.resumed.length });
     if (resumed.elsewhere > 0) log.info(`${resumed.elsewhere} item(s) of other drop folders in the journal are left as they are`);
 
+    // items that can never be shared as they are, each said once (again only when it changes)
+    const told = new Set<string>();
     const watcher = watchDropFolder({
       dir,
       settleMs: w.settleSeconds * 1000,
       log: log.child('watch'),
       onReady: (item) => {
         if (item.info.bytes === 0) {
-          log.debug(`"${item.name}" holds no data yet; waiting for content`, { item: item.name });
+          const why = item.info.kind === 'other' ? 'it is a special file (socket, FIFO or device)' : item.info.dangling ? 'it is a link that leads nowhere (a loop, or to something missing)' : undefined;
+          if (why && !told.has(`${item.name}\0${item.info.fingerprint}`)) log.warn(`not sharing "${item.name}": ${why}`, { item: item.name });
+          else if (!why) log.debug(`"${item.name}" holds no data yet; waiting for content`, { item: item.name });
+          told.add(`${item.name}\0${item.info.fingerprint}`);
           return;
         }
         void worker.arrival({ dropDir: dir, entry: item.name, dev: item.info.dev, ino: item.info.ino, fingerprint: item.info.fingerprint, bytes: item.info.bytes });
       },
       onRemoved: (name) => void worker.removal(name),
+      onUnusable: (name, why) => log.warn(`not sharing "${name}": ${why}; rename it to share it (names inside it may stay as they are)`, { item: name }),
     });
     worker.start();
     void gate.session().catch((e: unknown) => {
