@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readlink, realpath, rename, rm, statfs, unlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { QshareError } from '../errors.js';
+import { displayPath } from '../fsx/tree.js';
 import type { Logger } from '../log.js';
 import { listArchive } from './archive.js';
 import { buildExtractArgs, passwordStdin } from './argv.js';
@@ -172,21 +173,27 @@ async function neutralise(root: string, entries: ArchiveEntry[]): Promise<Remove
   for (let round = 0; round < 100; round++) {
     let changed = false;
     for (const item of await walk(root)) {
-      const abs = join(root, item.rel);
+      const abs = under(root, item.rel);
+      const rel = displayPath(item.rel);
       let why: string | undefined;
       if (item.kind === 'link') {
-        const target = await readlink(abs);
-        const resolved = await realpath(abs).catch(() => undefined);
-        const verdict = judgeLink(target, resolved, rootReal, resolve(dirname(abs), target), isInside);
+        // names and targets are bytes (not always UTF-8); the checks only look at `/`, `.` and the start, which any
+        // decoding keeps
+        const target = (await readlink(abs, { encoding: 'buffer' })).toString('utf8');
+        const resolved = await realpath(abs, { encoding: 'buffer' }).then(
+          (b) => b.toString('utf8'),
+          () => undefined,
+        );
+        const verdict = judgeLink(target, resolved, rootReal, resolve(dirname(join(root, item.rel.toString('utf8'))), target), isInside);
         if (verdict !== 'keep') why = `a link to ${JSON.stringify(target)}, ${verdict === 'absolute' ? 'an absolute path' : 'outside the folder'}`;
-      } else if (item.kind === 'file' && listedLinks.has(item.rel)) {
+      } else if (item.kind === 'file' && listedLinks.has(item.rel.toString('utf8'))) {
         why = 'a link pointing outside the folder (7-Zip refused it)';
       } else if (item.kind === 'other') {
         why = 'neither a file, a folder nor a link';
       }
       if (why) {
         await unlink(abs);
-        removed.push({ path: item.rel, why });
+        removed.push({ path: rel, why });
         changed = true;
       }
     }
@@ -196,16 +203,24 @@ async function neutralise(root: string, entries: ArchiveEntry[]): Promise<Remove
 }
 
 interface WalkItem {
-  rel: string;
+  /** below the root, `/`-separated, as bytes: a name need not be UTF-8 */
+  rel: Buffer;
   kind: 'dir' | 'file' | 'link' | 'other';
 }
 
-/** Every path below root, never following links. */
+const SLASH = Buffer.from('/');
+
+/** `root/rel` as bytes. */
+function under(root: string | Buffer, rel: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(root), SLASH, rel]);
+}
+
+/** Every path below root, never following links, names read as bytes. */
 async function walk(root: string): Promise<WalkItem[]> {
   const out: WalkItem[] = [];
-  const visit = async (rel: string) => {
-    for (const d of await readdir(rel ? join(root, rel) : root, { withFileTypes: true })) {
-      const r = rel ? `${rel}/${d.name}` : d.name;
+  const visit = async (rel: Buffer | null) => {
+    for (const d of await readdir(rel ? under(root, rel) : root, { withFileTypes: true, encoding: 'buffer' })) {
+      const r = rel ? Buffer.concat([rel, SLASH, d.name]) : d.name;
       if (d.isSymbolicLink()) out.push({ rel: r, kind: 'link' });
       else if (d.isDirectory()) {
         out.push({ rel: r, kind: 'dir' });
@@ -214,25 +229,26 @@ async function walk(root: string): Promise<WalkItem[]> {
       else out.push({ rel: r, kind: 'other' });
     }
   };
-  await visit('');
+  await visit(null);
   return out;
 }
 
 /**
  * Moves the extracted tree into `dst`: a missing name is renamed in one go; a folder that exists on both sides is
- * merged; anything else is replaced only with `force` (a conflict found now appeared after the check).
+ * merged; anything else is replaced only with `force` (a conflict found now appeared after the check). Names are
+ * bytes.
  */
-async function moveInto(src: string, dst: string, force: boolean): Promise<void> {
-  for (const name of await readdir(src)) {
-    const s = join(src, name);
-    const d = join(dst, name);
+async function moveInto(src: string | Buffer, dst: string | Buffer, force: boolean): Promise<void> {
+  for (const name of await readdir(src, { encoding: 'buffer' })) {
+    const s = under(src, name);
+    const d = under(dst, name);
     const [ss, ds] = await Promise.all([lstat(s), lstat(d).catch(() => null)]);
     if (!ds) await rename(s, d);
     else if (ss.isDirectory() && ds.isDirectory()) await moveInto(s, d, force);
     else if (force) {
       await rm(d, { recursive: true, force: true });
       await rename(s, d);
-    } else throw new QshareError('INPUT', `${d} appeared while unpacking; refusing to overwrite it`);
+    } else throw new QshareError('INPUT', `${displayPath(d)} appeared while unpacking; refusing to overwrite it`);
   }
 }
 

@@ -6,15 +6,15 @@
  * qBittorrent is not needed (--no-seed); the address points at a closed port so nothing is contacted.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import bencode from 'bencode';
 import { describe, expect, it } from 'vitest';
 import { CLI, cliEnv, runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { AWKWARD, byteSnapshot, makeAwkwardNames } from '../helpers/awkward-names.js';
 import { sevenZip } from '../helpers/seven-zip.js';
 import { pseudoRandom } from '../helpers/tree.js';
 
@@ -38,28 +38,6 @@ async function extract(archive: string, password: string, into: string): Promise
   const top = readdirSync(into, { encoding: 'buffer' });
   expect(top).toHaveLength(1);
   return Buffer.concat([Buffer.from(into + '/'), top[0]!]);
-}
-
-/**
- * Every path below root, names as raw bytes (shown as hex where they are not UTF-8), mapped to what it is: the
- * byte-exact description of a tree, independent of qshare's own walker.
- */
-function byteSnapshot(root: Buffer | string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (dir: Buffer, rel: string) => {
-    for (const name of readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare)) {
-      const p = Buffer.concat([dir, Buffer.from('/'), name]);
-      const r = `${rel}/${name.toString('hex')}`;
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) out[r] = `link ${readlinkSync(p, { encoding: 'buffer' }).toString('hex')}`;
-      else if (st.isDirectory()) {
-        out[r] = 'dir';
-        walk(p, r);
-      } else out[r] = `file ${st.size} ${createHash('sha1').update(readFileSync(p)).digest('hex')}`;
-    }
-  };
-  walk(Buffer.from(root), '');
-  return out;
 }
 
 /** The data folder holds no archive (not even a partial one), no .torrent and no share. */
@@ -88,35 +66,6 @@ function messages(stderr: string): string[] {
         return l;
       }
     });
-}
-
-const b = (s: string) => Buffer.from(s, 'latin1');
-/** names that break naive code: a newline, quotes, a backslash, a leading `-`, 255 bytes, bytes that are not UTF-8 */
-const AWKWARD: Array<[string, Buffer]> = [
-  ['newline', Buffer.from('line one\nline two.txt')],
-  ['quotes', Buffer.from(`it's "quoted".txt`)],
-  ['backslash', Buffer.from('back\\slash\\..\\x.txt')],
-  ['leading dash', Buffer.from('-rf')],
-  ['255 bytes', Buffer.from('n'.repeat(251) + '.txt')],
-  ['255 bytes of UTF-8', Buffer.from('é'.repeat(127) + 'x')],
-  ['latin-1 bytes (not UTF-8)', b('caf\xe9 cr\xe8me.txt')],
-  ['a lone continuation byte', b('x\x80y')],
-];
-
-async function makeAwkwardNames(root: string, withBadUtf8: boolean): Promise<void> {
-  const rootB = Buffer.from(root);
-  const { writeFileSync, mkdirSync } = await import('node:fs');
-  mkdirSync(Buffer.concat([rootB, Buffer.from('/-sdel')]));
-  writeFileSync(Buffer.concat([rootB, Buffer.from('/-sdel/still here.txt')]), 'not deleted\n');
-  for (const [i, [what, name]] of AWKWARD.entries()) {
-    if (!withBadUtf8 && !Buffer.from(name.toString('utf8')).equals(name)) continue;
-    writeFileSync(Buffer.concat([rootB, Buffer.from('/'), name]), `${what} ${i}\n`);
-  }
-  if (withBadUtf8) {
-    const dirB = Buffer.concat([rootB, Buffer.from('/'), b('dossier \xe9t\xe9')]);
-    mkdirSync(dirB);
-    writeFileSync(Buffer.concat([dirB, Buffer.from('/inside.txt')]), pseudoRandom(5000, 4));
-  }
 }
 
 describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)', () => {
@@ -160,7 +109,7 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     const { dir, env } = await setup();
     const src = join(dir, '-sdel');
     await mkdir(src);
-    await makeAwkwardNames(src, true);
+    makeAwkwardNames(src, true);
     const before = byteSnapshot(src);
     expect(Object.keys(before).length).toBeGreaterThanOrEqual(AWKWARD.length + 3);
 
@@ -179,7 +128,7 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     const { dir, home, env } = await setup();
     const src = join(dir, 'plain');
     await mkdir(src);
-    await makeAwkwardNames(src, true);
+    makeAwkwardNames(src, true);
     const before = byteSnapshot(src);
 
     const r = await runCli(['add', src, '--no-seed', '--no-encrypt'], { env });
@@ -193,13 +142,13 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     // the same folder without those names
     await rm(join(dir, 'plain'), { recursive: true });
     await mkdir(src);
-    await makeAwkwardNames(src, false);
+    makeAwkwardNames(src, false);
     const ok = await runCli(['add', src, '--no-seed', '--no-encrypt', '--json'], { env });
     expect(ok.code, ok.stderr).toBe(0);
     const meta = bencode.decode(await readFile(JSON.parse(ok.stdout).torrentFile)) as { info: { name: Uint8Array; files: Array<{ path: Uint8Array[] }> } };
     const paths = meta.info.files.map((f) => f.path.map((c) => Buffer.from(c).toString('utf8')).join('/')).sort();
     expect(paths).toEqual(
-      ['-sdel/still here.txt', 'line one\nline two.txt', `it's "quoted".txt`, 'back\\slash\\..\\x.txt', '-rf', 'n'.repeat(251) + '.txt', 'é'.repeat(127) + 'x'].sort(),
+      ['-sdel/still here.txt', 'line one\nline two.txt', `it's "quoted".txt`, 'back\\slash\\x.txt', '-rf', 'n'.repeat(251) + '.txt', 'é'.repeat(127) + 'x'].sort(),
     );
   });
 
