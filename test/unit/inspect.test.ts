@@ -28,10 +28,22 @@ describe('inspectSource', () => {
     ['an empty file', async (t: { root: string }) => { const p = join(t.root, 'z'); await writeFile(p, ''); return p; }, /is empty \(0 bytes\)/],
     ['inside the data folder', async (t: { data: string }) => { const p = join(t.data, 'x'); await writeFile(p, 'x'); return p; }, /inside qshare's own data folder/],
     ['containing the data folder', (t: { root: string }) => t.root, /contains qshare's own data folder/],
+    ['a link that loops', async (t: { root: string }) => { const p = join(t.root, 'loop'); await symlink('loop', p); return p; }, /loop is a symbolic link that loops back on itself/],
+    ['a dangling link', async (t: { root: string }) => { const p = join(t.root, 'dangling'); await symlink(join(t.root, 'gone'), p); return p; }, /dangling is a symbolic link to something that does not exist/],
+    ['a FIFO inside', async (t: { src: string }) => { const { execFileSync } = await import('node:child_process'); execFileSync('mkfifo', [join(t.src, 'pipe')]); return t.src; }, /pipe is a special file/],
   ])('refuses %s', async (_what, make, re) => {
     const t = await tree();
     const p = await make(t as never);
     await expect(inspectSource(p, t.data)).rejects.toThrow(re);
+  });
+  it('reads names as bytes: one that is not UTF-8 is counted, and listed (escaped) in nonUtf8', async () => {
+    const t = await tree();
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync(Buffer.from(`${t.src}/dossier \xe9t\xe9`, 'latin1'));
+    writeFileSync(Buffer.from(`${t.src}/dossier \xe9t\xe9/caf\xe9`, 'latin1'), 'abc');
+    const info = await inspectSource(t.src, t.data);
+    expect(info).toMatchObject({ totalBytes: 1008, fileCount: 3, dirCount: 3 });
+    expect(info.nonUtf8.sort()).toEqual(['dossier \\xe9t\\xe9', 'dossier \\xe9t\\xe9/caf\\xe9']);
   });
   it.skipIf(process.getuid?.() === 0)('refuses an unreadable file', async () => {
     const t = await tree();
