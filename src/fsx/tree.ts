@@ -139,7 +139,7 @@ export async function treeStates(root: string): Promise<TreeStates> {
 export function changesBetween(before: TreeStates, after: TreeStates, max = 5): { count: number; shown: string[] } {
   const notes: Array<{ text: string; folder: boolean }> = [];
   const note = (key: string, how: string, state: string) => {
-    const name = key === '' ? 'the top folder' : `"${displayPath(Buffer.from(key, 'latin1'))}"`;
+    const name = key === '' ? (state.startsWith('dir\0') ? 'the folder itself' : 'the file itself') : `"${displayPath(Buffer.from(key, 'latin1'))}"`;
     notes.push({ text: `${name} ${how}`, folder: state.startsWith('dir\0') });
   };
   for (const [k, v] of before) {

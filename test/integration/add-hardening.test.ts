@@ -172,12 +172,18 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     ['a file is rewritten', (src: string) => appendFile(join(src, 'notes.txt'), 'a line added while 7-Zip runs\n'), /"notes\.txt" changed/],
     ['a file disappears', (src: string) => unlink(join(src, 'notes.txt')), /"notes\.txt" disappeared/],
     ['a file appears', (src: string) => writeFile(join(src, 'new.txt'), 'late\n'), /"new\.txt" appeared/],
-  ])('%s while 7-Zip reads the folder: SOURCE_CHANGED, exit 1, no archive, torrent or record; the same command then works', async (_what, change, re) => {
+    ['the one file shared is rewritten', (src: string) => appendFile(src, 'more'), /busy\.bin changed while 7-Zip was reading it: the file itself changed/],
+  ])('%s while 7-Zip reads it: SOURCE_CHANGED, exit 1, no archive, torrent or record; the same command then works', async (what, change, re) => {
     const { dir, home, env } = await setup();
-    const src = join(dir, 'busy');
-    await mkdir(src);
-    await writeFile(join(src, 'big.bin'), pseudoRandom(24 * 1024 * 1024, 9));
-    await writeFile(join(src, 'notes.txt'), 'first version\n');
+    let src = join(dir, 'busy');
+    if (what.startsWith('the one file')) {
+      src = join(dir, 'busy.bin');
+      await writeFile(src, pseudoRandom(24 * 1024 * 1024, 9));
+    } else {
+      await mkdir(src);
+      await writeFile(join(src, 'big.bin'), pseudoRandom(24 * 1024 * 1024, 9));
+      await writeFile(join(src, 'notes.txt'), 'first version\n');
+    }
     const archives = join(home, 'archives');
     let changed = false;
     // --level 1 makes 7-Zip take a couple of seconds; the change happens once its partial archive exists

@@ -45,7 +45,7 @@ describe('treeStates / changesBetween (real files)', () => {
     await symlink('elsewhere', join(root, 'link')); // same name, another target
     const d = changesBetween(before, await treeStates(root), 10);
     expect(d.shown.slice(0, 4).sort()).toEqual(['"caf\\xe9" disappeared', '"link" changed', '"sub/a.txt" changed', '"sub/new" appeared']);
-    expect(d.shown.slice(4).sort()).toEqual(['"sub" changed', 'the top folder changed']);
+    expect(d.shown.slice(4).sort()).toEqual(['"sub" changed', 'the folder itself changed']);
     const gone = changesBetween(before, new Map(), 2);
     expect(gone.count).toBe(before.size);
     expect(gone.shown).toHaveLength(2);
@@ -58,6 +58,6 @@ describe('treeStates / changesBetween (real files)', () => {
     const s = await treeStates(f);
     expect([...s.keys()]).toEqual(['']);
     await writeFile(f, 'y');
-    expect(changesBetween(s, await treeStates(f)).shown).toEqual(['the top folder changed']);
+    expect(changesBetween(s, await treeStates(f)).shown).toEqual(['the file itself changed']);
   });
 });
