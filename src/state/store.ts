@@ -62,7 +62,7 @@ export function createStateStore(file: string, opts: StateStoreOptions): StateSt
     const aside = await keepAside(file, now());
     opts.log.warn(
       `qshare's list of shares ${file} was damaged (${got.damaged}): it was kept as ${aside} and a new, empty list was started. ` +
-        'Shares made before are no longer listed, but their archives and .torrent files were not touched (and qBittorrent still seeds them)',
+        "Shares made before are no longer listed; their archives and .torrent files were not touched, and qBittorrent keeps seeding what it seeds",
     );
     return EMPTY();
   }
