@@ -403,26 +403,29 @@ class Session implements QbitSession {
     return callerFor(this.url, this.timeoutMs)(what, fn);
   }
 
+  /**
+   * POST torrents/add with our own form (the library's addTorrent() builds its own: useAutoTMM, `file`, …).
+   * Answers 4.x give as text (`Ok.`/`Fails.`) and 5.2 as JSON come back as a status and the body's text; a
+   * rejected session stays an error.
+   */
+  private async postAdd(form: FormData): Promise<{ status: number; body: string }> {
+    try {
+      const res = await this.client.request<unknown>('/torrents/add', 'POST', undefined, form, undefined, false);
+      return { status: 200, body: bodyText(res) };
+    } catch (e) {
+      const status = httpStatusOf(e);
+      if (status === undefined || status === 401 || status === 403) throw libError(e, this.url, this.timeoutMs, 'POST torrents/add');
+      return { status, body: bodyText((e as { data?: unknown }).data) };
+    }
+  }
+
   async addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'> {
     const hash = infoHash.toLowerCase();
     const form = new FormData();
     form.append('torrents', new File([new Uint8Array(req.torrent)], req.fileName, { type: 'application/x-bittorrent' }));
     for (const [k, v] of Object.entries(buildAddFields(req, this.apiVersion))) form.append(k, v);
 
-    let status = 200;
-    let body: string;
-    try {
-      // the library's request(), not its addTorrent(): that one builds its own form (useAutoTMM, `file`, …)
-      const res = await this.client.request<string | undefined>('/torrents/add', 'POST', undefined, form, undefined, false);
-      body = typeof res === 'string' ? res : '';
-    } catch (e) {
-      const s = httpStatusOf(e);
-      if (s === undefined || s === 401 || s === 403) throw libError(e, this.url, this.timeoutMs, 'POST torrents/add');
-      status = s;
-      const data = (e as { data?: unknown }).data;
-      body = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
-    }
-
+    const { status, body } = await this.postAdd(form);
     const verdict = classifyAdd(status, body);
     this.log.debug('torrents/add answered', { status, verdict });
     switch (verdict) {
@@ -535,18 +538,7 @@ class Session implements QbitSession {
     const what = req.fileName ?? 'the magnet link';
     if (req.torrent) form.append('torrents', new File([new Uint8Array(req.torrent)], req.fileName ?? `${hash}.torrent`, { type: 'application/x-bittorrent' }));
     for (const [k, v] of Object.entries(buildDownloadFields(req, this.apiVersion))) form.append(k, v);
-    let status = 200;
-    let body: string;
-    try {
-      const res = await this.client.request<string | undefined>('/torrents/add', 'POST', undefined, form, undefined, false);
-      body = typeof res === 'string' ? res : res === undefined ? '' : JSON.stringify(res);
-    } catch (e) {
-      const s = httpStatusOf(e);
-      if (s === undefined || s === 401 || s === 403) throw libError(e, this.url, this.timeoutMs, 'POST torrents/add');
-      status = s;
-      const data = (e as { data?: unknown }).data;
-      body = typeof data === 'string' ? data : data === undefined ? '' : JSON.stringify(data);
-    }
+    const { status, body } = await this.postAdd(form);
     const verdict = classifyAdd(status, body);
     this.log.debug('torrents/add (download) answered', { status, verdict });
     switch (verdict) {
@@ -619,4 +611,8 @@ class Session implements QbitSession {
     }
     return out;
   }
+}
+
+function bodyText(data: unknown): string {
+  return typeof data === 'string' ? data : data === undefined || data === null ? '' : JSON.stringify(data);
 }

@@ -128,7 +128,8 @@ function fake(f: Family, o: { banned?: boolean; hostRejected?: boolean } = {}): 
       const reply = st.addReply ?? (st.listed ? f.add.dup : f.add.ok);
       st.addReply = undefined;
       if (reply[0] < 300 && reply[1] !== 'Fails.') st.listed = true;
-      return reply;
+      // 5.2 answers the add with a JSON object and says so in Content-Type (the HTTP client then parses it)
+      return reply[1].startsWith('{') ? [reply[0], reply[1], { 'Content-Type': 'application/json' }] : reply;
     })
     .post(/^\/api\/v2\/torrents\/(pause|resume|stop|start)$/)
     .reply(function (uri, body) {
