@@ -4,61 +4,15 @@
  * recipient. Trackers point at a closed loopback port: nothing leaves the machine.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, runCli, watchCmdlines } from '../helpers/cli.js';
+import { runCli, watchCmdlines } from '../helpers/cli.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { api, joinPeersWhileRunning, peerHome as home, torrent } from '../helpers/two-peers.js';
 import { makeAwkwardTree, pseudoRandom, snapshot } from '../helpers/tree.js';
 
-const TRACKER = 'http://127.0.0.1:9/announce';
 const have7zz = existsSync('/usr/bin/7zz');
-
-async function home(qb: QbitNox, label: string) {
-  const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
-  const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 } }));
-  const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
-  return { dir, env, home: join(dir, 'home') };
-}
-
-async function api(qb: QbitNox, path: string, form?: Record<string, string>): Promise<unknown> {
-  const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/${path}`, form ? { method: 'POST', headers: { cookie }, body: new URLSearchParams(form) } : { headers: { cookie } });
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-async function torrent(qb: QbitNox, hash: string): Promise<Record<string, unknown> | undefined> {
-  const list = (await api(qb, `torrents/info?hashes=${hash}`)) as Array<Record<string, unknown>>;
-  return list[0];
-}
-
-/** While `qshare get` waits, point the recipient's torrent at the sender (no tracker, no DHT on loopback). */
-function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash: string): { stop(): void } {
-  let running = true;
-  let joined = 0;
-  (async () => {
-    while (running) {
-      const t = await torrent(recipient, hash).catch(() => undefined);
-      if (t && Number(t.progress) < 1 && joined < 20) {
-        await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
-        joined++;
-      }
-      await new Promise((r) => setTimeout(r, 700));
-    }
-  })();
-  return {
-    stop() {
-      running = false;
-    },
-  };
-}
 
 describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange between two qBittorrents', () => {
   let sender: QbitNox;

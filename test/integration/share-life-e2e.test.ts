@@ -3,40 +3,18 @@
  * seed again, stop --delete; then "seed until they all have it" with a second qbittorrent-nox as the recipient.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { api, joinPeersWhileRunning, peerHome, torrent } from '../helpers/two-peers.js';
+
+// the opt-in plain-text secret store, so `show` can give the password back without a keychain
+const home = (qb: QbitNox, label: string) => peerHome(qb, label, { secrets: { store: 'file' } });
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
 
-const TRACKER = 'http://127.0.0.1:9/announce';
 const have7zz = existsSync('/usr/bin/7zz');
-
-async function home(qb: QbitNox, label: string) {
-  const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
-  const configFile = join(dir, 'config.json');
-  // the opt-in plain-text secret store, so `show` can give the password back without a keychain
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 }, secrets: { store: 'file' } }));
-  const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
-  return { dir, env, home: join(dir, 'home') };
-}
-
-async function api(qb: QbitNox, path: string, form?: Record<string, string>): Promise<unknown> {
-  const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/${path}`, form ? { method: 'POST', headers: { cookie }, body: new URLSearchParams(form) } : { headers: { cookie } });
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-async function torrent(qb: QbitNox, hash: string): Promise<Record<string, unknown> | undefined> {
-  return ((await api(qb, `torrents/info?hashes=${hash}`)) as Array<Record<string, unknown>>)[0];
-}
 
 describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, stop', () => {
   let sender: QbitNox;
@@ -107,23 +85,6 @@ describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, sto
     expect(existsSync(join(src, 'x.txt'))).toBe(true);
   });
 });
-
-/** While `qshare get` waits, point the recipient's torrent at the sender (no tracker, no DHT on loopback). */
-function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash: string): { stop(): void } {
-  let running = true;
-  (async () => {
-    for (let i = 0; running && i < 40; i++) {
-      const t = await torrent(recipient, hash).catch(() => undefined);
-      if (t && Number(t.progress) < 1) await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
-      await new Promise((r) => setTimeout(r, 700));
-    }
-  })();
-  return {
-    stop() {
-      running = false;
-    },
-  };
-}
 
 describe.skipIf(!hasQbitNox() || !have7zz)('seed until they all have it (two qbittorrent-nox)', () => {
   let sender: QbitNox;

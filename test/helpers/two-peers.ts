@@ -1,0 +1,56 @@
+/**
+ * Helpers for tests with two qbittorrent-nox instances (sender and recipient) on loopback: a qshare home per side,
+ * raw Web API calls, and joining the recipient's torrent to the sender (no tracker, no DHT on loopback).
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliEnv } from './cli.js';
+import { TRACKER } from './e2e.js';
+import type { QbitNox } from './qbit-nox.js';
+
+/** A qshare config + data folder talking to `qb`; 30 s request timeouts (a loaded 2-core machine can be slow). */
+export async function peerHome(qb: QbitNox, label: string, extraConfig: Record<string, unknown> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
+  const configFile = join(dir, 'config.json');
+  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 }, ...extraConfig }));
+  const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
+  return { dir, env, home: join(dir, 'home') };
+}
+
+/** One raw Web API call with a fresh login; JSON answers parsed, others returned as text. */
+export async function api(qb: QbitNox, path: string, form?: Record<string, string>): Promise<unknown> {
+  const cookie = await qb.login();
+  const res = await fetch(`${qb.url}/api/v2/${path}`, form ? { method: 'POST', headers: { cookie }, body: new URLSearchParams(form) } : { headers: { cookie } });
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function torrent(qb: QbitNox, hash: string): Promise<Record<string, unknown> | undefined> {
+  return ((await api(qb, `torrents/info?hashes=${hash}`)) as Array<Record<string, unknown>>)[0];
+}
+
+/** While `qshare get` waits, point the recipient's torrent at the sender, every 0.7 s (at most 20 joins, 40 looks). */
+export function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash: string): { stop(): void } {
+  let running = true;
+  (async () => {
+    let joined = 0;
+    for (let i = 0; running && i < 40; i++) {
+      const t = await torrent(recipient, hash).catch(() => undefined);
+      if (t && Number(t.progress) < 1 && joined < 20) {
+        await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
+        joined++;
+      }
+      await new Promise((r) => setTimeout(r, 700));
+    }
+  })();
+  return {
+    stop() {
+      running = false;
+    },
+  };
+}
