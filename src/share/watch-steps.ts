@@ -17,7 +17,7 @@ import { chooseName } from './add.js';
 import type { ShareDeps } from './deps.js';
 import { inspectSource } from './inspect.js';
 import { recipientMessage } from './message.js';
-import { outboxFiles, removeOutputs, shareCard, writeOutputs, writePasswordFile } from './outbox.js';
+import { removeOutputs, shareCard, writeOutputs, writePasswordFile } from './outbox.js';
 import type { QbitGate } from './qbit-gate.js';
 import { seedShare } from './seed.js';
 import { choosePieceLength } from '../torrent/piece-length.js';
