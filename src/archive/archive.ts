@@ -4,8 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, lstat, mkdir, readdir, realpath, rename, rm, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, isAbsolute, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { QshareError } from '../errors.js';
+import { isInside } from '../fsx/paths.js';
 import type { Logger } from '../log.js';
 import { buildCreateArgs, buildExtractArgs, buildListArgs, buildTestArgs, checkLevel, checkPassword, passwordStdin } from './argv.js';
 import type { SevenZip } from './find.js';
@@ -256,11 +257,6 @@ async function publish(from: string[], to: string[]): Promise<void> {
 
 async function exists(p: string): Promise<boolean> {
   return (await lstat(p).catch(() => null)) !== null;
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -16,8 +16,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readlink, realpath, rename, rm, statfs, unlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { QshareError } from '../errors.js';
+import { isInside } from '../fsx/paths.js';
 import { displayPath } from '../fsx/tree.js';
 import type { Logger } from '../log.js';
 import { listArchive } from './archive.js';
@@ -250,11 +251,6 @@ async function moveInto(src: string | Buffer, dst: string | Buffer, force: boole
       await rename(s, d);
     } else throw new QshareError('INPUT', `${displayPath(d)} appeared while unpacking; refusing to overwrite it`);
   }
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -12,6 +12,7 @@
 import { QBittorrent } from '@ctrl/qbittorrent';
 import type { Torrent } from '@ctrl/qbittorrent';
 import { QshareError } from '../errors.js';
+import { sleep } from '../abort.js';
 import type { Logger } from '../log.js';
 import {
   apiError,
@@ -354,21 +355,6 @@ function toStatus(t: Torrent): TorrentStatus {
   };
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(interrupted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(interrupted());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 function interrupted(): QshareError {
   return new QshareError('INTERRUPTED', 'interrupted while waiting for qBittorrent');
 }
@@ -512,7 +498,7 @@ class Session implements QbitSession {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw this.timeout(hash, opts.timeoutMs, last);
-      await sleep(Math.min(pollMs, left), opts.signal);
+      await sleep(Math.min(pollMs, left), opts.signal, interrupted);
     }
   }
 

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import type { Paths } from '../config/paths.js';
 import { mapPath } from '../config/pathmap.js';
 import { isQshareError, QshareError } from '../errors.js';
+import { sleep } from '../abort.js';
 import { ensurePrivateDir } from '../fsx/atomic.js';
 import type { Logger } from '../log.js';
 import type { QbitSession, TorrentStatus } from '../qbit/client.js';
@@ -273,7 +274,7 @@ async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string
           break;
       }
     }
-    await sleep(pollMs, deps.signal);
+    await sleep(pollMs, deps.signal, interrupted);
   }
 }
 
@@ -282,7 +283,7 @@ async function filesOf(deps: GetDeps, session: QbitSession, hash: string): Promi
   for (let i = 0; i < 10; i++) {
     const files = await session.getFiles(hash);
     if (files.length > 0) return files;
-    await sleep(deps.pollMs ?? 1000, deps.signal);
+    await sleep(deps.pollMs ?? 1000, deps.signal, interrupted);
   }
   throw new QshareError('QBIT_API', 'qBittorrent lists the torrent as complete but no files in it');
 }
@@ -348,17 +349,3 @@ function interrupted(): QshareError {
   return new QshareError('INTERRUPTED', 'interrupted; qBittorrent keeps the download going: run the same qshare get again to continue');
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((res, rej) => {
-    if (signal.aborted) return rej(interrupted());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      res();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      rej(interrupted());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

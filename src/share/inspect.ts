@@ -1,7 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import { access, lstat, realpath, statfs } from 'node:fs/promises';
-import { relative, resolve, sep, isAbsolute } from 'node:path';
+import { resolve } from 'node:path';
 import { QshareError } from '../errors.js';
+import { isInside } from '../fsx/paths.js';
 import { displayPath, isUtf8, walkTree } from '../fsx/tree.js';
 
 export interface SourceInfo {
@@ -117,11 +118,6 @@ async function readable(p: string, inTree: boolean): Promise<void> {
   } catch {
     throw new QshareError('INPUT', `${p} cannot be read (permission denied)${inTree ? '; qshare needs to read every file it shares' : ''}`);
   }
-}
-
-export function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
 }
 
 /** Bytes free for an unprivileged writer in the folder holding `dir`. */

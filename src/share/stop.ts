@@ -8,7 +8,7 @@ import type { SecretStore } from '../secrets/store.js';
 import { shareSecretKey } from '../secrets/store.js';
 import type { StateStore } from '../state/store.js';
 import type { ShareRecord } from '../state/types.js';
-import { isInside } from './inspect.js';
+import { isInside } from '../fsx/paths.js';
 
 export interface StopDeps {
   paths: Paths;

@@ -10,6 +10,7 @@
  */
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { QshareError } from '../errors.js';
+import { alive } from '../fsx/lock.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 
 export type WatchItemState = 'queued' | 'archiving' | 'hashing' | 'adding' | 'seeding' | 'failed' | 'waiting';
@@ -140,11 +141,3 @@ export async function lockWatcher(lockFile: string, pid: number = process.pid): 
   throw new QshareError('STATE', `could not take the watcher lock ${lockFile}; try again`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

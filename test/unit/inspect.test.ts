@@ -2,7 +2,8 @@ import { chmod, mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { archiveBytesNeeded, checkFreeSpace, inspectSource, isInside } from '../../src/share/inspect.js';
+import { isInside } from '../../src/fsx/paths.js';
+import { archiveBytesNeeded, checkFreeSpace, inspectSource } from '../../src/share/inspect.js';
 
 async function tree() {
   const root = await mkdtemp(join(tmpdir(), 'qshare-inspect-'));

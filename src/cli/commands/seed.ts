@@ -1,4 +1,5 @@
 import { EXIT, QshareError } from '../../errors.js';
+import { sleep } from '../../abort.js';
 import type { QbitSession } from '../../qbit/client.js';
 import { formatBytes } from '../../share/inspect.js';
 import { applyShareLimits } from '../../share/limits.js';
@@ -91,7 +92,7 @@ async function untilDone(ctx: CommandContext, store: StateStore, session: QbitSe
       else ctx.print(end.text);
       return end.code;
     }
-    await sleep(pollMs, ctx.signal);
+    await sleep(pollMs, ctx.signal, () => new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'));
   }
 }
 
@@ -125,18 +126,3 @@ export function ending(s: ShareStatus): { code: number; text: string } | undefin
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stop = () => reject(new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'));
-    if (signal.aborted) return stop();
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      stop();
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

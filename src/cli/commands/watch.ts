@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { findSevenZip } from '../../archive/find.js';
 import { QshareError } from '../../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsx/atomic.js';
-import { isInside } from '../../share/inspect.js';
+import { isInside } from '../../fsx/paths.js';
 import { cleanLeftovers } from '../../share/leftovers.js';
 import { noProgress } from '../../share/deps.js';
 import { outboxDir } from '../../share/outbox.js';
