@@ -13,21 +13,12 @@ import type { WatchItem } from '../../src/state/journal.js';
 import type { ShareRecord } from '../../src/state/types.js';
 import { CLI, cliEnv, runCli } from '../helpers/cli.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { sleep, TRACKER, until as untilHelper } from '../helpers/e2e.js';
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
 
-const TRACKER = 'http://127.0.0.1:9/announce';
 const have7zz = existsSync('/usr/bin/7zz');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 40_000, everyMs = 200): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+// watch reacts in seconds: poll more patiently than the helper's default
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 40_000, everyMs = 200): Promise<T> => untilHelper(what, fn, timeoutMs, everyMs);
 
 interface Setup {
   dir: string;

@@ -1,50 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QshareError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { compareTorrentPaths, listFiles } from '../../src/torrent/files.js';
 import { hashPieces } from '../../src/torrent/hash.js';
 import { createTorrent } from '../../src/torrent/create.js';
-import type { TorrentFileEntry } from '../../src/torrent/metainfo.js';
+import { referencePieces, rejection, tempTrees } from '../helpers/hash-fixtures.js';
 
-let dir: string;
-let n = 0;
-beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'qshare-torrent-unit-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** a fresh folder with the given files (relative path → size); returns its path */
-function tree(files: Record<string, number>): string {
-  const root = path.join(dir, `t${n++}`);
-  mkdirSync(root);
-  for (const [rel, size] of Object.entries(files)) {
-    const p = path.join(root, rel);
-    mkdirSync(path.dirname(p), { recursive: true });
-    writeFileSync(p, randomBytes(size));
-  }
-  return root;
-}
-
-/** the obvious, in-memory reference: concatenate everything, SHA-1 each slice */
-function referencePieces(files: TorrentFileEntry[], pieceLength: number): Buffer {
-  const all = Buffer.concat(files.map((f) => readFileSync(f.absPath)));
-  const out: Buffer[] = [];
-  for (let i = 0; i < all.length; i += pieceLength) out.push(createHash('sha1').update(all.subarray(i, i + pieceLength)).digest());
-  return Buffer.concat(out);
-}
-
-async function rejection(p: Promise<unknown>): Promise<QshareError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(QshareError);
-  return e as QshareError;
-}
+const trees = tempTrees('qshare-torrent-unit-');
+const tree = trees.tree;
 
 describe('compareTorrentPaths (mktorrent = strcmp on the joined path)', () => {
   it('sorts bytewise over "a/b" strings, not per component', () => {
@@ -93,7 +57,7 @@ describe('listFiles', () => {
   });
 
   it('a missing path → INPUT', async () => {
-    const e = await rejection(listFiles(path.join(dir, 'nope')));
+    const e = await rejection(listFiles(path.join(trees.dir(), 'nope')));
     expect(e.code).toBe('INPUT');
     expect(e.message).toContain('does not exist');
   });

@@ -4,49 +4,16 @@
  * change, vanish or cannot be read), with real threads and real files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QshareError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
 import { listFiles } from '../../src/torrent/files.js';
 import { defaultHashThreads, hashPieces, hashPiecesSerial, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES } from '../../src/torrent/hash.js';
-import type { TorrentFileEntry } from '../../src/torrent/metainfo.js';
+import { referencePieces, rejection, tempTrees } from '../helpers/hash-fixtures.js';
 
-let dir: string;
-let n = 0;
-beforeAll(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'qshare-hash-par-'));
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function tree(files: Record<string, number>): string {
-  const root = path.join(dir, `t${n++}`);
-  mkdirSync(root);
-  for (const [rel, size] of Object.entries(files)) {
-    const p = path.join(root, rel);
-    mkdirSync(path.dirname(p), { recursive: true });
-    writeFileSync(p, randomBytes(size));
-  }
-  return root;
-}
-
-function referencePieces(files: TorrentFileEntry[], pieceLength: number): Buffer {
-  const all = Buffer.concat(files.map((f) => readFileSync(f.absPath)));
-  const out: Buffer[] = [];
-  for (let i = 0; i < all.length; i += pieceLength) out.push(createHash('sha1').update(all.subarray(i, i + pieceLength)).digest());
-  return Buffer.concat(out);
-}
-
-async function rejection(p: Promise<unknown>): Promise<QshareError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(QshareError);
-  return e as QshareError;
-}
+const trees = tempTrees('qshare-hash-par-');
+const tree = trees.tree;
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 
@@ -114,7 +81,7 @@ describe('hashPieces on worker threads', () => {
 
   it('aborting mid-way → INTERRUPTED promptly, every file closed', async () => {
     // 64 MiB of holes read 4 KiB at a time: far longer than the abort takes
-    const root = path.join(dir, `sparse${n++}`);
+    const root = trees.fresh('sparse');
     mkdirSync(root);
     for (const f of ['a', 'b']) truncateSync((writeFileSync(path.join(root, f), ''), path.join(root, f)), 32 * 1024 * 1024);
     const { files } = await listFiles(root);
