@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { QshareError } from '../errors.js';
+import { childEnv } from '../env.js';
 import { sevenZipError, type SevenZipOp } from './errors.js';
 import type { SevenZip } from './find.js';
 import { createProgressParser } from './progress.js';
@@ -65,7 +66,7 @@ export function runSevenZip(sz: SevenZip, args: string[], opts: RunOptions): Pro
   return new Promise((resolve, reject) => {
     const child = spawn(plan.command, plan.args, {
       cwd: opts.cwd,
-      env: { ...(opts.env ?? process.env), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
+      env: { ...childEnv(opts.env ?? process.env), LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { QshareError } from '../errors.js';
+import { childEnv } from '../env.js';
 import { ensurePrivateDir, writeFileAtomic } from '../fsx/atomic.js';
 import { withFileLock } from '../fsx/lock.js';
 import type { Logger } from '../log.js';
@@ -237,8 +238,8 @@ async function ensureLocked(deps: ManagedDeps, nox: string, store: SecretStore, 
   const fd = openSync(f.log, 'a', 0o600);
   let pid: number | undefined;
   try {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(deps.env)) if (!k.startsWith('QBT_') && v !== undefined) env[k] = v;
+    // QBT_* would override its options; qshare's own secrets never reach a long-lived process
+    const env = childEnv(deps.env, (k) => k.startsWith('QBT_'));
     const child = spawn(nox, noxArgs(f.dir, st.webUiPort, major), { detached: true, stdio: ['ignore', fd, fd], env });
     pid = child.pid;
     child.unref();

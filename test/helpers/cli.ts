@@ -45,8 +45,9 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  * Samples every process's command line (/proc/<pid>/cmdline) until stopped, so a test can prove a secret never
  * appeared in any of them. Returns the distinct command lines seen.
  */
-export function watchCmdlines(intervalMs = 2): { stop(): Promise<string[]> } {
+export function watchCmdlines(intervalMs = 2, environOf?: (cmdline: string) => boolean): { stop(): Promise<string[]>; environs(): string[] } {
   const seen = new Set<string>();
+  const environs = new Set<string>();
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -59,8 +60,12 @@ export function watchCmdlines(intervalMs = 2): { stop(): Promise<string[]> } {
       await Promise.all(
         pids.map((pid) =>
           readFile(`/proc/${pid}/cmdline`).then(
-            (b) => {
-              if (b.length) seen.add(b.toString('utf8').replace(/\0/g, ' ').trim());
+            async (b) => {
+              if (!b.length) return;
+              const cmd = b.toString('utf8').replace(/\0/g, ' ').trim();
+              seen.add(cmd);
+              // the environments of the processes asked about (e.g. 7-Zip), to prove no secret was handed on
+              if (environOf?.(cmd)) environs.add(await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => ''));
             },
             () => {},
           ),
@@ -75,5 +80,6 @@ export function watchCmdlines(intervalMs = 2): { stop(): Promise<string[]> } {
       await loop;
       return [...seen];
     },
+    environs: () => [...environs].filter((e) => e !== ''),
   };
 }

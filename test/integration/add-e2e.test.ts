@@ -76,7 +76,7 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     await makeAwkwardTree(src, outside, 24 * 1024 * 1024);
     const before = await snapshot(src);
 
-    const watcher = watchCmdlines();
+    const watcher = watchCmdlines(2, (c) => /(^|\/)7zz /.test(c));
     const r = await runCli(['add', src, '--json', '--level', '1'], { env });
     const cmdlines = await watcher.stop();
     expect(r.stderr).not.toMatch(/unexpected error/);
@@ -90,6 +90,9 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     // The password never appeared in any process's command line, and we did see 7-Zip run (so this can fail).
     expect(cmdlines.some((c) => /(^|\/)7zz /.test(c) && c.includes(' a '))).toBe(true);
     for (const c of cmdlines) expect(c).not.toContain(out.password);
+    // Nor did 7-Zip inherit the Web UI password qshare was given in QSHARE_QBIT_PASSWORD.
+    expect(watcher.environs().length).toBeGreaterThan(0);
+    for (const e of watcher.environs()) expect(e).not.toContain(`QSHARE_QBIT_PASSWORD=`);
 
     // qBittorrent seeds exactly the info hash qshare printed, complete.
     const [t] = await qbTorrents(qb, out.infoHash);
