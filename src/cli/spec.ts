@@ -1,0 +1,156 @@
+/**
+ * The command line as data: every command, its operand and its options, with the text `--help` shows. Pure and
+ * cheap to import. Two readers:
+ * - yargs-cli.ts builds the yargs parser from it (help, completion, every error message);
+ * - fast-parse.ts reads ordinary command lines with it directly, so `qshare add ./photos` does not pay for loading
+ *   yargs (about as long as Node itself takes to start).
+ * Order matters: --help lists commands and options in this order.
+ */
+
+export type OptionType = 'boolean' | 'string' | 'number';
+
+export interface OptionSpec {
+  name: string;
+  type: OptionType;
+  describe: string;
+  /** repeatable: `--tracker a --tracker b` */
+  array?: boolean;
+  /** only booleans have defaults here; an option without one is undefined when not given */
+  default?: boolean;
+}
+
+export interface OperandSpec {
+  name: string;
+  required: boolean;
+  describe?: string;
+  choices?: readonly string[];
+}
+
+export interface CommandSpec {
+  name: CommandName;
+  describe: string;
+  operand?: OperandSpec;
+  options: readonly OptionSpec[];
+}
+
+export type CommandName = 'add' | 'seed' | 'watch' | 'get' | 'ls' | 'show' | 'stop' | 'login' | 'doctor' | 'daemon' | 'completion';
+
+export const USAGE = '$0 <command> [options]\n\nSend a large folder privately: encrypt it with 7-Zip, make a torrent, seed it from your qBittorrent.';
+
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  { name: 'json', type: 'boolean', default: false, describe: 'print one JSON result on stdout and nothing else' },
+  { name: 'verbose', type: 'boolean', default: false, describe: 'more detail on stderr' },
+  { name: 'config', type: 'string', describe: 'config file (default: $QSHARE_CONFIG or ~/.config/qshare/config.json)' },
+];
+
+const passwordStdin = (what: string): OptionSpec => ({ name: 'password-stdin', type: 'boolean', default: false, describe: `read the ${what} from the first line of stdin` });
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'add',
+    describe: 'encrypt a folder or file, make its torrent, and seed it from qBittorrent',
+    operand: { name: 'path', required: true, describe: 'the folder or file to share' },
+    options: [
+      { name: 'name', type: 'string', describe: 'the share name (default: three random words)' },
+      { name: 'level', type: 'string', describe: '7-Zip compression: 0 (store, default) … 9, or auto (store if a sample does not compress, like photos and video; else fast)' },
+      { name: 'tracker', type: 'string', array: true, describe: 'announce URL, repeatable (default: config "trackers")' },
+      { name: 'private', type: 'boolean', default: false, describe: 'mark the torrent private (no DHT/PeX: trackers only)' },
+      { name: 'encrypt', type: 'boolean', default: true, describe: 'make the encrypted 7z (--no-encrypt: share the files as they are)' },
+      { name: 'seed', type: 'boolean', default: true, describe: 'hand it to qBittorrent (--no-seed: only make the archive and .torrent)' },
+      passwordStdin('archive password'),
+      { name: 'ask-password', type: 'boolean', default: false, describe: 'type the archive password at a hidden prompt' },
+      { name: 'recipients', type: 'number', describe: 'stop seeding once this many peers have the whole file (qBittorrent ratio limit N as a safety net)' },
+      { name: 'expire', type: 'string', describe: 'stop seeding after this much seeding time: 7d, 48h' },
+    ],
+  },
+  {
+    name: 'seed',
+    describe: 'hand a share to qBittorrent again (after it was unreachable)',
+    operand: { name: 'share', required: true, describe: 'name or id' },
+    options: [
+      { name: 'until-done', type: 'boolean', default: false, describe: 'stay and watch until --recipients peers have it (or a share limit ends it), then stop seeding' },
+    ],
+  },
+  {
+    name: 'watch',
+    describe: 'share whatever lands in a drop folder (default: config watch.dir, ~/ToShare), once it has finished arriving',
+    operand: { name: 'dir', required: false, describe: 'the drop folder (default: config "watch.dir")' },
+    options: [
+      { name: 'install-service', type: 'boolean', default: false, describe: 'write a systemd user unit (launchd agent on macOS) that runs this watch, then exit' },
+    ],
+  },
+  {
+    name: 'get',
+    describe: 'download a share into your qBittorrent and unpack it (magnet link, .torrent file or http(s) link)',
+    operand: { name: 'source', required: true, describe: 'magnet link, .torrent file, or http(s) link to a .torrent' },
+    options: [
+      { name: 'to', type: 'string', describe: 'unpack into this folder (default: ./<archive name>)' },
+      passwordStdin('archive password'),
+      { name: 'force', type: 'boolean', default: false, describe: 'replace files that already exist in the target folder' },
+      { name: 'seed', type: 'boolean', default: true, describe: 'keep seeding afterwards (--no-seed: remove it from qBittorrent, keeping the files)' },
+    ],
+  },
+  {
+    name: 'ls',
+    describe: 'list your shares: state, peers, uploaded, ratio, and how many peers have the whole file',
+    options: [],
+  },
+  {
+    name: 'show',
+    describe: 'show a share again: magnet link, .torrent, password and the message for your recipients',
+    operand: { name: 'share', required: true, describe: 'name or id' },
+    options: [{ name: 'qr', type: 'boolean', default: false, describe: 'also draw the magnet link as a QR code (for a phone)' }],
+  },
+  {
+    name: 'stop',
+    describe: "remove a share from qBittorrent (--delete: also delete qshare's archive and .torrent; never your folder)",
+    operand: { name: 'share', required: true, describe: 'name or id' },
+    options: [{ name: 'delete', type: 'boolean', default: false, describe: "also delete qshare's archive and .torrent and forget the share" }],
+  },
+  {
+    name: 'login',
+    describe: 'pair qshare with your qBittorrent: test one login, save the address and user, keep the password in the keychain',
+    options: [
+      { name: 'url', type: 'string', describe: 'the Web UI address, e.g. http://127.0.0.1:8080 or https://nas/qbt/ (default: asked, or the config)' },
+      { name: 'username', type: 'string', describe: 'the Web UI user name (default: asked, or the config)' },
+      passwordStdin('password or API key (qbt_…)'),
+      { name: 'ca-file', type: 'string', describe: 'trust this PEM certificate for an https:// Web UI with a self-signed certificate (saved in the config)' },
+      { name: 'insecure', type: 'boolean', describe: 'do not check the https:// certificate at all (warns; saved in the config)' },
+    ],
+  },
+  {
+    name: 'doctor',
+    describe: 'check everything a share needs (qBittorrent, its settings, paths, disk, 7-Zip, keychain) and say what to do',
+    options: [
+      { name: 'fix', type: 'boolean', default: false, describe: 'change the qBittorrent settings that need it, each one confirmed' },
+      { name: 'yes', type: 'boolean', default: false, describe: 'with --fix: change them all without asking' },
+    ],
+  },
+  {
+    name: 'daemon',
+    describe: "qshare's own qBittorrent (qbittorrent-nox on 127.0.0.1): start, stop or status",
+    operand: { name: 'action', required: true, choices: ['start', 'stop', 'status'] },
+    options: [],
+  },
+  {
+    name: 'completion',
+    describe: 'print a Tab-completion script for bash or zsh (default: your $SHELL): qshare completion >> ~/.bashrc',
+    operand: { name: 'shell', required: false, choices: ['bash', 'zsh'], describe: 'the shell (default: zsh if $SHELL is zsh, else bash)' },
+    options: [],
+  },
+];
+
+/** The command as yargs names it: `add <path>`, `watch [dir]`, `ls`. */
+export function yargsCommand(c: CommandSpec): string {
+  if (!c.operand) return c.name;
+  return c.operand.required ? `${c.name} <${c.operand.name}>` : `${c.name} [${c.operand.name}]`;
+}
+
+/** What a command line means, however it was parsed: option values keyed by their long names (`password-stdin`). */
+export interface ParsedCommand {
+  command: CommandName;
+  args: ParsedArgs;
+}
+
+export type ParsedValue = string | number | boolean | string[] | undefined;
+export type ParsedArgs = Readonly<Record<string, ParsedValue>>;
