@@ -13,6 +13,8 @@ export interface Io {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   signal: AbortSignal;
+  /** the running CLI's entry script (dist/cli/main.js), for what must start qshare again (a service unit) */
+  entry: string;
 }
 
 export interface GlobalOptions {

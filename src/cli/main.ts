@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
 import { EXIT } from '../errors.js';
 import { fastOutput } from './help-cache.js';
 
@@ -28,6 +29,7 @@ if (fast !== undefined) {
     stdout: process.stdout,
     stderr: process.stderr,
     signal: controller.signal,
+    entry: fileURLToPath(import.meta.url),
   });
   // After Ctrl-C a request that cannot be cancelled (one to qBittorrent) may still be open; it must not hold the exit
   // back until its timeout. Everything to clean up was cleaned up before run() returned.

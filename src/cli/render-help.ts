@@ -5,7 +5,7 @@ import type { Io } from './context.js';
 export async function renderHelp(columns: number): Promise<string> {
   let out = '';
   const sink = { columns, isTTY: false, write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream;
-  const io: Io = { env: {}, stdin: process.stdin, stdout: sink, stderr: sink, signal: new AbortController().signal };
+  const io: Io = { env: {}, stdin: process.stdin, stdout: sink, stderr: sink, signal: new AbortController().signal, entry: '' };
   const log = console.log;
   console.log = (...args: unknown[]) => {
     out += `${args.map(String).join(' ')}\n`;

@@ -1,6 +1,7 @@
 /**
  * Build step (`npm run build`, after tsc): renders `qshare --help` through the real dispatcher at every width in
- * CACHED_HELP_WIDTHS and writes dist/cli/help/<width>.txt for help-cache.ts. Run as `node dist/cli/write-help-cache.js`.
+ * CACHED_HELP_WIDTHS and writes build/cli/help/<width>.txt for help-cache.ts (the bundling step copies them to dist/cli/help/). Run as
+ * `node build/cli/write-help-cache.js`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { CACHED_HELP_WIDTHS, helpCacheFile } from './help-cache.js';

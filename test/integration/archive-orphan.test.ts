@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { processesMentioning, sleep, until } from '../helpers/e2e.js';
 import { pseudoRandom } from '../helpers/tree.js';
 
-const RUN_JS = new URL('../../dist/archive/run.js', import.meta.url).href;
+const RUN_JS = new URL('../../build/archive/run.js', import.meta.url).href;
 const canRun = existsSync('/usr/bin/7zz') && existsSync('/usr/bin/setpriv') && process.platform === 'linux';
 
 async function orphanAfterKill(dir: string, setpriv: 'default' | 'none'): Promise<string[]> {

@@ -36,7 +36,7 @@ it('the Secret Service parts are installed where the tests must run', () => {
  * The keychain library reads the session bus address once per process, so each keychain scenario runs in its own
  * Node process against the built module (dist/), with only the bus address it should see.
  */
-const STORE_MODULE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../../dist/secrets/store.js')).href;
+const STORE_MODULE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../../build/secrets/store.js')).href;
 
 function inChild(bus: string | undefined, store: SecretStoreChoice, body: string): Promise<{ kind: string; description: string; out: unknown; warnings: string }> {
   const script = `

@@ -1,13 +1,14 @@
 /**
  * The cached `--help` text (written by the build) must be exactly what yargs prints, at every cached width, and the
- * fast path must only answer the exact command lines it knows. Reads the BUILT dist/ (npm test builds first).
+ * fast path must only answer the exact command lines it knows. Reads what `npm run build` made (npm test builds
+ * first): build/ (tsc's output) and its bundled copy in dist/, which is what ships.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderHelp } from '../../src/cli/render-help.js';
 
 type HelpCache = typeof import('../../src/cli/help-cache.js');
-const built = (await import(new URL('../../dist/cli/help-cache.js', import.meta.url).href)) as HelpCache;
+const built = (await import(new URL('../../build/cli/help-cache.js', import.meta.url).href)) as HelpCache;
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 describe('cached --help', () => {
@@ -33,6 +34,12 @@ describe('cached --help', () => {
     const got = built.fastOutput(argv, columns);
     if (want === 'help-100' || want === 'help-110') expect(got).toBe(readFileSync(built.helpCacheFile(want === 'help-100' ? 100 : 110), 'utf8'));
     else expect(got).toBe(want);
+  });
+
+  it('dist/ (what ships) has the same texts as build/', () => {
+    for (const w of built.CACHED_HELP_WIDTHS) {
+      expect(readFileSync(new URL(`../../dist/cli/help/${w}.txt`, import.meta.url), 'utf8')).toBe(readFileSync(built.helpCacheFile(w), 'utf8'));
+    }
   });
 
   it('helpWidth (the width run.ts wraps to): the terminal\'s, at most 110, 100 without a terminal', () => {

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findSevenZip } from '../../archive/find.js';
 import { QshareError } from '../../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsx/atomic.js';
@@ -155,7 +154,7 @@ function aborted(signal: AbortSignal): Promise<void> {
 }
 
 async function installService(ctx: CommandContext, dropDir: string, home: string): Promise<number> {
-  const cli = fileURLToPath(new URL('../main.js', import.meta.url));
+  const cli = ctx.entry;
   const keep: Record<string, string> = {};
   for (const k of ['QSHARE_HOME', 'QSHARE_CONFIG', 'QSHARE_SECRET_STORE', 'QSHARE_QBIT_URL', 'QSHARE_QBIT_USERNAME'] as const) {
     const v = ctx.env[k];

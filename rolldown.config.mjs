@@ -1,0 +1,28 @@
+/**
+ * `npm run build`, second step: bundles what tsc compiled into build/ as dist/cli/main.js plus the chunks its lazy
+ * imports load, so a command reads a few files instead of a hundred modules (Node 20 has no compile cache; ~30 ms of
+ * every start-up). Dependencies that find files next to themselves, load native code or load only for help and
+ * errors stay ordinary imports. Chunks sit next to main.js, so paths relative to a module (../../package.json,
+ * ./help/) mean the same in build/ and dist/. The cached --help texts are copied from build/cli/help.
+ */
+import { cpSync, rmSync } from 'node:fs';
+
+const EXTERNAL = new Set(['yargs', '@napi-rs/keyring', '7zip-bin', 'qrcode-terminal']);
+
+export default {
+  input: 'build/cli/main.js',
+  platform: 'node',
+  external: (id) => id.startsWith('node:') || EXTERNAL.has(id) || [...EXTERNAL].some((e) => id.startsWith(`${e}/`)),
+  output: { dir: 'dist/cli', format: 'esm', sourcemap: false },
+  plugins: [
+    {
+      name: 'qshare-dist',
+      buildStart() {
+        rmSync('dist', { recursive: true, force: true });
+      },
+      writeBundle() {
+        cpSync('build/cli/help', 'dist/cli/help', { recursive: true });
+      },
+    },
+  ],
+};
