@@ -105,7 +105,7 @@ export interface TorrentFileStatus {
 
 export interface WaitOptions {
   timeoutMs: number;
-  /** default 1000; qBittorrent refreshes torrent states about every 1.5 s */
+  /** the steady pace, default 1000 (see seedPollDelay for the first seconds) */
   pollMs?: number;
   /** the save path as qBittorrent sees it, for the missing-files message */
   savePathHint: string;
@@ -147,6 +147,19 @@ export interface QbitSession {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** waitUntilSeeding polls this often for its first FAST_POLL_WINDOW_MS */
+export const FAST_POLL_MS = 50;
+export const FAST_POLL_WINDOW_MS = 4_000;
+
+/**
+ * How long waitUntilSeeding waits before its next look, `elapsedMs` after it began. qBittorrent turns a torrent
+ * added with its data in place into "seeding" at its next state refresh (every 1.5 s by default, so 0.4–1.4 s after
+ * the add), and that moment is the end of `qshare add`: the first seconds are polled every 50 ms (a small local
+ * request) so the wait ends within 50 ms of it; after that, at the steady pace.
+ */
+export function seedPollDelay(elapsedMs: number, pollMs: number): number {
+  return elapsedMs < FAST_POLL_WINDOW_MS ? Math.min(FAST_POLL_MS, pollMs) : pollMs;
+}
 /** How long a torrent may stay stopped after qshare started it before that is reported (share limit reached…). */
 const STOPPED_GRACE_MS = 3_000;
 const FAR_FUTURE = new Date(8_640_000_000_000_000);
@@ -456,7 +469,8 @@ class Session implements QbitSession {
   async waitUntilSeeding(infoHash: string, opts: WaitOptions): Promise<TorrentStatus> {
     const hash = infoHash.toLowerCase();
     const pollMs = opts.pollMs ?? 1000;
-    const deadline = Date.now() + opts.timeoutMs;
+    const began = Date.now();
+    const deadline = began + opts.timeoutMs;
     let last: TorrentStatus | undefined;
     let startedAt: number | undefined;
     for (;;) {
@@ -498,7 +512,7 @@ class Session implements QbitSession {
       }
       const left = deadline - Date.now();
       if (left <= 0) throw this.timeout(hash, opts.timeoutMs, last);
-      await sleep(Math.min(pollMs, left), opts.signal, interrupted);
+      await sleep(Math.min(seedPollDelay(Date.now() - began, pollMs), left), opts.signal, interrupted);
     }
   }
 

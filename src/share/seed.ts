@@ -41,8 +41,7 @@ export async function seedShare(deps: Pick<ShareDeps, 'config' | 'log' | 'store'
     log.debug(added === 'added' ? 'torrent added to qBittorrent' : 'qBittorrent already had this torrent', { infoHash: share.infoHash });
     await session.waitUntilSeeding(share.infoHash, {
       timeoutMs: config.qbittorrent.seedWaitSeconds * 1000,
-      // qBittorrent turns a skip_checking add into "seeding" 0.8–1.2 s later (its state refresh): a 1 s poll often
-      // saw it only at 2 s; 250 ms costs at most a quarter second (a few small requests)
+      // after the first seconds (seedPollDelay), for a qBittorrent still checking or moving files
       pollMs: 250,
       savePathHint: savePath,
       signal: deps.signal,

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import type { ErrorCode } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
+import { connectQbit, FAST_POLL_MS, FAST_POLL_WINDOW_MS, seedPollDelay } from '../../src/qbit/client.js';
 import type { QbitSession, SeedRequest } from '../../src/qbit/client.js';
 
 const ORIGIN = 'http://qbit.test:8080';
@@ -236,6 +236,19 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     expect(f.infoRequests).toBe(4);
   });
 
+  it('waitUntilSeeding at the default pace still looks every 50 ms at first: seeding seen at once, not a second later', async () => {
+    const f = fakeQbit(version);
+    f.addLists = true;
+    const s = await connect(f);
+    await s.addForSeeding(seedReq, HASH);
+    f.script = [row('checkingResumeData', 0), row('checkingResumeData', 0), row('checkingResumeData', 0), row('stalledUP', 1)];
+    const t0 = performance.now();
+    await s.waitUntilSeeding(HASH, { timeoutMs: 5000, savePathHint: seedReq.savePath });
+    // three 50 ms waits; at the steady 1 s pace this took 3 s
+    expect(performance.now() - t0).toBeLessThan(900);
+    expect(f.infoRequests).toBe(4);
+  });
+
   it('missingFiles → QBIT_MISSING_FILES naming the path and qbittorrent.pathMap', async () => {
     const f = fakeQbit(version);
     f.script = [row('checkingResumeData', 0), row('missingFiles', 0)];
@@ -332,5 +345,17 @@ describe('waitUntilSeeding edge cases', () => {
     f.addReply = [202, JSON.stringify({ success_count: 0, failure_count: 0, pending_count: 1, added_torrent_ids: [] })];
     const s = await connect(f);
     expect(await s.addForSeeding(seedReq, HASH)).toBe('added');
+  });
+});
+
+describe('seedPollDelay', () => {
+  it.each([
+    [0, 1000, FAST_POLL_MS],
+    [FAST_POLL_WINDOW_MS - 1, 1000, FAST_POLL_MS],
+    [FAST_POLL_WINDOW_MS, 1000, 1000],
+    [60_000, 250, 250],
+    [0, 5, 5], // a faster steady pace is kept
+  ])('%i ms in, steady %i ms → %i ms', (elapsed, pollMs, want) => {
+    expect(seedPollDelay(elapsed, pollMs)).toBe(want);
   });
 });
