@@ -3,7 +3,7 @@ import path from 'node:path';
 import { QshareError } from '../errors.js';
 import { listFiles } from './files.js';
 import { hashPieces } from './hash.js';
-import { buildMetainfo } from './metainfo.js';
+import { draftMetainfo, type MetainfoDraft } from './metainfo.js';
 import { choosePieceLength, isValidPieceLength } from './piece-length.js';
 
 export interface CreateTorrentArgs {
@@ -54,17 +54,27 @@ export async function createTorrent(args: CreateTorrentArgs): Promise<CreatedTor
     throw new QshareError('INPUT', list.kind === 'file' ? `${abs} is empty; there is nothing to share.` : `${abs} contains no data (no files, or only empty ones); there is nothing to share.`);
   }
   const pieceLength = args.pieceLength ?? choosePieceLength(list.totalBytes);
-  const pieces = await hashPieces(list.files, pieceLength, { signal: args.signal, onProgress: args.onProgress, threads: args.threads });
-  const { torrent, infoHash } = buildMetainfo({
-    name,
-    pieceLength,
-    pieces,
-    files: list.kind === 'dir' ? list.files : null,
-    length: list.totalBytes,
-    trackers: args.trackers,
-    private: args.private,
-    createdBy: args.createdBy,
-    creationDate: args.creationDate,
-  });
+  const stop = new AbortController();
+  const signal = args.signal ? AbortSignal.any([args.signal, stop.signal]) : stop.signal;
+  // the hashing threads start inside this call; the .torrent is bencoded while they run
+  const hashing = hashPieces(list.files, pieceLength, { signal, onProgress: args.onProgress, threads: args.threads });
+  let draft: MetainfoDraft;
+  try {
+    draft = draftMetainfo({
+      name,
+      pieceLength,
+      files: list.kind === 'dir' ? list.files : null,
+      length: list.totalBytes,
+      trackers: args.trackers,
+      private: args.private,
+      createdBy: args.createdBy,
+      creationDate: args.creationDate,
+    });
+  } catch (e) {
+    stop.abort();
+    await hashing.catch(() => {});
+    throw e;
+  }
+  const { torrent, infoHash } = draft.finish(await hashing);
   return { torrent, infoHash, name, pieceLength, totalBytes: list.totalBytes, fileCount: list.files.length, skipped: list.skipped };
 }

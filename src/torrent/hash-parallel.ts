@@ -63,7 +63,9 @@ export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength:
     o.onProgress?.(0, 0);
     return Buffer.alloc(0);
   }
-  const mtimes = await listedMtimes(files);
+  // with a listing's mtimes (the usual case) the threads start before this function first waits, so a caller can
+  // do other work while they run (createTorrent bencodes the .torrent meanwhile)
+  const mtimes = files.every((f) => f.mtimeMs !== undefined) ? files.map((f) => f.mtimeMs as number) : await listedMtimes(files);
   if (o.signal?.aborted) throw interrupted();
 
   const control = new SharedArrayBuffer(CTRL_LENGTH * 4);
