@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { QshareError } from '../errors.js';
 import { isInside } from '../fsx/paths.js';
 import type { Logger } from '../log.js';
-import { buildCreateArgs, buildExtractArgs, buildListArgs, buildTestArgs, checkLevel, checkPassword, passwordStdin } from './argv.js';
+import { buildCreateArgs, buildExtractArgs, buildHeaderCheckArgs, buildListArgs, buildTestArgs, checkLevel, checkPassword, passwordStdin } from './argv.js';
 import type { SevenZip } from './find.js';
 import { parseTechnicalListing, type ArchiveEntry } from './listing.js';
 import { runSevenZip } from './run.js';
@@ -39,6 +39,12 @@ export interface CreateArchiveOptions {
    * is renamed (hard-linked, same inode) to outPath, on failure removed.
    */
   onWriting?: (partialPath: string) => void;
+  /**
+   * called once 7-Zip has exited successfully (without volumes), with the hidden path: runs alongside the header
+   * check, and the archive is published only if both succeed (if it throws, the archive is removed and its error is
+   * what createArchive throws, unless the header check failed too)
+   */
+  onWritten?: (partialPath: string) => Promise<void>;
 }
 
 export interface CreatedArchive {
@@ -91,17 +97,22 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
     const written = await partialFiles(partial, volumes);
     if (written.length === 0) throw new Error(`7-Zip reported success but wrote no archive at ${partial}`);
     log?.debug('7-Zip: archive written', { ms: Date.now() - started });
-    if (o.verify ?? true) {
+    const verifying = async () => {
+      if (!(o.verify ?? true)) return;
       // Open the new archive's encrypted headers with the password before publishing it. This catches the old
       // 7za's danger (an archive silently encrypted with the empty password) at the cost of reading the headers
       // only; a full `t` would re-read every byte (+40 % in store mode).
       const t0 = Date.now();
-      await listArchive({ sz: o.sz, archivePath: written[0] as string, password: o.password, ...(o.env ? { env: o.env } : {}) }).catch((e: unknown) => {
+      await openHeaders({ sz: o.sz, archivePath: written[0] as string, password: o.password, ...(o.env ? { env: o.env } : {}) }).catch((e: unknown) => {
         if (e instanceof QshareError && e.code === 'INTERRUPTED') throw e;
         throw new QshareError('SEVENZIP_FAILED', 'the new archive did not open with its password; it was deleted', { cause: e });
       });
       log?.debug('7-Zip: archive headers verified', { ms: Date.now() - t0 });
-    }
+    };
+    // the caller's own checks of the written file run while 7-Zip reads the headers (a separate process)
+    const [checked, theirs] = await Promise.allSettled([verifying(), !volumes && o.onWritten ? o.onWritten(partial) : undefined]);
+    if (checked.status === 'rejected') throw checked.reason;
+    if (theirs.status === 'rejected') throw theirs.reason;
     throwIfAborted(o.signal);
     const finals = finalNames(outPath, written);
     await publish(written, finals);
@@ -128,6 +139,13 @@ export interface ReadArchiveOptions {
   signal?: AbortSignal;
   onProgress?: (percent: number, file?: string) => void;
   env?: NodeJS.ProcessEnv;
+}
+
+/** Opens the archive's headers with the password and reads no file (buildHeaderCheckArgs). */
+export async function openHeaders(o: ReadArchiveOptions): Promise<void> {
+  checkPassword(o.password);
+  const archivePath = await existingArchive(o.archivePath);
+  await runSevenZip(o.sz, buildHeaderCheckArgs({ archivePath }), readRunOptions(o, 'test'));
 }
 
 /** Tests every file of the archive with the password (`7z t`). */

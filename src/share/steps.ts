@@ -3,7 +3,7 @@
  * worker runs them one at a time and records each in its journal, so a run killed between two steps resumes at the
  * next one. Every step either completes or leaves nothing of its own behind.
  */
-import { open, rm, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createArchive } from '../archive/archive.js';
 import { checkSequentialLayout } from '../archive/layout.js';
@@ -11,7 +11,7 @@ import { isQshareError, QshareError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
 import { changesBetween, treeStates, type TreeStates } from '../fsx/tree.js';
 import type { ShareRecord } from '../state/types.js';
-import { GrowingFileHasher, type FollowedFile } from '../torrent/follow.js';
+import { GrowingFileHasher, type FollowedFile, type FollowResult } from '../torrent/follow.js';
 import { buildMetainfo, createTorrent, magnetLink } from '../torrent/index.js';
 import type { ShareDeps } from './deps.js';
 import { archiveBytesNeeded, checkFreeSpace } from './inspect.js';
@@ -72,10 +72,24 @@ export async function archiveAndHashStep(
   // what the source looks like now: compared after 7-Zip, so a file changed, added or removed while it was being
   // read (which would make an archive holding a mix of old and new files) fails the step instead
   const before = await treeStates(o.sourcePath);
+  let followed: FollowResult | undefined;
+  let problem: string | undefined;
   progress.start('Encrypting', o.sourceBytes);
   try {
     await createArchive({
       ...(follower ? { onWriting: (partial: string) => follower.follow(partial) } : {}),
+      // once 7-Zip is done, while it reads the new headers back: did the source change, and the last pieces
+      onWritten: async (partial: string) => {
+        const [changed] = await Promise.all([
+          sourceChanged(o.sourcePath, before),
+          (async () => {
+            if (!follower) return;
+            followed = await follower.finish(partial);
+            problem = followed.ok ? await layoutProblem(partial, followed.length) : followed.reason;
+          })(),
+        ]);
+        if (changed) throw changed;
+      },
       sz,
       source: o.sourcePath,
       outPath: archive,
@@ -88,20 +102,12 @@ export async function archiveAndHashStep(
   } catch (e) {
     await follower?.cancel();
     // 7-Zip also fails when a file it was about to read is gone: say that, not 7-Zip's words
-    const changed = isQshareError(e) && e.code === 'INTERRUPTED' ? undefined : await sourceChanged(o.sourcePath, before, e);
+    const changed = isQshareError(e) && (e.code === 'INTERRUPTED' || e.code === 'SOURCE_CHANGED') ? undefined : await sourceChanged(o.sourcePath, before, e);
     throw changed ?? e;
   } finally {
     progress.end();
   }
-  const changed = await sourceChanged(o.sourcePath, before);
-  if (changed) {
-    await follower?.cancel();
-    await rm(archive, { force: true });
-    throw changed;
-  }
-  if (!follower) return { archive, pieces: null };
-  const followed = await follower.finish(archive);
-  let problem = followed.ok ? await layoutProblem(archive, followed.length) : followed.reason;
+  if (!follower || !followed) return { archive, pieces: null };
   if (problem === undefined && followed.ok) {
     log.debug('archive hashed while 7-Zip wrote it', { bytes: followed.length, hashedWhileWriting: followed.hashedWhileWriting });
     return { archive, pieces: followed };

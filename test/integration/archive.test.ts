@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sevenBin from '7zip-bin';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createArchive, extractArchive, listArchive, testArchive } from '../../src/archive/archive.js';
+import { createArchive, extractArchive, listArchive, openHeaders, testArchive } from '../../src/archive/archive.js';
 import { findSevenZip, type SevenZip } from '../../src/archive/find.js';
 import { QshareError } from '../../src/errors.js';
 
@@ -134,6 +134,18 @@ describe.each(flavours)('archive with $name', (flavour) => {
     const text = numbersText(2 * 1024 * 1024);
     await writeFile(join(bigSrc, 'a.txt'), text);
     await writeFile(join(bigSrc, 'b.txt'), text.split('\n').reverse().join('\n'));
+  });
+
+  it('openHeaders (the check before publishing) opens with the password and fails with another, reading no file', async () => {
+    const out = await freshDir('heads');
+    const archive = join(out, 'h.7z');
+    await createArchive({ sz, source: bigSrc, outPath: archive, password, level: 0, verify: false });
+    await openHeaders({ sz, archivePath: archive, password });
+    await expect(openHeaders({ sz, archivePath: archive, password: 'not the password' })).rejects.toThrow(QshareError);
+    // an archive with nothing hidden (no -mhe) opens with any password: the check relies on encrypted headers
+    const plain = join(out, 'plain.7z');
+    execFileSync(sz.path.endsWith('7zz') ? sz.path : '/usr/bin/7zz', ['a', '-bso0', '--', plain, bigSrc]);
+    await openHeaders({ sz, archivePath: plain, password: 'anything' });
   });
 
   it('round-trips a tree; names are hidden without the password; the source is untouched', async () => {
@@ -411,7 +423,7 @@ describe('7za: the empty-password danger', () => {
     await copyFile(sevenBin.path7za, copy);
     const real = await findSevenZip({ cacheDir: cache, env: { PATH: '' }, bundled: copy });
     const wrapper = join(cache, 'drop-stdin.sh');
-    // drops stdin for `a` only; the check (`l` of the encrypted headers) gets the real password
+    // drops stdin for `a` only; the check (`t -x!*`: the encrypted headers only) gets the real password
     await writeFile(wrapper, `#!/bin/sh\nif [ "$1" = a ]; then exec ${real.path} "$@" </dev/null; fi\nexec ${real.path} "$@"\n`, { mode: 0o755 });
     const src = join(await freshDir('danger'), 'd');
     await mkdir(src);

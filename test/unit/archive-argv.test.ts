@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCreateArgs, buildExtractArgs, buildListArgs, buildTestArgs, operand, passwordStdin } from '../../src/archive/argv.js';
+import { buildCreateArgs, buildExtractArgs, buildHeaderCheckArgs, buildListArgs, buildTestArgs, operand, passwordStdin } from '../../src/archive/argv.js';
 import { QshareError } from '../../src/errors.js';
 
 describe('buildCreateArgs', () => {
@@ -55,6 +55,7 @@ describe('read argv', () => {
     ['list with password: no -p, 7-Zip asks on stdin', buildListArgs({ archivePath: '/a/x.7z', withPassword: true }), ['l', '-slt', '-bsp0', '--', '/a/x.7z']],
     ['list without: bare -p (empty password) so it never waits', buildListArgs({ archivePath: 'x.7z', withPassword: false }), ['l', '-slt', '-bsp0', '-p', '--', './x.7z']],
     ['test of a relative @name', buildTestArgs({ archivePath: '@names' }), ['t', '-bso0', '-bsp1', '--', './@names']],
+    ['header check: test no file', buildHeaderCheckArgs({ archivePath: '/a/x.7z' }), ['t', '-bso0', '-bsp0', '-x!*', '--', '/a/x.7z']],
   ])('%s', (_name, got, expected) => {
     expect(got).toEqual(expected);
   });
