@@ -115,7 +115,8 @@ function utf8SeqLength(b: Buffer, i: number): number {
 /** Each entry's state, keyed by its relative path (bytes kept losslessly as latin1): what `changesBetween` compares. */
 export type TreeStates = Map<string, string>;
 
-function stateOf(kind: EntryKind, st: Stats, abs: Buffer | string): string {
+/** One entry's state (its kind, size, times, inode, and a link's target): what treeStates records for it. */
+export function stateOf(kind: EntryKind, st: Stats, abs: Buffer | string): string {
   const target = kind === 'link' ? readlinkSync(abs, { encoding: 'buffer' }).toString('latin1') : '';
   return `${kind}\0${st.size}\0${st.mtimeMs}\0${st.ctimeMs}\0${st.dev}:${st.ino}\0${target}`;
 }

@@ -82,7 +82,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       if (opts.password !== undefined && opts.password.length === 0) throw new QshareError('USAGE', 'the archive password is empty');
       password = opts.password ?? generatePassword(deps.random);
       level = await resolveLevel(deps, opts.level, source);
-      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: level.chosen, hashWhileWriting: { pieceLength } });
+      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: level.chosen, hashWhileWriting: { pieceLength }, before: source.states });
       archive = made.archive;
       pieces = made.pieces;
       created.push(archive);

@@ -30,6 +30,8 @@ export interface ArchiveStep {
    * size is known: from the source's size, see add.ts). Only with a modern 7-Zip (not p7zip 16.02).
    */
   hashWhileWriting?: { pieceLength: number };
+  /** the source's state when it was checked (inspectSource's `states`); default: taken now, before 7-Zip starts */
+  before?: TreeStates;
 }
 
 /** Pieces of an archive hashed while it was written; torrentStep uses them when the archive is still that file. */
@@ -71,7 +73,7 @@ export async function archiveAndHashStep(
   if (o.hashWhileWriting && !follower) log.debug('not hashing while 7-Zip writes: p7zip 16.02 is not known to write strictly front to back', { sevenZip: sz.path });
   // what the source looks like now: compared after 7-Zip, so a file changed, added or removed while it was being
   // read (which would make an archive holding a mix of old and new files) fails the step instead
-  const before = await treeStates(o.sourcePath);
+  const before = o.before ?? (await treeStates(o.sourcePath));
   let followed: FollowResult | undefined;
   let problem: string | undefined;
   progress.start('Encrypting', o.sourceBytes);

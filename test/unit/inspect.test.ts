@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isInside } from '../../src/fsx/paths.js';
+import { changesBetween, treeStates } from '../../src/fsx/tree.js';
 import { archiveBytesNeeded, checkFreeSpace, inspectSource } from '../../src/share/inspect.js';
 
 async function tree() {
@@ -22,6 +23,16 @@ describe('inspectSource', () => {
     const { data, src } = await tree();
     const info = await inspectSource(src, data);
     expect(info).toMatchObject({ kind: 'dir', totalBytes: 1005, fileCount: 2, dirCount: 2, linkCount: 1 });
+  });
+  it('records the states the archive step compares against: the same as a walk of its own (treeStates), for a folder and a file', async () => {
+    const { data, src } = await tree();
+    const info = await inspectSource(src, data);
+    expect([...info.states.keys()].sort()).toEqual(['', 'a', 'a/empty', 'a/x.jpg', 'link', 'y.txt']);
+    expect(info.states).toEqual(await treeStates(src));
+    const file = await inspectSource(join(src, 'y.txt'), data);
+    expect(file.states).toEqual(await treeStates(join(src, 'y.txt')));
+    await writeFile(join(src, 'y.txt'), 'hello!');
+    expect(changesBetween(info.states, await treeStates(src)).shown).toEqual(['"y.txt" changed']);
   });
   it.each([
     ['missing', (t: { root: string }) => join(t.root, 'nope'), /does not exist/],
