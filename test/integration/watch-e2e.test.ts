@@ -327,7 +327,8 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare watch while qBittorrent is do
         const j = await journal(s);
         return j.length === 3 && j.every((i) => i.state === 'waiting' && i.next === 'adding' && i.code === 'QBIT_UNREACHABLE' && i.recorded);
       });
-      expect(w.lines().join('\n')).toMatch(/waits: nothing is listening at http:\/\/127\.0\.0\.1:\d+/);
+      // the journal is written just before the log line, which then crosses a pipe
+      await until('the wait to be logged', async () => /waits: nothing is listening at http:\/\/127\.0\.0\.1:\d+/.test(w.lines().join('\n')), 5_000);
       await qb.restart();
       await until('all three to seed', async () => allSeeding(await journal(s), 3), 90_000);
       const hashes = new Set((await shares(s)).map((r) => r.infoHash));
