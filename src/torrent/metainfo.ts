@@ -128,7 +128,7 @@ export function draftMetainfo(args: DraftArgs): MetainfoDraft {
         throw new Error(`pieces is ${pieces.length} bytes; expected ${piecesBytes / 20} × 20 for ${total} bytes in pieces of ${args.pieceLength}`);
       }
       const out = Buffer.from(torrent);
-      pieces.copy(out, at);
+      if (piecesBytes > 0) pieces.copy(out, at);
       return { torrent: out, infoHash: sha1Hex(out.subarray(infoStart, out.length - 1)) };
     },
   };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import bencode from 'bencode';
 import { describe, expect, it } from 'vitest';
-import { buildMetainfo, infoHashOfTorrent, type MetainfoArgs } from '../../src/torrent/metainfo.js';
+import { buildMetainfo, draftMetainfo, infoHashOfTorrent, type MetainfoArgs } from '../../src/torrent/metainfo.js';
 
 type Dict = Record<string, unknown>;
 const text = (v: unknown): string => Buffer.from(v as Uint8Array).toString('utf8');
@@ -137,3 +137,49 @@ describe('infoHashOfTorrent', () => {
     expect(() => infoHashOfTorrent(b)).toThrow(Error);
   });
 });
+
+describe('draftMetainfo (encoded before the pieces are known)', () => {
+  /** the straightforward way: the library encodes the whole thing with the real pieces, and the info dict alone */
+  function reference(a: MetainfoArgs): { torrent: Buffer; infoHash: string } {
+    const info: Dict = { name: a.name, 'piece length': a.pieceLength, pieces: a.pieces };
+    if (a.files) info.files = a.files.map((f) => ({ length: f.length, path: f.path }));
+    else info.length = a.length;
+    if (a.private) info.private = 1;
+    const top: Dict = { info };
+    if (a.trackers[0] !== undefined) top.announce = a.trackers[0];
+    if (a.trackers.length > 1) top['announce-list'] = a.trackers.map((t) => [t]);
+    if (a.createdBy !== undefined) top['created by'] = a.createdBy;
+    if (a.creationDate !== undefined) top['creation date'] = a.creationDate;
+    return { torrent: Buffer.from(bencode.encode(top)), infoHash: createHash('sha1').update(bencode.encode(info)).digest('hex') };
+  }
+
+  // names that spell the very keys the draft locates, pieces of every length, with and without the outer keys
+  it.each<[string, MetainfoArgs]>([
+    ['single file', single()],
+    ['folder', multi()],
+    ['names "4:info" and "6:pieces"', multi({ name: '4:info', files: [{ path: ['6:pieces', '4:infod'], length: 16384, absPath: '/x' }, { path: ['e'], length: 16384, absPath: '/y' }] })],
+    ['no trackers, private, created by, date', multi({ trackers: [], private: true, createdBy: 'qshare 4:info', creationDate: 1_700_000_000 })],
+    ['three trackers', single({ trackers: [T1, T2, T3] })],
+    ['one piece', single({ length: 10, pieces: Buffer.alloc(20, 1) })],
+    ['many pieces', single({ pieceLength: 16384, length: 16384 * 500, pieces: Buffer.from(Array.from({ length: 500 * 20 }, (_, i) => i % 251)) })],
+  ])('%s: the same bytes and info hash as encoding it whole', (_what, args) => {
+    const { pieces, ...rest } = args;
+    const draft = draftMetainfo(rest);
+    expect(draft.piecesBytes).toBe(pieces.length);
+    const got = draft.finish(pieces);
+    const want = reference(args);
+    expect(got.torrent.equals(want.torrent)).toBe(true);
+    expect(got.infoHash).toBe(want.infoHash);
+    // finishing again (other digests) does not see the first ones
+    const other = Buffer.alloc(pieces.length, 0xee);
+    expect(draft.finish(other).infoHash).toBe(reference({ ...args, pieces: other }).infoHash);
+  });
+
+  it('an empty folder torrent (no pieces) and a wrong number of digests', () => {
+    const empty = draftMetainfo({ ...multi(), files: [{ path: ['e'], length: 0, absPath: '/e' }] });
+    expect(empty.piecesBytes).toBe(0);
+    expect(empty.finish(Buffer.alloc(0)).torrent.includes(Buffer.from('6:pieces0:'))).toBe(true);
+    expect(() => draftMetainfo(single()).finish(Buffer.alloc(40))).toThrow(/expected 3 × 20/);
+  });
+});
+
