@@ -24,6 +24,7 @@ import { checkTargets, formatSize, markdownTable, parseSize, summarize, targetsM
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(REPO, 'dist/cli/main.js');
+const NODE_HASH = fileURLToPath(new URL('./node-hash.js', import.meta.url));
 const PASSWORD = 'bench-password-not-secret';
 const TRACKER = 'http://127.0.0.1:9/announce';
 
@@ -110,6 +111,14 @@ function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: bo
         : []),
       { id: 'mktorrent', label: 'mktorrent -t 2 (folder, no archive)', set, source, steps: (out) => [mktorrent(source, join(out, 'f.torrent'), L)] },
       { id: 'qshare-no-encrypt', label: 'qshare add --no-encrypt --no-seed', set, source, baseline: 'mktorrent', steps: (out) => [qshare(out, source, ['--no-encrypt', '--no-seed'], false, '')] },
+      {
+        id: 'node-hash',
+        label: "reference: Node only lists + hashes (qshare's hasher)",
+        set,
+        source,
+        baseline: 'mktorrent',
+        steps: () => [{ cmd: process.execPath, args: [NODE_HASH, source, String(L)] }],
+      },
     );
   }
   const text = sets.text;
@@ -409,6 +418,8 @@ ${Object.entries(mach)
 - The floor is \`7zz a -t7z -mx0 -mhe=on -p\` with the password on stdin. mktorrent gets the piece length qshare
   chooses. \`qshare add\` (until seeding) goes to a real qbittorrent-nox (${mach.qBittorrent}) on 127.0.0.1 and
   ends when qBittorrent reports the torrent seeding. Password storage is off (\`secrets.store: none\`).
+- "reference: Node only lists + hashes" is \`bench/node-hash.ts\`: a Node process running qshare's listing and
+  hasher and nothing else, to show what Node itself costs next to mktorrent.
 
 ## Results
 
@@ -441,6 +452,13 @@ function explain(s: Summary[], startup: StartupResult, seedLatencyMs: number | u
           `qshare's fixed cost, \`qshare add --no-encrypt --no-seed\` of a 1 KiB file (Node start-up ${startup.medians['node -e 0']!.toFixed(0)} ms, loading and parsing, listing, writing the .torrent and the record), is ${fixed.toFixed(0)} ms; ` +
           `the rest, ${((ne.median * 1000 - fixed) / (mk.median * 1000)).toFixed(2)} × mktorrent's time, is hashing.`,
       );
+      const ref = s.find((x) => x.set === set && x.id === 'node-hash');
+      if (ref?.ratio !== undefined) {
+        lines.push(
+          `  A Node process that only lists the folder and hashes it with qshare's hasher (no CLI, config, checks, .torrent or record) takes ${(ref.median * 1000).toFixed(0)} ms, ` +
+            `${ref.ratio.toFixed(2)} × mktorrent: what Node itself costs here (start-up, worker threads) before qshare does anything; qshare adds ${((ne.median - ref.median) * 1000).toFixed(0)} ms to that.`,
+        );
+      }
     }
     const floor = s.find((x) => x.set === set && x.id === 'floor');
     const seed = s.find((x) => x.set === set && x.id === 'qshare-seed');
