@@ -11,7 +11,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { chmod, chown, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import type { WatchItem } from '../../src/state/journal.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { until } from '../helpers/e2e.js';
@@ -51,6 +51,10 @@ function startWatch(drop: string, env: NodeJS.ProcessEnv, wrap: string[] = []) {
         }
       });
   onTestFailed(() => console.error(`--- qshare watch log ---\n${err}`));
+  // a test that fails half-way must not leave the watcher running (it would go on sharing, and loading the machine)
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   return {
     logs,
     async stop() {
