@@ -49,7 +49,8 @@ export interface AddResult {
  */
 export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddResult> {
   const { paths, log, signal } = deps;
-  const source = await inspectSource(opts.source, paths.dataDir);
+  // an archive is compared with the source's state as inspected (SOURCE_CHANGED); a folder shared as it is is not
+  const source = await inspectSource(opts.source, paths.dataDir, { states: opts.encrypt });
   if (!opts.encrypt && source.nonUtf8.length > 0) {
     const n = source.nonUtf8.length;
     throw new QshareError('INPUT', `--no-encrypt cannot share ${n === 1 ? 'a name' : `${n} names`} that ${n === 1 ? 'is' : 'are'} not valid UTF-8 (torrents hold UTF-8 names only): ${source.nonUtf8.slice(0, 5).map((p) => `"${p}"`).join(', ')}${n > 5 ? ' …' : ''}`, {
@@ -82,7 +83,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       if (opts.password !== undefined && opts.password.length === 0) throw new QshareError('USAGE', 'the archive password is empty');
       password = opts.password ?? generatePassword(deps.random);
       level = await resolveLevel(deps, opts.level, source);
-      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: level.chosen, hashWhileWriting: { pieceLength }, before: source.states });
+      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: level.chosen, hashWhileWriting: { pieceLength }, ...(source.states ? { before: source.states } : {}) });
       archive = made.archive;
       pieces = made.pieces;
       created.push(archive);

@@ -17,17 +17,17 @@ export interface SourceInfo {
   /** entries whose own name is not valid UTF-8 (shown with `\xNN` escapes): 7-Zip keeps them, a torrent cannot */
   nonUtf8: string[];
   /**
-   * every entry's state as inspected (fsx/tree.ts treeStates, from the same walk): the archive step compares the
-   * tree after 7-Zip with it, so what was checked here is what must still be there
+   * with `{ states: true }`: every entry's state as inspected (fsx/tree.ts treeStates, from the same walk); the
+   * archive step compares the tree after 7-Zip with it, so what was checked here is what must still be there
    */
-  states: TreeStates;
+  states?: TreeStates;
 }
 
 /**
  * Checks what the user asked to share before anything is written: it exists, is readable, is not empty, and is
  * neither inside qshare's data folder nor contains it. Walks the tree with lstat (links are never followed).
  */
-export async function inspectSource(input: string, dataDir: string): Promise<SourceInfo> {
+export async function inspectSource(input: string, dataDir: string, opts: { states?: boolean } = {}): Promise<SourceInfo> {
   const given = resolve(input);
   let st;
   try {
@@ -55,11 +55,11 @@ export async function inspectSource(input: string, dataDir: string): Promise<Sou
   if (top.isFile()) {
     await readable(path, false);
     if (top.size === 0) throw new QshareError('INPUT', `${path} is empty (0 bytes): there is nothing to share`);
-    return { path, kind: 'file', totalBytes: top.size, fileCount: 1, dirCount: 0, linkCount: 0, nonUtf8: [], states: new Map([['', stateOf(kindOf(top), top, path)]]) };
+    return { path, kind: 'file', totalBytes: top.size, fileCount: 1, dirCount: 0, linkCount: 0, nonUtf8: [], ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}) };
   }
   if (!top.isDirectory()) throw new QshareError('INPUT', `${path} is not a regular file or a folder`);
 
-  const info: SourceInfo = { path, kind: 'dir', totalBytes: 0, fileCount: 0, dirCount: 0, linkCount: 0, nonUtf8: [], states: new Map([['', stateOf(kindOf(top), top, path)]]) };
+  const info: SourceInfo = { path, kind: 'dir', totalBytes: 0, fileCount: 0, dirCount: 0, linkCount: 0, nonUtf8: [], ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}) };
   await walk(path, info);
   if (info.fileCount === 0 && info.linkCount === 0) throw new QshareError('INPUT', `${path} is empty: it holds no files to share`);
   return info;
@@ -95,7 +95,7 @@ async function walk(root: string, info: SourceInfo): Promise<void> {
       throw e;
     },
     onEntry: (e) => {
-      info.states.set(e.rel.toString('latin1'), stateOf(e.kind, e.st, e.abs));
+      info.states?.set(e.rel.toString('latin1'), stateOf(e.kind, e.st, e.abs));
       if (!isUtf8(e.name)) info.nonUtf8.push(displayPath(e.rel));
       if (e.kind === 'dir') info.dirCount++;
       else if (e.kind === 'link') info.linkCount++;

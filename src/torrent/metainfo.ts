@@ -110,7 +110,7 @@ export function draftMetainfo(args: DraftArgs): MetainfoDraft {
   // at least 20 random bytes: they cannot also occur in a name or a tracker
   const placeholder = randomBytes(Math.max(piecesBytes, 20)).subarray(0, piecesBytes);
   info.pieces = placeholder;
-  const torrent = Buffer.from(toBuffer(bencode.encode({ ...outer, info })));
+  const torrent = toBuffer(bencode.encode({ ...outer, info })); // finish() copies it
   const head = toBuffer(bencode.encode(outer)); // `d…e`: the outer dict without info
   const infoStart = head.length - 1 + INFO_KEY.length;
   const at = piecesBytes === 0 ? -1 : torrent.indexOf(placeholder);
