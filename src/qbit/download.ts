@@ -2,7 +2,7 @@
  * Pure rules for the recipient's side and for watching a share: what to send to add a torrent for DOWNLOAD, what a
  * downloading torrent's state means, and how to read `sync/torrentPeers`. No I/O; src/qbit/client.ts does requests.
  */
-import { apiAtLeast, type ApiVersion } from './payload.js';
+import { apiAtLeast, stateKind, type ApiVersion } from './payload.js';
 
 export interface DownloadRequest {
   /** a .torrent file's bytes, or */
@@ -47,31 +47,21 @@ export type DownloadVerdict = 'complete' | 'downloading' | 'metadata' | 'checkin
  * `pausedDL`/`stoppedDL` = stopped before the end; unknown states = downloading (keep waiting).
  */
 export function classifyDownload(state: string, progress: number): DownloadVerdict {
-  switch (state) {
-    case 'missingFiles':
+  switch (stateKind(state)) {
+    case 'missing':
       return 'missing-files';
     case 'error':
       return 'error';
-    case 'checkingUP':
-    case 'checkingDL':
-    case 'checkingResumeData':
-    case 'moving':
-    case 'allocating':
+    case 'checking':
       return 'checking';
-    case 'metaDL':
-    case 'forcedMetaDL':
+    case 'metadata':
       return 'metadata';
-    case 'uploading':
-    case 'stalledUP':
-    case 'queuedUP':
-    case 'forcedUP':
-    case 'pausedUP':
-    case 'stoppedUP':
+    case 'active-up':
+    case 'stopped-up':
       return progress >= 1 ? 'complete' : 'downloading';
-    case 'queuedDL':
+    case 'queued-down':
       return 'queued';
-    case 'pausedDL':
-    case 'stoppedDL':
+    case 'stopped-down':
       return 'stopped';
     default:
       return 'downloading';

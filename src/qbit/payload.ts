@@ -220,28 +220,55 @@ export function classifyAdd(status: number, body: string): AddVerdict {
   return 'unexpected';
 }
 
+/**
+ * What a qBittorrent torrent state (4.x and 5.x names) says, the one place that knows the names:
+ * active-up `uploading, stalledUP, queuedUP, forcedUP`; stopped-up `pausedUP, stoppedUP`; stopped-down
+ * `pausedDL, stoppedDL`; checking `checkingUP, checkingDL, checkingResumeData, moving, allocating`; metadata
+ * `metaDL, forcedMetaDL` (a magnet link); queued-down `queuedDL`; missing `missingFiles`; error; and other (downloading
+ * states, and any future name).
+ */
+export type StateKind = 'active-up' | 'stopped-up' | 'stopped-down' | 'checking' | 'metadata' | 'queued-down' | 'missing' | 'error' | 'other';
+
+const STATE_KINDS: Readonly<Record<string, StateKind>> = {
+  uploading: 'active-up',
+  stalledUP: 'active-up',
+  queuedUP: 'active-up',
+  forcedUP: 'active-up',
+  pausedUP: 'stopped-up',
+  stoppedUP: 'stopped-up',
+  pausedDL: 'stopped-down',
+  stoppedDL: 'stopped-down',
+  checkingUP: 'checking',
+  checkingDL: 'checking',
+  checkingResumeData: 'checking',
+  moving: 'checking',
+  allocating: 'checking',
+  metaDL: 'metadata',
+  forcedMetaDL: 'metadata',
+  queuedDL: 'queued-down',
+  missingFiles: 'missing',
+  error: 'error',
+};
+
+export function stateKind(state: string): StateKind {
+  return Object.hasOwn(STATE_KINDS, state) ? (STATE_KINDS[state] as StateKind) : 'other';
+}
+
 /** qBittorrent torrent states, grouped by what waiting for "seeding" should do with them. */
 export type StateVerdict = 'seeding' | 'stopped' | 'wait' | 'missing-files' | 'error';
 
 /**
- * `uploading, stalledUP, queuedUP, forcedUP` with progress 1 → seeding.
- * `pausedUP/stoppedUP` (and pausedDL/stoppedDL) → stopped: the caller starts it once.
- * `missingFiles` → missing-files; `error` → error; anything else (checking*, moving, metaDL, allocating, *DL,
- * unknown future states) → wait.
+ * active-up with progress 1 → seeding; stopped (up or down) → stopped: the caller starts it once; missing →
+ * missing-files; error → error; anything else (checking, metadata, downloading, unknown future states) → wait.
  */
 export function classifyState(state: string, progress: number): StateVerdict {
-  switch (state) {
-    case 'uploading':
-    case 'stalledUP':
-    case 'queuedUP':
-    case 'forcedUP':
+  switch (stateKind(state)) {
+    case 'active-up':
       return progress >= 1 ? 'seeding' : 'wait';
-    case 'pausedUP':
-    case 'stoppedUP':
-    case 'pausedDL':
-    case 'stoppedDL':
+    case 'stopped-up':
+    case 'stopped-down':
       return 'stopped';
-    case 'missingFiles':
+    case 'missing':
       return 'missing-files';
     case 'error':
       return 'error';

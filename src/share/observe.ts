@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
 import type { QbitSession, TorrentStatus } from '../qbit/client.js';
 import { isCompletePeer, type PeerInfo } from '../qbit/download.js';
+import { stateKind } from '../qbit/payload.js';
 import type { StateStore } from '../state/store.js';
 import type { ShareRecord } from '../state/types.js';
 import { pieceCountOfTorrent } from '../torrent/read.js';
@@ -76,26 +77,17 @@ export function liveState(share: ShareRecord, t: TorrentStatus | undefined): Liv
     if (share.state === 'stopped' || share.state === 'created') return share.state;
     return 'not-in-qbittorrent';
   }
-  switch (t.state) {
-    case 'uploading':
-    case 'stalledUP':
-    case 'queuedUP':
-    case 'forcedUP':
+  switch (stateKind(t.state)) {
+    case 'active-up':
       return 'seeding';
-    case 'pausedUP':
-    case 'stoppedUP':
-    case 'pausedDL':
-    case 'stoppedDL':
+    case 'stopped-up':
+    case 'stopped-down':
       return share.doneAt ? 'done' : 'stopped';
-    case 'missingFiles':
+    case 'missing':
       return 'missing';
     case 'error':
       return 'error';
-    case 'checkingUP':
-    case 'checkingDL':
-    case 'checkingResumeData':
-    case 'moving':
-    case 'allocating':
+    case 'checking':
       return 'checking';
     default:
       return t.state;
