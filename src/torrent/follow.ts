@@ -178,7 +178,7 @@ export class GrowingFileHasher {
       let got = 0;
       while (got < want) {
         const { bytesRead } = await fh.read(this.buf, got, want - got, start + got);
-        if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${start + got}`);
+        if (bytesRead === 0) throw new Error(`it shrank: nothing to read at byte ${start + got}`);
         got += bytesRead;
       }
       for (let i = 0; i < k; i++) {
@@ -196,7 +196,7 @@ export class GrowingFileHasher {
     const end = Math.min(pos + this.pieceLength, size);
     while (pos < end) {
       const { bytesRead } = await fh.read(this.buf, 0, Math.min(this.buf.length, end - pos), pos);
-      if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${pos}`);
+      if (bytesRead === 0) throw new Error(`it shrank: nothing to read at byte ${pos}`);
       h.update(this.buf.subarray(0, bytesRead));
       pos += bytesRead;
     }
