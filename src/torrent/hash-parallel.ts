@@ -1,17 +1,24 @@
 /**
- * Piece hashing on worker threads (one per core by default): the main-thread side. The workers (hash-worker.ts)
- * claim pieces from a shared counter and write digests into shared memory; this side starts them, reports
- * progress from the shared "done" counter, turns an abort into the shared stop flag (workers close their files
- * and exit within one read), and turns a worker's failure into the same QshareError the single-thread hasher gives.
+ * Piece hashing on several threads (one per core by default): the main thread and `threads − 1` worker threads run
+ * the same hasher (hash-worker.ts), claiming pieces from a shared counter and writing digests into shared memory.
+ * The main thread hashes in slices of a few milliseconds and yields between them, so its timers (progress), an
+ * abort and whatever else it runs meanwhile (createTorrent bencodes the .torrent) still get their turn; it would
+ * otherwise sit idle while a worker it had to start (~25 ms each) did that share.
+ * This side also reports progress from the shared "done" counter, turns an abort into the shared stop flag (every
+ * thread closes its file and stops within one read), and turns a failure into the same QshareError the
+ * single-thread hasher gives.
  */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { QshareError } from '../errors.js';
 import { changed, denied, disappeared, interrupted } from './hash-errors.js';
-import { CTRL_DONE, CTRL_LENGTH, CTRL_STOP, hashWorkerMain, type HashWorkerData, type HashWorkerMessage } from './hash-worker.js';
+import { CTRL_DONE, CTRL_LENGTH, CTRL_STOP, hashWorkerMain, makePieceHasher, type HashWorkerData, type HashWorkerMessage, type PieceRun } from './hash-worker.js';
 import type { TorrentFileEntry } from './metainfo.js';
 
 export interface ParallelHashOptions {
+  /** threads hashing, the main thread included (so threads − 1 workers are started) */
   threads: number;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
@@ -21,10 +28,25 @@ export interface ParallelHashOptions {
 }
 
 const DEFAULT_MAX_READ = 4 * 1024 * 1024;
+/** How long the main thread hashes before it yields to its event loop. */
+const MAIN_SLICE_MS = 8;
 
-/** The worker's source: the compiled hashWorkerMain called with the worker's own require and workerData. */
+/** The worker's source: the compiled hashWorkerMain called with the hasher, the worker's own require and workerData. */
 function workerSource(): string {
-  return `(${hashWorkerMain.toString()})(require, require('node:worker_threads').workerData);`;
+  return `(${hashWorkerMain.toString()})((${makePieceHasher.toString()}), require, require('node:worker_threads').workerData);`;
+}
+
+/** The main thread's share: hash in slices, yielding to the event loop between them. */
+async function hashOnMainThread(data: HashWorkerData): Promise<PieceRun> {
+  const modules: Record<string, unknown> = { 'node:fs': fs, 'node:crypto': crypto };
+  const hasher = makePieceHasher((id) => modules[id], data);
+  for (;;) {
+    // first yield: let the caller's synchronous work after the call (and the workers' start) go first
+    await new Promise((r) => setImmediate(r));
+    const until = performance.now() + MAIN_SLICE_MS;
+    const r = hasher.run(() => performance.now() >= until);
+    if (r.state !== 'paused') return r;
+  }
 }
 
 /** The mtime each file must keep while it is hashed: from the listing, or stat'ed now. */
@@ -91,24 +113,29 @@ export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength:
   const report = () => o.onProgress?.(Math.min(totalBytes, Atomics.load(ctrl, CTRL_DONE) * pieceLength), totalBytes);
   const timer = o.onProgress ? setInterval(report, Math.max(1, o.progressIntervalMs ?? 100)) : undefined;
   try {
-    await Promise.all(
-      Array.from(
-        { length: threads },
-        () =>
-          new Promise<void>((resolve) => {
-            const w = new Worker(source, { eval: true, workerData: data, stdout: false, stderr: false });
-            w.on('message', (m: HashWorkerMessage) => {
-              if (m.type === 'error' && failure === undefined) failure = m;
-            });
-            w.on('error', (e) => {
-              // a crash (out of memory, a bug): stop the others too
-              Atomics.store(ctrl, CTRL_STOP, 2);
-              crash ??= e;
-            });
-            w.on('exit', () => resolve());
-          }),
-      ),
+    const workers = Array.from(
+      { length: threads - 1 },
+      () =>
+        new Promise<void>((resolve) => {
+          const w = new Worker(source, { eval: true, workerData: data, stdout: false, stderr: false });
+          w.on('message', (m: HashWorkerMessage) => {
+            if (m.type === 'error' && failure === undefined) failure = m;
+          });
+          w.on('error', (e) => {
+            // a crash (out of memory, a bug): stop the others too
+            Atomics.store(ctrl, CTRL_STOP, 2);
+            crash ??= e;
+          });
+          w.on('exit', () => resolve());
+        }),
     );
+    const mine = await hashOnMainThread(data).catch((e: unknown) => {
+      Atomics.store(ctrl, CTRL_STOP, 2);
+      crash ??= e;
+      return undefined;
+    });
+    if (mine?.state === 'failed' && failure === undefined) failure = { type: 'error', kind: mine.kind, path: mine.path, message: mine.message };
+    await Promise.all(workers);
   } finally {
     if (timer) clearInterval(timer);
     o.signal?.removeEventListener('abort', onAbort);

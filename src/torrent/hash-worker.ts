@@ -1,15 +1,17 @@
 /**
- * The body of one piece-hashing worker thread. It is started from its own source text
- * (`new Worker(code, { eval: true })`, see hash-parallel.ts), so it works the same from the compiled dist/ and from
- * the TypeScript sources under test, and it must be SELF-CONTAINED: no imports, no references to anything outside
- * the function; everything comes from `req` (the worker's `require`) and `data`.
+ * One piece-hashing thread's work, shared by the worker threads and the main thread (see hash-parallel.ts). The
+ * worker threads are started from their own source text (`new Worker(code, { eval: true })`), so this works the
+ * same from the bundled dist/ and from the TypeScript sources under test; makePieceHasher and hashWorkerMain must
+ * therefore be SELF-CONTAINED: no imports, no references to anything outside the function; everything comes from
+ * `req` (a `require`) and `data`.
  *
- * What it does: claims the next unhashed piece from a shared counter (so a worker slowed by other load simply takes
- * fewer pieces), reads the piece's bytes — across as many files as it spans — with positional reads into ONE reused
- * buffer, SHA-1s them with `crypto`, writes the 20-byte digest into the shared digest array, and counts it done.
- * Memory: one buffer of `bufferBytes`, one open file at a time, whatever the input size.
+ * What a hasher does: claims the next unhashed piece from a shared counter (so a thread slowed by other work, like
+ * the main thread, simply takes fewer pieces), reads the piece's bytes — across as many files as it spans — with
+ * positional reads into ONE reused buffer, SHA-1s them with `crypto`, writes the 20-byte digest into the shared
+ * digest array, and counts it done. Memory: one buffer of `bufferBytes`, one open file at a time, whatever the
+ * input size.
  *
- * A file whose size or mtime differs from the listing when it is opened or closed → a 'changed' error; the worker
+ * A file whose size or mtime differs from the listing when it is opened or closed → a 'changed' failure; the hasher
  * then raises the stop flag so the others stop too. The stop flag (set by the main thread on abort) is checked
  * before every read, so an abort takes effect within one read (≤ bufferBytes).
  */
@@ -39,10 +41,22 @@ export type HashWorkerFailure = 'changed' | 'gone' | 'denied' | 'other';
 
 export type HashWorkerMessage = { type: 'done'; pieces: number } | { type: 'error'; kind: HashWorkerFailure; path: string; message: string };
 
-export function hashWorkerMain(req: (id: string) => unknown, data: HashWorkerData): void {
+/** What one call of PieceHasher.run ended with. */
+export type PieceRun = { state: 'paused' } | { state: 'done'; pieces: number } | { state: 'failed'; kind: HashWorkerFailure; path: string; message: string };
+
+export interface PieceHasher {
+  /**
+   * Hashes pieces until none is left or the stop flag is up ('done': its file closed), until `pause()` says so
+   * after a piece ('paused': call again to go on), or until a file fails ('failed': the stop flag is raised for
+   * the others and its file closed).
+   */
+  run(pause: () => boolean): PieceRun;
+}
+
+/** `req` needs only node:fs and node:crypto. */
+export function makePieceHasher(req: (id: string) => unknown, data: HashWorkerData): PieceHasher {
   const fs = req('node:fs') as typeof import('node:fs');
   const crypto = req('node:crypto') as typeof import('node:crypto');
-  const { parentPort } = req('node:worker_threads') as typeof import('node:worker_threads');
   // the same indices as CTRL_* above (this function cannot see module constants)
   const NEXT = 0;
   const DONE = 1;
@@ -157,24 +171,35 @@ export function hashWorkerMain(req: (id: string) => unknown, data: HashWorkerDat
   };
 
   let mine = 0;
-  try {
-    for (;;) {
-      if (Atomics.load(ctrl, STOP) !== 0) break;
-      const p = Atomics.add(ctrl, NEXT, 1);
-      if (p >= pieceCount) break;
-      if (!hashPiece(p)) break;
-      mine++;
-    }
-    closeCurrent(Atomics.load(ctrl, STOP) === 0);
-    parentPort?.postMessage({ type: 'done', pieces: mine });
-  } catch (e) {
-    Atomics.store(ctrl, STOP, 2);
+  const run = (pause: () => boolean): PieceRun => {
     try {
-      closeCurrent(false);
-    } catch {
-      // already failing
+      for (;;) {
+        if (Atomics.load(ctrl, STOP) !== 0) break;
+        const p = Atomics.add(ctrl, NEXT, 1);
+        if (p >= pieceCount) break;
+        if (!hashPiece(p)) break;
+        mine++;
+        if (pause()) return { state: 'paused' };
+      }
+      closeCurrent(Atomics.load(ctrl, STOP) === 0);
+      return { state: 'done', pieces: mine };
+    } catch (e) {
+      Atomics.store(ctrl, STOP, 2);
+      try {
+        closeCurrent(false);
+      } catch {
+        // already failing
+      }
+      const f = e instanceof Failure ? e : new Failure('other', '', e instanceof Error ? e.message : String(e));
+      return { state: 'failed', kind: f.kind, path: f.path, message: f.message };
     }
-    const f = e instanceof Failure ? e : new Failure('other', '', e instanceof Error ? e.message : String(e));
-    parentPort?.postMessage({ type: 'error', kind: f.kind, path: f.path, message: f.message });
-  }
+  };
+  return { run };
+}
+
+/** A worker thread's body: hash until done, then say how it ended. */
+export function hashWorkerMain(make: typeof makePieceHasher, req: (id: string) => unknown, data: HashWorkerData): void {
+  const { parentPort } = req('node:worker_threads') as typeof import('node:worker_threads');
+  const r = make(req, data).run(() => false);
+  parentPort?.postMessage(r.state === 'failed' ? { type: 'error', kind: r.kind, path: r.path, message: r.message } : { type: 'done', pieces: r.state === 'done' ? r.pieces : 0 });
 }
