@@ -49,8 +49,9 @@ export interface AddResult {
  */
 export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddResult> {
   const { paths, log, signal } = deps;
-  // an archive is compared with the source's state as inspected (SOURCE_CHANGED); a folder shared as it is is not
-  const source = await inspectSource(opts.source, paths.dataDir, { states: opts.encrypt });
+  // an archive is compared with the source's state as inspected (SOURCE_CHANGED); a folder shared as it is is not,
+  // and its torrent's file list comes from the same walk
+  const source = await inspectSource(opts.source, paths.dataDir, opts.encrypt ? { states: true } : { files: true });
   if (!opts.encrypt && source.nonUtf8.length > 0) {
     const n = source.nonUtf8.length;
     throw new QshareError('INPUT', `--no-encrypt cannot share ${n === 1 ? 'a name' : `${n} names`} that ${n === 1 ? 'is' : 'are'} not valid UTF-8 (torrents hold UTF-8 names only): ${source.nonUtf8.slice(0, 5).map((p) => `"${p}"`).join(', ')}${n > 5 ? ' …' : ''}`, {
@@ -98,7 +99,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       name,
       trackers: opts.trackers,
       private: opts.private,
-      ...(archive ? { pieceLength, pieces } : { contentBytes: source.totalBytes }),
+      ...(archive ? { pieceLength, pieces } : { contentBytes: source.totalBytes, ...(source.files ? { list: source.files } : {}) }),
     });
     const torrentFile = t.torrentFile;
     created.push(torrentFile);

@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../fsx/atomic.js';
 import { changesBetween, treeStates, type TreeStates } from '../fsx/tree.js';
 import type { ShareRecord } from '../state/types.js';
 import { GrowingFileHasher, type FollowedFile, type FollowResult } from '../torrent/follow.js';
-import { buildMetainfo, createTorrent, magnetLink } from '../torrent/index.js';
+import { buildMetainfo, createTorrent, magnetLink, type FileList } from '../torrent/index.js';
 import type { ShareDeps } from './deps.js';
 import { archiveBytesNeeded, checkFreeSpace } from './inspect.js';
 
@@ -160,6 +160,8 @@ export interface TorrentStep {
   pieceLength?: number;
   /** pieces hashed while the archive was written: used (no re-hash) when contentPath is still that very file */
   pieces?: ArchivePieces | null;
+  /** contentPath's torrent listing, when already made (inspectSource's `files`) */
+  list?: FileList;
 }
 
 export interface TorrentMade {
@@ -190,6 +192,7 @@ export async function torrentStep(deps: Pick<ShareDeps, 'paths' | 'progress' | '
         signal: o.signal ?? deps.signal,
         onProgress: (done, total) => progress.update(done, { total }),
         ...(o.pieceLength !== undefined ? { pieceLength: o.pieceLength } : {}),
+        ...(o.list ? { list: o.list } : {}),
       });
     } finally {
       progress.end();

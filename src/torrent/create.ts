@@ -1,7 +1,7 @@
 /** createTorrent: list → hash → build. Writes nothing to disk (the caller writes the buffer atomically). */
 import path from 'node:path';
 import { QshareError } from '../errors.js';
-import { listFiles } from './files.js';
+import { listFiles, type FileList } from './files.js';
 import { hashPieces } from './hash.js';
 import { draftMetainfo, type MetainfoDraft } from './metainfo.js';
 import { choosePieceLength, isValidPieceLength } from './piece-length.js';
@@ -24,6 +24,8 @@ export interface CreateTorrentArgs {
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /** hashing threads (see HashOptions.threads); default: one per core for big inputs */
   threads?: number;
+  /** root's listing when the caller already has it (listFiles' result for root); default: listed here */
+  list?: FileList;
 }
 
 export interface CreatedTorrent {
@@ -49,7 +51,7 @@ export async function createTorrent(args: CreateTorrentArgs): Promise<CreatedTor
   }
   if (args.signal?.aborted) throw new QshareError('INTERRUPTED', 'Creating the torrent was interrupted; nothing was written. Run the command again to start over.');
 
-  const list = await listFiles(abs);
+  const list = args.list ?? (await listFiles(abs));
   if (list.totalBytes === 0) {
     throw new QshareError('INPUT', list.kind === 'file' ? `${abs} is empty; there is nothing to share.` : `${abs} contains no data (no files, or only empty ones); there is nothing to share.`);
   }

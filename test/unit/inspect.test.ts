@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isInside } from '../../src/fsx/paths.js';
 import { changesBetween, treeStates } from '../../src/fsx/tree.js';
-import { archiveBytesNeeded, checkFreeSpace, inspectSource } from '../../src/share/inspect.js';
+import { archiveBytesNeeded, checkFreeSpace, inspectSource, ownReadable } from '../../src/share/inspect.js';
+import { listFiles } from '../../src/torrent/files.js';
 
 async function tree() {
   const root = await mkdtemp(join(tmpdir(), 'qshare-inspect-'));
@@ -59,6 +60,37 @@ describe('inspectSource', () => {
     const info = await inspectSource(t.src, t.data);
     expect(info).toMatchObject({ totalBytes: 1008, fileCount: 3, dirCount: 3 });
     expect(info.nonUtf8.sort()).toEqual(['dossier \\xe9t\\xe9', 'dossier \\xe9t\\xe9/caf\\xe9']);
+  });
+  it.each<[string, Record<string, string | null>]>([
+    ['files, empty files, an empty folder, a link', { 'a/x.jpg': 'x'.repeat(1000), 'a/empty/': null, 'y.txt': 'hello', 'z0': '', 'link': '->/etc/hostname' }],
+    [`mktorrent's byte order ("a b/x" < "a-b" < "a/x" < "a0")`, { 'a/x': '1', a0: '2', 'a-b': '3', 'a b/x': '4', 'B': '5' }],
+    ['UTF-8 names, deep folders, links to folders', { 'é/ü/ß.txt': 'u', 'z/y/x/w/v': 'deep', 'ln': '->z', 'Ω': 'o' }],
+  ])('records the --no-encrypt torrent listing in the same walk: the same as listFiles (%s)', async (_what, layout) => {
+    const t = await tree();
+    const root = join(t.root, 'share');
+    await mkdir(root);
+    for (const [rel, content] of Object.entries(layout)) {
+      const p = join(root, rel);
+      await mkdir(join(p, '..'), { recursive: true });
+      if (content === null) await mkdir(p, { recursive: true });
+      else if (content.startsWith('->')) await symlink(content.slice(2), p);
+      else await writeFile(p, content);
+    }
+    const info = await inspectSource(root, t.data, { files: true });
+    expect(info.files).toEqual(await listFiles(root));
+    expect(info.states).toBeUndefined();
+    expect((await inspectSource(root, t.data)).files).toBeUndefined();
+    const one = join(root, Object.keys(layout)[0]!);
+    expect((await inspectSource(one, t.data, { files: true })).files).toEqual(await listFiles(one));
+  });
+  it.each([
+    ['own file, owner may read', 1000, 1000, 0o400, true],
+    ['own file, mode 644', 1000, 1000, 0o644, true],
+    ['own file, owner may not read (others may)', 1000, 1000, 0o044, false],
+    ["someone else's file, world-readable (an ACL may still deny: ask the kernel)", 1000, 1001, 0o644, false],
+    ['uid unknown (no geteuid on this platform)', undefined, 1000, 0o644, false],
+  ])('ownReadable: %s → %s', (_what, uid, owner, mode, want) => {
+    expect(ownReadable({ uid: owner, mode: 0o100000 | mode }, uid)).toBe(want);
   });
   it.skipIf(process.getuid?.() === 0)('refuses an unreadable file', async () => {
     const t = await tree();
