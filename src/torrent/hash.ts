@@ -1,6 +1,7 @@
 /**
  * Piece hashing (BEP 3, SHA-1), the one place that reads file contents for a torrent. Two engines, one result:
- * - worker threads (hash-parallel.ts), one per core, for anything big enough to pay for starting them;
+ * - one thread per core (hash-parallel.ts): the main thread plus worker threads, for anything big enough to pay
+ *   for starting them;
  * - this single-thread streaming hasher for small inputs (and when one thread is asked for).
  * Both read with positional reads into one reused buffer, so memory stays constant whatever the size.
  */
@@ -22,14 +23,15 @@ export interface HashOptions {
   /** upper bound of one read (and of the one reused buffer per thread); default 4 MiB */
   maxReadBytes?: number;
   /**
-   * worker threads to hash with; 1 = on this thread. Default: one per core (os.availableParallelism(), at most 8)
-   * when there are at least PARALLEL_MIN_BYTES to hash or PARALLEL_MIN_FILES files, else 1.
+   * threads to hash with, this one included (so threads − 1 workers); 1 = the single-thread streaming hasher.
+   * Default: one per core (os.availableParallelism(), at most 8) when there are at least PARALLEL_MIN_BYTES to hash
+   * or PARALLEL_MIN_FILES files, else 1.
    */
   threads?: number;
 }
 
 const DEFAULT_MAX_READ = 4 * 1024 * 1024;
-/** Below this (and PARALLEL_MIN_FILES), starting worker threads (~20–40 ms) costs more than it saves. */
+/** Below this (and PARALLEL_MIN_FILES), starting worker threads (~25 ms each) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 /**
  * The single-thread hasher pays five async round trips per file (open, stat, read, stat, close: ~0.3 ms each under
