@@ -10,6 +10,11 @@
  * Medians are reported, with ratios to the floor on the same set.
  * Options: --size, --runs, --text-size, --sparse-size, --startup-runs, --dir (data), --out (report folder),
  * --skip-qbit, --skip-sparse.
+ *
+ * Every Node process (qshare, the Node reference, `node -e 0`) runs without NODE_EXTRA_CA_CERTS: Node 20 reads and
+ * parses that file at every start, before any script runs (45 ms for a 220 kB CA bundle on the benchmark machine,
+ * whose environment sets it for its own tooling). Left in, it would add a cost of the environment, not of qshare or
+ * Node, to every Node row and to `node -e 0`. The start-up line also reports `node -e 0` with it, when it was set.
  */
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { link, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -82,7 +87,11 @@ function mktorrent(target: string, torrent: string, pieceLength: number): Step {
   return { cmd: 'mktorrent', args: ['-t', '2', '-l', String(l), '-a', TRACKER, '-o', torrent, '--', target] };
 }
 
-function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: boolean) => NodeJS.ProcessEnv): Scenario[] {
+/** Variables that change how fast any Node process starts, whatever it runs: left out of every Node process's environment. */
+export const NODE_START_VARIABLES = ['NODE_EXTRA_CA_CERTS'];
+const WITH_CA_CERTS = 'node -e 0 with NODE_EXTRA_CA_CERTS';
+
+function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: boolean) => NodeJS.ProcessEnv, nodeEnv: NodeJS.ProcessEnv): Scenario[] {
   const qshare = (out: string, source: string, extra: string[], seed = false, input = `${PASSWORD}\n`): Step => ({
     cmd: process.execPath,
     args: [CLI, 'add', source, '--json', ...extra],
@@ -117,7 +126,7 @@ function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: bo
         set,
         source,
         baseline: 'mktorrent',
-        steps: () => [{ cmd: process.execPath, args: [NODE_HASH, source, String(L)] }],
+        steps: () => [{ cmd: process.execPath, args: [NODE_HASH, source, String(L)], env: nodeEnv }],
       },
     );
   }
@@ -153,11 +162,12 @@ function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: bo
  * `qshare add --no-encrypt --no-seed` of one 1 KiB file: start, parse, check, list, hash, write the .torrent and
  * the record — the part of every `add` that does not grow with the data.
  */
-async function startupBench(runs: number, env: NodeJS.ProcessEnv, tinyDir: string): Promise<StartupResult> {
+async function startupBench(runs: number, env: NodeJS.ProcessEnv, tinyDir: string, withCaCerts: string | undefined): Promise<StartupResult> {
   await mkdir(tinyDir, { recursive: true });
   await writeFile(join(tinyDir, 'note.txt'), 'x'.repeat(1024));
   const lines: Record<string, string[]> = {
     'node -e 0': [process.execPath, '-e', '0'],
+    ...(withCaCerts ? { [WITH_CA_CERTS]: [process.execPath, '-e', '0'] } : {}),
     'qshare --help': [process.execPath, CLI, '--help'],
     'qshare ls': [process.execPath, CLI, 'ls'],
     'qshare add --no-encrypt --no-seed (1 KiB)': [process.execPath, CLI, 'add', tinyDir, '--no-encrypt', '--no-seed', '--json'],
@@ -166,7 +176,7 @@ async function startupBench(runs: number, env: NodeJS.ProcessEnv, tinyDir: strin
   for (let i = 0; i < runs + 2; i++) {
     for (const [name, argv] of Object.entries(lines)) {
       const t0 = performance.now();
-      const r = spawnSync(argv[0]!, argv.slice(1), { env, stdio: 'ignore' });
+      const r = spawnSync(argv[0]!, argv.slice(1), { env: name === WITH_CA_CERTS ? { ...env, NODE_EXTRA_CA_CERTS: withCaCerts } : env, stdio: 'ignore' });
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
       if (i >= 2) times[name]!.push(ms); // two warm-up rounds
@@ -230,7 +240,7 @@ async function main(): Promise<void> {
   const configFile = join(work, '..', 'bench-config.json');
   await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], secrets: { store: 'none' }, qbittorrent: { seedWaitSeconds: 300 } }));
   const baseEnv: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSHARE_') && k !== 'DBUS_SESSION_BUS_ADDRESS') baseEnv[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSHARE_') && k !== 'DBUS_SESSION_BUS_ADDRESS' && !NODE_START_VARIABLES.includes(k)) baseEnv[k] = v;
   const qshareEnv = (out: string, seed: boolean): NodeJS.ProcessEnv => ({
     ...baseEnv,
     NO_COLOR: '1',
@@ -239,7 +249,7 @@ async function main(): Promise<void> {
     ...(seed && qb ? { QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password } : { QSHARE_QBIT_URL: 'http://127.0.0.1:9' }),
   });
 
-  const all = scenarios(sets, o, qshareEnv);
+  const all = scenarios(sets, o, qshareEnv, baseEnv);
   const results = new Map<string, ScenarioResult>(all.map((s) => [`${s.set}/${s.id}`, { id: s.id, label: s.label, set: s.set, ...(s.baseline ? { baseline: s.baseline } : {}), samples: [] }]));
   const once = all.filter((s) => s.once);
   const rounds = all.filter((s) => !s.once);
@@ -303,7 +313,7 @@ async function main(): Promise<void> {
   }
 
   log('start-up …');
-  const startup = await startupBench(o.startupRuns, qshareEnv(join(o.dir, 'startup'), false), join(o.dir, 'set-tiny'));
+  const startup = await startupBench(o.startupRuns, qshareEnv(join(o.dir, 'startup'), false), join(o.dir, 'set-tiny'), process.env.NODE_EXTRA_CA_CERTS);
   await rm(join(o.dir, 'startup'), { recursive: true, force: true });
   const loadAfter = loadavg();
   const summaries = summarize([...results.values()]);
@@ -420,6 +430,11 @@ ${Object.entries(mach)
   ends when qBittorrent reports the torrent seeding. Password storage is off (\`secrets.store: none\`).
 - "reference: Node only lists + hashes" is \`bench/node-hash.ts\`: a Node process running qshare's listing and
   hasher and nothing else, to show what Node itself costs next to mktorrent.
+- Every Node process (qshare, the reference, \`node -e 0\`) ran without ${NODE_START_VARIABLES.map((v) => `\`${v}\``).join(', ')}${
+    startup.medians[WITH_CA_CERTS] !== undefined
+      ? `: this machine's environment sets it (for its own tooling) to a CA bundle that Node 20 parses at every start, before any script runs — \`node -e 0\` took ${startup.medians[WITH_CA_CERTS].toFixed(0)} ms with it and ${startup.medians['node -e 0']!.toFixed(0)} ms without. Nothing qshare does changes that cost; a user who sets it pays it on every Node program they start`
+      : ''
+  }.
 
 ## Results
 
