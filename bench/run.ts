@@ -90,6 +90,7 @@ function mktorrent(target: string, torrent: string, pieceLength: number): Step {
 /** Variables that change how fast any Node process starts, whatever it runs: left out of every Node process's environment. */
 export const NODE_START_VARIABLES = ['NODE_EXTRA_CA_CERTS'];
 const WITH_CA_CERTS = 'node -e 0 with NODE_EXTRA_CA_CERTS';
+const LS_EMPTY = 'qshare ls (no shares)';
 
 function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: boolean) => NodeJS.ProcessEnv, nodeEnv: NodeJS.ProcessEnv): Scenario[] {
   const qshare = (out: string, source: string, extra: string[], seed = false, input = `${PASSWORD}\n`): Step => ({
@@ -169,14 +170,16 @@ async function startupBench(runs: number, env: NodeJS.ProcessEnv, tinyDir: strin
     'node -e 0': [process.execPath, '-e', '0'],
     ...(withCaCerts ? { [WITH_CA_CERTS]: [process.execPath, '-e', '0'] } : {}),
     'qshare --help': [process.execPath, CLI, '--help'],
-    'qshare ls': [process.execPath, CLI, 'ls'],
+    [LS_EMPTY]: [process.execPath, CLI, 'ls'],
     'qshare add --no-encrypt --no-seed (1 KiB)': [process.execPath, CLI, 'add', tinyDir, '--no-encrypt', '--no-seed', '--json'],
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(lines).map((k) => [k, []]));
   for (let i = 0; i < runs + 2; i++) {
     for (const [name, argv] of Object.entries(lines)) {
       const t0 = performance.now();
-      const r = spawnSync(argv[0]!, argv.slice(1), { env: name === WITH_CA_CERTS ? { ...env, NODE_EXTRA_CA_CERTS: withCaCerts } : env, stdio: 'ignore' });
+      // `ls` gets a data folder of its own: the adds below would otherwise give it shares to ask qBittorrent about
+      const lineEnv = name === WITH_CA_CERTS ? { ...env, NODE_EXTRA_CA_CERTS: withCaCerts } : name === LS_EMPTY ? { ...env, QSHARE_HOME: join(tinyDir, '..', 'startup-ls-home') } : env;
+      const r = spawnSync(argv[0]!, argv.slice(1), { env: lineEnv, stdio: 'ignore' });
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
       if (i >= 2) times[name]!.push(ms); // two warm-up rounds
@@ -315,6 +318,7 @@ async function main(): Promise<void> {
   log('start-up …');
   const startup = await startupBench(o.startupRuns, qshareEnv(join(o.dir, 'startup'), false), join(o.dir, 'set-tiny'), process.env.NODE_EXTRA_CA_CERTS);
   await rm(join(o.dir, 'startup'), { recursive: true, force: true });
+  await rm(join(o.dir, 'startup-ls-home'), { recursive: true, force: true });
   const loadAfter = loadavg();
   const summaries = summarize([...results.values()]);
   const main2 = summaries.filter((s) => !s.id.startsWith('sparse'));
