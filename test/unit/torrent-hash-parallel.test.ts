@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listFiles } from '../../src/torrent/files.js';
 import { defaultHashThreads, hashPieces, hashPiecesSerial, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES } from '../../src/torrent/hash.js';
+import { hashPiecesParallel } from '../../src/torrent/hash-parallel.js';
 import { referencePieces, rejection, tempTrees } from '../helpers/hash-fixtures.js';
 
 const trees = tempTrees('qshare-hash-par-');
@@ -62,6 +63,26 @@ describe('hashPieces on worker threads', () => {
     expect((await hashPieces(files, 16384, { threads: 2 })).equals(ref)).toBe(true);
     expect((await hashPiecesSerial(files, 16384)).equals(ref)).toBe(true);
     expect(openFds()).toBe(fds);
+  });
+
+  it('the main thread hashes its share in slices: alone (no worker), it gets the same pieces, and its timers still run while it hashes', async () => {
+    const root = trees.fresh('main-only');
+    mkdirSync(root);
+    writeFileSync(path.join(root, 'a'), randomBytes(3 << 20));
+    truncateSync((writeFileSync(path.join(root, 'b'), ''), path.join(root, 'b')), 24 << 20);
+    const { files } = await listFiles(root);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const seen: number[] = [];
+    try {
+      const got = await hashPiecesParallel(files, 1 << 20, { threads: 1, maxReadBytes: 4096, progressIntervalMs: 1, onProgress: (d) => seen.push(d) });
+      expect(got.equals(referencePieces(files, 1 << 20))).toBe(true);
+    } finally {
+      clearInterval(timer);
+    }
+    // 27 MiB in 4 KiB reads takes far longer than one 8 ms slice: the event loop turned in between
+    expect(ticks).toBeGreaterThan(2);
+    expect(seen.filter((d) => d > 0 && d < 27 << 20).length).toBeGreaterThan(0);
   });
 
   it('reports progress from the workers, ending at total/total', async () => {
