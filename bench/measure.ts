@@ -1,10 +1,10 @@
-/** Running one command under GNU time (`/usr/bin/time -v`): wall-clock seconds and peak RSS. The one place that spawns. */
+/** Running one command under GNU time (`/usr/bin/time -v`): wall-clock seconds, CPU seconds and peak RSS. The one place that spawns. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseTimeV } from './report.js';
+import { parseCpuSeconds, parseTimeV } from './report.js';
 
 export interface Step {
   cmd: string;
@@ -18,6 +18,8 @@ export interface Step {
 export interface Measured {
   seconds: number;
   peakRss: number;
+  /** user + system, all threads */
+  cpuSeconds: number;
   stdout: string;
   stderr: string;
 }
@@ -43,8 +45,9 @@ export async function measure(step: Step): Promise<Measured> {
   await rm(timeFile, { force: true });
   if (code !== 0) throw new Error(`${step.cmd} ${step.args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}${report.slice(0, 200)}`);
   const peakRss = parseTimeV(report);
-  if (peakRss === undefined) throw new Error(`no peak RSS in GNU time's report:\n${report}`);
-  return { seconds, peakRss, stdout, stderr };
+  const cpuSeconds = parseCpuSeconds(report);
+  if (peakRss === undefined || cpuSeconds === undefined) throw new Error(`no peak RSS or CPU times in GNU time's report:\n${report}`);
+  return { seconds, peakRss, cpuSeconds, stdout, stderr };
 }
 
 /** Runs a command without measuring it (setup, cleanup); rejects on a non-zero exit. */

@@ -7,6 +7,8 @@ export interface Sample {
   seconds: number;
   /** peak RSS in bytes of the largest single process of any step (GNU time's "Maximum resident set size") */
   peakRss: number;
+  /** user + system CPU seconds of every step, all threads (GNU time); absent in results from before it was kept */
+  cpuSeconds?: number;
 }
 
 export interface ScenarioResult {
@@ -27,6 +29,8 @@ export interface Summary {
   min: number;
   max: number;
   peakRssMiB: number;
+  /** median user + system CPU seconds, when every sample has them */
+  cpuMedian?: number;
   baseline?: string;
   /** median / the baseline's median */
   ratio?: number;
@@ -54,6 +58,8 @@ export function summarize(results: readonly ScenarioResult[]): Summary[] {
       max: Math.max(...secs),
       peakRssMiB: Math.max(...r.samples.map((s) => s.peakRss)) / 1048576,
     };
+    const cpu = r.samples.map((s) => s.cpuSeconds);
+    if (cpu.length > 0 && cpu.every((c) => c !== undefined)) out.cpuMedian = median(cpu as number[]);
     if (r.baseline) {
       const base = byKey.get(`${r.set}/${r.baseline}`);
       out.baseline = r.baseline;
@@ -103,17 +109,26 @@ const fmtS = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
 /** A fixed-width text table (what the benchmark prints). */
 export function textTable(s: readonly Summary[]): string {
-  const rows = [['set', 'scenario', 'median s', 'min–max s', 'ratio', 'vs', 'peak RSS MiB'], ...s.map(row)];
+  const rows = [['set', 'scenario', 'median s', 'min–max s', 'ratio', 'vs', 'CPU s', 'peak RSS MiB'], ...s.map(row)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   return rows.map((r, j) => r.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ') + (j === 0 ? `\n${widths.map((w) => '─'.repeat(w)).join('  ')}` : '')).join('\n');
 }
 
 function row(x: Summary): string[] {
-  return [x.set, x.label, fmtS(x.median), `${fmtS(x.min)}–${fmtS(x.max)}`, x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} ×`, x.ratio === undefined ? '' : (x.baseline ?? ''), x.peakRssMiB.toFixed(0)];
+  return [
+    x.set,
+    x.label,
+    fmtS(x.median),
+    `${fmtS(x.min)}–${fmtS(x.max)}`,
+    x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} ×`,
+    x.ratio === undefined ? '' : (x.baseline ?? ''),
+    x.cpuMedian === undefined ? '' : fmtS(x.cpuMedian),
+    x.peakRssMiB.toFixed(0),
+  ];
 }
 
 export function markdownTable(s: readonly Summary[]): string {
-  const head = '| set | scenario | median s | min–max s | ratio | vs | peak RSS MiB |\n|---|---|---:|---:|---:|---|---:|';
+  const head = '| set | scenario | median s | min–max s | ratio | vs | CPU s | peak RSS MiB |\n|---|---|---:|---:|---:|---|---:|---:|';
   return [head, ...s.map((x) => `| ${row(x).join(' | ')} |`)].join('\n');
 }
 
@@ -132,6 +147,23 @@ export function parseSize(text: string): number {
 export function formatSize(bytes: number): string {
   for (const [u, m] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) if (bytes >= m) return `${+(bytes / m).toFixed(2)} ${u}`;
   return `${bytes} B`;
+}
+
+/**
+ * The least wall-clock time a run of `x` can take on `cores` cores, whatever it does in parallel: its CPU time spread
+ * evenly over every core; as a multiple of its baseline's median time. Undefined without CPU times or a baseline.
+ */
+export function cpuFloorRatio(x: Summary, s: readonly Summary[], cores: number): number | undefined {
+  const base = s.find((b) => b.set === x.set && b.id === x.baseline);
+  if (x.cpuMedian === undefined || !base || !(base.median > 0) || !(cores >= 1)) return undefined;
+  return x.cpuMedian / cores / base.median;
+}
+
+/** GNU time -v output → user + system CPU seconds (undefined when either is absent) */
+export function parseCpuSeconds(text: string): number | undefined {
+  const user = /User time \(seconds\): ([\d.]+)/.exec(text);
+  const sys = /System time \(seconds\): ([\d.]+)/.exec(text);
+  return user && sys ? Number(user[1]) + Number(sys[1]) : undefined;
 }
 
 /** GNU time -v output → peak RSS in bytes (undefined when absent) */

@@ -25,7 +25,7 @@ import { choosePieceLength } from '../src/torrent/piece-length.js';
 import { startQbitNox, type QbitNox } from '../test/helpers/qbit-nox.js';
 import { prepareData, type DataSets } from './data.js';
 import { measure, run, type Step } from './measure.js';
-import { checkTargets, formatSize, markdownTable, parseSize, summarize, targetsMarkdown, textTable, median, type Sample, type ScenarioResult, type StartupResult, type Summary } from './report.js';
+import { checkTargets, cpuFloorRatio, formatSize, markdownTable, parseSize, summarize, targetsMarkdown, textTable, median, type Sample, type ScenarioResult, type StartupResult, type Summary } from './report.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(REPO, 'dist/cli/main.js');
@@ -266,10 +266,12 @@ async function main(): Promise<void> {
     await mkdir(out, { recursive: true });
     let seconds = 0;
     let peakRss = 0;
+    let cpuSeconds = 0;
     try {
       for (const step of s.steps(out)) {
         const m = await measure(step);
         seconds += m.seconds;
+        cpuSeconds += m.cpuSeconds;
         peakRss = Math.max(peakRss, m.peakRss);
         if (s.id === 'qshare-seed' && qb) {
           const { infoHash, state } = JSON.parse(m.stdout) as { infoHash: string; state: string };
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
       await clean(out);
       await run('sync', []);
     }
-    return { seconds, peakRss };
+    return { seconds, peakRss, cpuSeconds };
   };
 
   let seedLatencyMs: number | undefined;
@@ -427,7 +429,8 @@ ${Object.entries(mach)
 - Each scenario ran ${o.runs} time(s), alternating with the others (the order rotated every round), each command
   under \`/usr/bin/time -v\`, the source read into the page cache before each run and \`sync\` after it.
   Times are medians of wall-clock time; the ratio is to the
-  scenario named in "vs" on the same set, from the same run. Peak RSS is the largest single process of a scenario
+  scenario named in "vs" on the same set, from the same run. CPU s is the median user + system time of the
+  scenario's processes, every thread counted (GNU time). Peak RSS is the largest single process of a scenario
   (GNU time: for \`qshare add\` that is qshare's Node process, 7-Zip being smaller).
 - The floor is \`7zz a -t7z -mx0 -mhe=on -p\` with the password on stdin. mktorrent gets the piece length qshare
   chooses. \`qshare add\` (until seeding) goes to a real qbittorrent-nox (${mach.qBittorrent}) on 127.0.0.1 and
@@ -476,6 +479,15 @@ function explain(s: Summary[], startup: StartupResult, seedLatencyMs: number | u
         lines.push(
           `  A Node process that only lists the folder and hashes it with qshare's hasher (no CLI, config, checks, .torrent or record) takes ${(ref.median * 1000).toFixed(0)} ms, ` +
             `${ref.ratio.toFixed(2)} × mktorrent: what Node itself costs here (start-up, worker threads) before qshare does anything; qshare adds ${((ne.median - ref.median) * 1000).toFixed(0)} ms to that.`,
+        );
+      }
+      const cores = availableParallelism();
+      const neFloor = cpuFloorRatio(ne, s, cores);
+      const refFloor = ref ? cpuFloorRatio(ref, s, cores) : undefined;
+      if (mk.cpuMedian !== undefined && ne.cpuMedian !== undefined && neFloor !== undefined) {
+        lines.push(
+          `  CPU time (user + system, every thread): mktorrent ${mk.cpuMedian.toFixed(2)} s, qshare ${ne.cpuMedian.toFixed(2)} s${ref?.cpuMedian !== undefined ? `, the reference ${ref.cpuMedian.toFixed(2)} s` : ''}. ` +
+            `On ${cores} cores no run takes less than its CPU time / ${cores}: for qshare that floor is already ${neFloor.toFixed(2)} × mktorrent's time${refFloor !== undefined ? `, for the reference ${refFloor.toFixed(2)} ×` : ''}.`,
         );
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTargets, formatSize, markdownTable, median, parseSize, parseTimeV, summarize, textTable, type ScenarioResult } from '../../bench/report.js';
+import { checkTargets, cpuFloorRatio, formatSize, markdownTable, median, parseCpuSeconds, parseSize, parseTimeV, summarize, textTable, type ScenarioResult } from '../../bench/report.js';
 
 const MiB = 1048576;
 
@@ -37,6 +37,17 @@ describe('bench report', () => {
     expect(parseTimeV('nothing')).toBeUndefined();
   });
 
+  it.each([
+    ['\tUser time (seconds): 1.38\n\tSystem time (seconds): 0.40\n', 1.78],
+    ['\tUser time (seconds): 0.00\n\tSystem time (seconds): 0.00\n', 0],
+    ['\tUser time (seconds): 1.38\n', undefined],
+    ['nothing', undefined],
+  ])('parseCpuSeconds reads GNU time -v user + system seconds (%#)', (text, want) => {
+    const got = parseCpuSeconds(text);
+    if (want === undefined) expect(got).toBeUndefined();
+    else expect(got).toBeCloseTo(want, 10);
+  });
+
   const results: ScenarioResult[] = [
     { id: 'floor', label: 'floor', set: 'A', samples: [{ seconds: 6, peakRss: 8 * MiB }, { seconds: 5, peakRss: 9 * MiB }, { seconds: 7, peakRss: 8 * MiB }] },
     { id: 'qshare-no-seed', label: 'qshare add --no-seed', set: 'A', baseline: 'floor', samples: [{ seconds: 6.3, peakRss: 80 * MiB }, { seconds: 6.6, peakRss: 90 * MiB }, { seconds: 6.5, peakRss: 85 * MiB }] },
@@ -61,6 +72,25 @@ describe('bench report', () => {
     expect(byWhat['`qshare add --no-encrypt` hashing (A)']).toBe(false); // 1.5
     expect(byWhat['peak RSS of qshare add (A)']).toBe(false); // 160 MiB
     expect(byWhat['`qshare --help` start-up']).toBe(false);
+  });
+
+  it('summarize: the median CPU time only when every sample has one; the CPU floor against the baseline', () => {
+    const withCpu: ScenarioResult[] = [
+      { id: 'mktorrent', label: 'mktorrent', set: 'B', samples: [{ seconds: 0.7, peakRss: MiB, cpuSeconds: 1.35 }, { seconds: 0.8, peakRss: MiB, cpuSeconds: 1.4 }, { seconds: 0.72, peakRss: MiB, cpuSeconds: 1.3 }] },
+      { id: 'qshare-no-encrypt', label: 'qshare --no-encrypt', set: 'B', baseline: 'mktorrent', samples: [{ seconds: 0.95, peakRss: MiB, cpuSeconds: 1.8 }, { seconds: 0.97, peakRss: MiB, cpuSeconds: 1.84 }, { seconds: 0.94, peakRss: MiB, cpuSeconds: 1.78 }] },
+      { id: 'old', label: 'from an older run', set: 'B', baseline: 'mktorrent', samples: [{ seconds: 1, peakRss: MiB, cpuSeconds: 2 }, { seconds: 1, peakRss: MiB }] },
+    ];
+    const s = summarize(withCpu);
+    expect(s[0]!.cpuMedian).toBeCloseTo(1.35);
+    expect(s[1]!.cpuMedian).toBeCloseTo(1.8);
+    expect(s[2]!.cpuMedian).toBeUndefined();
+    // 1.8 s of CPU on 2 cores: at least 0.9 s, against mktorrent's median 0.72 s
+    expect(cpuFloorRatio(s[1]!, s, 2)).toBeCloseTo(0.9 / 0.72);
+    expect(cpuFloorRatio(s[1]!, s, 4)).toBeCloseTo(0.45 / 0.72);
+    expect(cpuFloorRatio(s[0]!, s, 2)).toBeUndefined(); // no baseline
+    expect(cpuFloorRatio(s[2]!, s, 2)).toBeUndefined(); // no CPU times
+    expect(markdownTable(s)).toContain('| B | qshare --no-encrypt | 0.95 | 0.94–0.97 | 1.32 × | mktorrent | 1.80 | 1 |');
+    expect(textTable(s).split('\n')[0]).toMatch(/vs +CPU s +peak RSS MiB$/);
   });
 
   it('tables show every scenario with its ratio', () => {
