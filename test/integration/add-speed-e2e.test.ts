@@ -2,7 +2,8 @@
  * The speed work seen from the CLI (built binary, real 7zz, real files; no qBittorrent: --no-seed):
  * - the torrent of an archive hashed while 7-Zip wrote it has exactly the pieces transmission-create computes from
  *   the finished archive;
- * - --level auto picks store for incompressible data and the fast level for text, says so on stderr and in --json.
+ * - --level auto picks store for incompressible data and the fast level for text, says so on stderr and in --json;
+ * - start-up: `qshare add` does not load npm 7zip-bin when a 7-Zip is on PATH.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -89,6 +90,25 @@ describe.skipIf(!have)('qshare add: hashing while 7-Zip writes, --level auto', (
     expect(r.stderr).toContain('--level auto:');
     expect(r.stderr).toContain(`level ${want}`);
     expect(methodOf(out.archive)).toMatch(new RegExp(`^${method}`));
+  });
+
+  it.each([
+    ['encrypted', ['--password-stdin']],
+    ['--no-encrypt', ['--no-encrypt']],
+  ])('start-up (%s): npm 7zip-bin is not loaded when 7zz is on PATH (requiring it costs ~5 ms)', async (_l, extra) => {
+    const env = await setup();
+    const src = join(dir, `load${n++}`);
+    await mkdir(src);
+    await writeFile(join(src, 'a.txt'), 'abc\n');
+    // every CommonJS module the process loaded, written as it exits
+    const preload = join(dir, `loaded${n}.cjs`);
+    const list = join(dir, `loaded${n}.txt`);
+    await writeFile(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, Object.keys(require('node:module')._cache).join('\\n')));`);
+    const r = await runCli(['add', src, '--no-seed', '--json', ...extra], { env: { ...env, NODE_OPTIONS: `--require ${preload}` }, input: `${PASSWORD}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    const loaded = (await readFile(list, 'utf8')).split('\n');
+    expect(loaded).toContain(preload); // the list is real
+    expect(loaded.filter((p) => p.includes('7zip-bin'))).toEqual([]);
   });
 
   it('a fixed level is reported as such; a bad one is a usage error', async () => {

@@ -53,6 +53,14 @@ describe('findSevenZip (real binaries)', () => {
     await missing(findSevenZip({ configured: '/bin/true', cacheDir: join(dir, 'c6'), env: { PATH: '/usr/bin' } }), /does not look like 7-Zip/);
   });
 
+  it('with nothing on PATH and no `bundled` given, loads npm 7zip-bin then and takes its 7za', async () => {
+    const cache = join(dir, 'c8');
+    const sz = await findSevenZip({ cacheDir: cache, env: { PATH: '' } });
+    expect(sz).toMatchObject({ flavour: '7za', version: '16.02', legacy: true });
+    // made executable in place, or (read-only install) a copy in the cache folder
+    expect(sz.path === sevenBin.path7za || sz.path.startsWith(`${cache}/`), sz.path).toBe(true);
+  });
+
   it('nothing found → SEVENZIP_MISSING telling how to install', async () => {
     await missing(findSevenZip({ cacheDir: join(dir, 'c7'), env: { PATH: '' }, bundled: join(dir, 'gone') }), /not found/);
   });
