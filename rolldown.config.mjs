@@ -6,12 +6,16 @@
  * ./help/) mean the same in build/ and dist/. The cached --help texts are copied from build/cli/help.
  */
 import { cpSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const EXTERNAL = new Set(['yargs', '@napi-rs/keyring', '7zip-bin', 'qrcode-terminal']);
 
 export default {
   input: 'build/cli/main.js',
   platform: 'node',
+  // unique-names-generator's "main" is one CommonJS file holding all its dictionaries (thousands of names, countries,
+  // Star Wars characters); its ES build lets the bundle keep only the two qshare draws from
+  resolve: { alias: { 'unique-names-generator': fileURLToPath(import.meta.resolve('unique-names-generator').replace(/index\.js$/, 'index.m.js')) } },
   external: (id) => id.startsWith('node:') || EXTERNAL.has(id) || [...EXTERNAL].some((e) => id.startsWith(`${e}/`)),
   output: { dir: 'dist/cli', format: 'esm', sourcemap: false },
   plugins: [
