@@ -86,9 +86,7 @@ export async function hasOpen(pid: number, file: string): Promise<boolean> {
 
 /** qBittorrent's torrents (all, or the one with this info hash). */
 export async function qbTorrents(qb: QbitNox, hash?: string): Promise<Array<Record<string, unknown>>> {
-  const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/torrents/info${hash ? `?hashes=${hash}` : ''}`, { headers: { cookie } });
-  return (await res.json()) as Array<Record<string, unknown>>;
+  return (await qb.api(`torrents/info${hash ? `?hashes=${hash}` : ''}`)) as Array<Record<string, unknown>>;
 }
 
 /** One throwaway qbittorrent-nox for the enclosing describe block (started before its tests, stopped after). */

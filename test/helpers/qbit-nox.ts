@@ -69,6 +69,13 @@ export interface QbitNox {
   appLog(): Promise<string>;
   /** One login attempt with the configured credentials; returns the cookie pair `SID=…`. Throws on `Fails.`. */
   login(): Promise<string>;
+  /**
+   * The session cookie for raw calls: one login per running process, reused by every later call (each login is a
+   * PBKDF2 check on qBittorrent's main thread: polling with a fresh login each time slows it down under load).
+   */
+  session(): Promise<string>;
+  /** A raw Web API call on that session (a 403, a session lost, logs in once more); JSON parsed, others as text. */
+  api(path: string, form?: Record<string, string>): Promise<unknown>;
   /** SIGTERM, wait for exit (SIGKILL after 5 s), remove the profile dir. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL, keep the profile (for fault tests). stop() still cleans up; restart() starts it again. */
@@ -429,6 +436,10 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
 
     await launch();
 
+    let cookie: Promise<string> | undefined;
+    const call = async (sid: string, apiPath: string, form?: Record<string, string>) =>
+      fetch(`${url}/api/v2/${apiPath}`, { ...(form ? { method: 'POST', body: new URLSearchParams(form) } : {}), headers: { cookie: sid }, signal: AbortSignal.timeout(30_000) });
+
     const instance: QbitNox = {
       url,
       webuiPort,
@@ -460,6 +471,27 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
         }
         return sid;
       },
+      session() {
+        if (!cookie) {
+          cookie = instance.login();
+          cookie.catch(() => (cookie = undefined));
+        }
+        return cookie;
+      },
+      async api(apiPath, form) {
+        let res = await call(await instance.session(), apiPath, form);
+        if (res.status === 403) {
+          await res.arrayBuffer();
+          cookie = undefined;
+          res = await call(await instance.session(), apiPath, form);
+        }
+        const text = await res.text();
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          return text;
+        }
+      },
       stop() {
         stopPromise ??= (async () => {
           if (run !== undefined) await terminate(run, 'SIGTERM', KILL_GRACE_MS);
@@ -475,6 +507,7 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
       async restart() {
         if (stopPromise !== undefined) throw new Error('restart() after stop(): the profile is gone');
         if (run !== undefined) await terminate(run, 'SIGTERM', KILL_GRACE_MS);
+        cookie = undefined; // a new process knows no session
         await launch();
       },
     };

@@ -18,16 +18,9 @@ export async function peerHome(qb: QbitNox, label: string, extraConfig: Record<s
   return { dir, env, home: join(dir, 'home') };
 }
 
-/** One raw Web API call with a fresh login; JSON answers parsed, others returned as text. */
-export async function api(qb: QbitNox, path: string, form?: Record<string, string>): Promise<unknown> {
-  const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/${path}`, form ? { method: 'POST', headers: { cookie }, body: new URLSearchParams(form) } : { headers: { cookie } });
-  const text = await res.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
+/** One raw Web API call on the instance's one session (see QbitNox.api). */
+export function api(qb: QbitNox, path: string, form?: Record<string, string>): Promise<unknown> {
+  return qb.api(path, form);
 }
 
 export async function torrent(qb: QbitNox, hash: string): Promise<Record<string, unknown> | undefined> {

@@ -11,6 +11,7 @@ import bencode from 'bencode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI as CLI_PATH, cliEnv, runCli, watchCmdlines } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
+import { qbTorrents } from '../helpers/e2e.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
 import { makeAwkwardTree, pseudoRandom, snapshot } from '../helpers/tree.js';
 
@@ -28,12 +29,6 @@ async function setup(qb: QbitNox | null, extraConfig: object = {}) {
     ...(qb ? { QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password } : {}),
   });
   return { dir, home, env };
-}
-
-async function qbTorrents(qb: QbitNox, hash?: string): Promise<Array<Record<string, unknown>>> {
-  const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/torrents/info${hash ? `?hashes=${hash}` : ''}`, { headers: { cookie } });
-  return (await res.json()) as Array<Record<string, unknown>>;
 }
 
 /** 7-Zip itself, password on stdin: the independent check of what qshare wrote. */

@@ -35,12 +35,10 @@ interface Out {
 const byId = (o: Out) => Object.fromEntries(o.checks.map((c) => [c.id, c]));
 
 async function prefs(qb: QbitNox): Promise<Record<string, unknown>> {
-  const cookie = await qb.login();
-  return (await (await fetch(`${qb.url}/api/v2/app/preferences`, { headers: { cookie } })).json()) as Record<string, unknown>;
+  return (await qb.api('app/preferences')) as Record<string, unknown>;
 }
 async function torrentCount(qb: QbitNox): Promise<number> {
-  const cookie = await qb.login();
-  return ((await (await fetch(`${qb.url}/api/v2/torrents/info`, { headers: { cookie } })).json()) as unknown[]).length;
+  return ((await qb.api('torrents/info')) as unknown[]).length;
 }
 
 afterAll(async () => {

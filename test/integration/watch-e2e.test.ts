@@ -13,7 +13,7 @@ import type { WatchItem } from '../../src/state/journal.js';
 import type { ShareRecord } from '../../src/state/types.js';
 import { CLI, cliEnv, runCli } from '../helpers/cli.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
-import { sleep, TRACKER, until as untilHelper } from '../helpers/e2e.js';
+import { qbTorrents, sleep, TRACKER, until as untilHelper } from '../helpers/e2e.js';
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
@@ -109,12 +109,6 @@ async function shares(s: Setup): Promise<ShareRecord[]> {
   } catch {
     return [];
   }
-}
-
-async function qbTorrents(qb: QbitNox): Promise<Array<Record<string, unknown>>> {
-  const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/torrents/info`, { headers: { cookie } });
-  return (await res.json()) as Array<Record<string, unknown>>;
 }
 
 function sevenZip(args: string[], stdin: string): Promise<number | null> {
