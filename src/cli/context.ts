@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Progress } from '../share/deps.js';
 import { noProgress } from '../share/deps.js';
+import { makeDeps, type CommandDeps } from './deps.js';
 import { ttyProgress } from './progress.js';
 
 /** What every command gets from the shell: streams, environment, and the run's abort signal. */
@@ -34,6 +35,8 @@ export interface CommandContext extends Io {
   printJson(value: unknown): void;
   /** interactive prompts allowed */
   interactive: boolean;
+  /** the run's stores, 7-Zip and qBittorrent connection, each built once when first used (deps.ts) */
+  deps: CommandDeps;
 }
 
 export async function makeContext(io: Io, opts: GlobalOptions): Promise<CommandContext> {
@@ -47,7 +50,7 @@ export async function makeContext(io: Io, opts: GlobalOptions): Promise<CommandC
     color,
   });
   const config = await loadConfig(paths.configFile, env);
-  return {
+  const base: Omit<CommandContext, 'deps'> = {
     ...io,
     env,
     opts,
@@ -61,4 +64,5 @@ export async function makeContext(io: Io, opts: GlobalOptions): Promise<CommandC
     printJson: (v) => io.stdout.write(JSON.stringify(v, null, 2) + '\n'),
     interactive: io.stdin.isTTY === true && io.stderr.isTTY === true,
   };
+  return { ...base, deps: makeDeps(base) };
 }

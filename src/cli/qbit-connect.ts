@@ -3,7 +3,7 @@ import { isQshareError, QshareError } from '../errors.js';
 import { ensureManaged, findNox, type ManagedDeps } from '../managed/daemon.js';
 import { connectQbit, type QbitOptions, type QbitSession } from '../qbit/client.js';
 import { parseQbitUrl } from '../qbit/url.js';
-import { openSecretStore, qbitSecretKey, type SecretStore } from '../secrets/store.js';
+import { qbitSecretKey, type SecretStore } from '../secrets/store.js';
 import type { CommandContext } from './context.js';
 import { promptHidden } from './prompt.js';
 
@@ -25,7 +25,7 @@ export function qbitBaseOptions(ctx: CommandContext): QbitOptions {
 }
 
 /** The ways to give qshare the Web UI password, for messages. */
-export const PASSWORD_WAYS = 'run `qshare login` once (keeps it in the keychain), or set QSHARE_QBIT_PASSWORD, or run qshare in a terminal to be asked';
+export const PASSWORD_WAYS = "run `qshare login` once (keeps it in the keychain, or in qshare's owner-only secrets file), or set QSHARE_QBIT_PASSWORD, or run qshare in a terminal to be asked";
 
 /**
  * Connects to qBittorrent. The password (or 5.2 API key) comes from, in order: QSHARE_QBIT_PASSWORD → the secret
@@ -34,9 +34,9 @@ export const PASSWORD_WAYS = 'run `qshare login` once (keeps it in the keychain)
  * One login per run: a refused login is never retried, not even with another source (five failures ban the address
  * for an hour). The result (session or error) is memoised, except "nothing listening", which a later call may retry.
  */
-export function qbitConnector(ctx: CommandContext, deps: { secrets?: () => Promise<SecretStore> } = {}): () => Promise<QbitSession> {
+export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
   let result: Promise<QbitSession> | undefined;
-  const secrets = deps.secrets ?? (() => openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') }));
+  const secrets = ctx.deps.secrets;
   const attempt = async (): Promise<QbitSession> => {
     try {
       return await configured();
@@ -46,7 +46,7 @@ export function qbitConnector(ctx: CommandContext, deps: { secrets?: () => Promi
       // only while qshare is not pointed at a qBittorrent of the user's (qshare login, qbittorrent.url, QSHARE_QBIT_URL):
       // seeding into another client than the one they chose would be a surprise
       if (!ctx.config.managed.autoStart || ctx.config.qbittorrent.url !== DEFAULT_CONFIG.qbittorrent.url || !findNox(ctx.env)) throw e;
-      const m = await ensureManaged(managedDeps(ctx, secrets));
+      const m = await ensureManaged(managedDeps(ctx));
       if (m.started) ctx.log.info(`nothing is listening at ${parseQbitUrl(ctx.config.qbittorrent.url).display}: started qshare's own qBittorrent at ${m.url} (it keeps seeding after qshare exits; \`qshare daemon stop\` stops it)`);
       return connectQbit({ ...qbitBaseOptions(ctx), url: m.url, username: m.username, password: m.password });
     }
@@ -82,7 +82,7 @@ export function qbitConnector(ctx: CommandContext, deps: { secrets?: () => Promi
       }
       const password = await promptHidden(`qBittorrent Web UI password (or API key) for ${q.username} at ${parseQbitUrl(q.url).display}: `, ctx.stdin, ctx.stderr);
       const session = await connectQbit({ ...base, password });
-      ctx.log.info('tip: `qshare login` keeps the password in the keychain so you are not asked again');
+      ctx.log.info("tip: `qshare login` keeps the password (in the keychain, or qshare's owner-only secrets file) so you are not asked again");
       return session;
     }
   };
@@ -97,8 +97,8 @@ export function qbitConnector(ctx: CommandContext, deps: { secrets?: () => Promi
   };
 }
 
-export function managedDeps(ctx: CommandContext, secrets: () => Promise<SecretStore>): ManagedDeps {
-  return { dataDir: ctx.paths.dataDir, loopbackOnly: ctx.config.managed.loopbackOnly, log: ctx.log.child('managed'), secrets, env: ctx.env };
+export function managedDeps(ctx: CommandContext): ManagedDeps {
+  return { dataDir: ctx.paths.dataDir, loopbackOnly: ctx.config.managed.loopbackOnly, log: ctx.log.child('managed'), secrets: ctx.deps.secrets, env: ctx.env };
 }
 
 async function storedPassword(
@@ -108,10 +108,8 @@ async function storedPassword(
   username: string,
 ): Promise<{ secret: string; where: string } | undefined> {
   try {
-    const store = await secrets();
-    if (store.kind === 'none') return undefined;
-    const secret = await store.get(qbitKeyFor(url, username));
-    return secret ? { secret, where: store.description } : undefined;
+    const found = await (await secrets()).find(qbitKeyFor(url, username));
+    return found ? { secret: found.secret, where: found.description } : undefined;
   } catch (e) {
     // a keychain that fails to read is reported, and qshare goes on as if nothing was kept
     ctx.log.warn(isQshareError(e) ? e.message : String(e));

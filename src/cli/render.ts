@@ -24,14 +24,9 @@ export function shareJson(r: AddResult): Record<string, unknown> {
   };
 }
 
-/** Where `add` kept the archive password: `where` names the store (keychain, file) or says why it was not kept. */
-export interface PasswordKept {
-  kept: boolean;
-  where: string;
-}
-
-export function shareSummary(r: AddResult, kept?: PasswordKept): string {
+export function shareSummary(r: AddResult): string {
   const s = r.share;
+  const kept = r.passwordKept;
   const rule = '─'.repeat(72);
   const status =
     s.state === 'seeding' ? 'seeding in qBittorrent' : s.state === 'created' ? 'made, not seeding (--no-seed)' : 'made, but NOT seeding (see below)';
@@ -50,7 +45,7 @@ export function shareSummary(r: AddResult, kept?: PasswordKept): string {
       '                Send it separately (another app, a call, in person), never with the link.',
       kept?.kept
         ? `                Kept in ${kept.where}.`
-        : `                qshare could not keep it (${kept ? kept.where.split(/[.,]/)[0] : 'no secret store'}): save it now.`,
+        : `                qshare could not keep it (${kept ? kept.where.split(/\. |, so /)[0] : 'no secret store'}): save it now.`,
     );
   } else {
     lines.push('', '  Not encrypted (--no-encrypt): anyone with the link can download it.');

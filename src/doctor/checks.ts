@@ -187,9 +187,16 @@ export function sevenZipCheck(facts: SevenZipFacts | { missing: string; hint?: s
   return { id: '7zip', title: '7-Zip', status: 'ok', detail: `${what}; AES-256 with encrypted file names works` };
 }
 
-export function keychainCheck(kind: 'keychain' | 'file' | 'none', description: string): Check {
+export function keychainCheck(kind: 'keychain' | 'file' | 'none', description: string, why?: string): Check {
   if (kind === 'keychain') return { id: 'keychain', title: 'password store', status: 'ok', detail: description };
-  if (kind === 'file') return { id: 'keychain', title: 'password store', status: 'info', detail: `${description}: plain text, readable by anyone who can read your files`, fix: 'fine on a single-user machine; otherwise set secrets.store back to "auto" where a keychain exists' };
+  if (kind === 'file')
+    return {
+      id: 'keychain',
+      title: 'password store',
+      status: 'info',
+      detail: `${description}${why ? `, because ${why}` : ''}: plain text that only your user (and root) can read`,
+      fix: 'usual on a server; to keep no passwords set "secrets": {"store": "none"}, to allow only the OS keychain "keychain"',
+    };
   return { id: 'keychain', title: 'password store', status: 'info', detail: description, fix: 'without a store, `qshare show` cannot give share passwords again and the Web UI password must come from QSHARE_QBIT_PASSWORD or a prompt' };
 }
 

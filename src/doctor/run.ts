@@ -84,7 +84,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   checks.push(diskCheck(deps.paths.dataDir, await freeBytes(deps.paths.dataDir)));
   checks.push(await sevenZip(deps));
   const store = await deps.secrets();
-  checks.push(keychainCheck(store.kind, store.description));
+  checks.push(keychainCheck(store.kind, store.description, store.why));
   return report;
 }
 

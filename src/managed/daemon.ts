@@ -181,7 +181,7 @@ export async function ensureManaged(deps: ManagedDeps): Promise<ManagedInstance>
   const store = await deps.secrets();
   if (store.kind === 'none') {
     throw new QshareError('SECRET', `qshare cannot start its own qBittorrent: it has nowhere to keep that qBittorrent's Web UI password (${store.description.split('. To keep')[0]})`, {
-      hint: 'set "secrets": {"store": "file"} in the config (a 600 plain-text file in the data folder), or start your own qBittorrent and run `qshare login`',
+      hint: 'set "secrets": {"store": "auto"} in the config (the keychain, else an owner-only file in the data folder), or start your own qBittorrent and run `qshare login`',
     });
   }
   const f = files(deps.dataDir);

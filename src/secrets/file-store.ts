@@ -1,10 +1,10 @@
-import { chmod, readFile, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { chmod, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { QshareError } from '../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../fsx/atomic.js';
 import { withFileLock } from '../fsx/lock.js';
 import type { Logger } from '../log.js';
-import type { SecretStore } from './store.js';
+import type { SecretBackend } from './store.js';
 
 interface SecretsFile {
   version: 1;
@@ -13,14 +13,42 @@ interface SecretsFile {
   secrets: Record<string, string>;
 }
 
-const WARNING = 'Plain text: anyone who can read this file can read these passwords. qshare wrote it because secrets.store is "file".';
+const WARNING = 'Plain text, readable only by its owner (mode 600): anyone who can read this file can read these passwords.';
+
+const lockOf = (file: string) => `${file}.lock`;
+const lockTimeout = (file: string) => () => new QshareError('SECRET', `another qshare process holds ${lockOf(file)}; try again in a moment`);
+
+/** The temp files of writes that died (`.secrets.json.partial-<hex>`): each may hold every password of the file. */
+async function deadWrites(file: string): Promise<string[]> {
+  const prefix = `.${basename(file)}.partial-`;
+  const names = await readdir(dirname(file)).catch(() => [] as string[]);
+  return names.filter((n) => n.startsWith(prefix)).map((n) => join(dirname(file), n));
+}
+
+async function removeDeadWrites(file: string, log: Logger): Promise<void> {
+  for (const p of await deadWrites(file)) {
+    await rm(p, { force: true });
+    log.debug(`removed ${p}, a copy of the secrets file left by a write that was killed`);
+  }
+}
 
 /**
- * The opt-in plain-text store: a JSON file, mode 0600, in the 0700 data folder, replaced atomically under a lock.
- * A file that others can read is narrowed back to 0600 with a warning. A damaged file is reported, never emptied.
+ * Removes what killed writes of the secrets file left behind. Only the lock holder writes, so a partial file seen
+ * while holding the lock belongs to a writer that is gone. Cheap when there is none (one folder listing, no lock).
  */
-export function fileSecretStore(file: string, log: Logger): SecretStore {
-  async function read(): Promise<Record<string, string>> {
+export async function cleanDeadWrites(file: string, log: Logger): Promise<void> {
+  if ((await deadWrites(file)).length === 0) return;
+  await withFileLock(lockOf(file), () => removeDeadWrites(file, log), { onTimeout: lockTimeout(file) });
+}
+
+/**
+ * The owner-only store: a JSON file, mode 0600, in the data folder (made 0700), replaced atomically under a lock;
+ * each write first removes partial copies left by killed writes. A file that others can read is narrowed back to
+ * 0600 with a warning. A damaged file is reported, never emptied.
+ * `why` says, once, why secrets go to a file: when its first write creates it (empty: a store only read and cleaned).
+ */
+export function fileBackend(file: string, log: Logger, why: string): SecretBackend {
+  async function read(): Promise<Record<string, string> | undefined> {
     let text: string;
     try {
       const st = await stat(file);
@@ -30,7 +58,7 @@ export function fileSecretStore(file: string, log: Logger): SecretStore {
       }
       text = await readFile(file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new QshareError('SECRET', `cannot read qshare's secrets file ${file}: ${(e as Error).message}`);
     }
     try {
@@ -46,35 +74,50 @@ export function fileSecretStore(file: string, log: Logger): SecretStore {
     }
   }
 
-  async function modify(fn: (s: Record<string, string>) => boolean): Promise<void> {
+  /** Runs `fn` on the secrets under the lock and writes them back when it says so; `created`: the file is new. */
+  async function modify(fn: (s: Record<string, string>) => boolean): Promise<{ changed: boolean; created: boolean }> {
     await ensurePrivateDir(dirname(file));
-    await withFileLock(`${file}.lock`, async () => {
-      const secrets = await read();
-      if (!fn(secrets)) return;
-      const body: SecretsFile = { version: 1, warning: WARNING, secrets };
-      await writeFileAtomic(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
-    }, { onTimeout: () => new QshareError('SECRET', `another qshare process holds ${file}.lock; try again in a moment`) });
+    return withFileLock(
+      lockOf(file),
+      async () => {
+        await removeDeadWrites(file, log);
+        const before = await read();
+        const secrets = before ?? {};
+        if (!fn(secrets)) return { changed: false, created: false };
+        const body: SecretsFile = { version: 1, warning: WARNING, secrets };
+        await writeFileAtomic(file, JSON.stringify(body, null, 2) + '\n', { mode: 0o600 });
+        return { changed: true, created: before === undefined };
+      },
+      { onTimeout: lockTimeout(file) },
+    );
   }
 
   return {
     kind: 'file',
-    description: `the plain-text file ${file} (mode 600; secrets.store is "file")`,
+    description: `the owner-only file ${file} (mode 600)`,
     async get(key) {
-      return (await read())[key];
+      return (await read())?.[key];
     },
     async set(key, secret) {
-      log.warn(`kept in ${file}: a plain-text file (mode 600; secrets.store is "file"); anyone who can read it can read the password`);
-      await modify((s) => {
+      const r = await modify((s) => {
         s[key] = secret;
         return true;
       });
+      if (r.created && why !== '') {
+        log.info(
+          `passwords are kept in ${file}, a plain-text file only you can read (mode 600), because ${why}. ` +
+            'To keep none, set "secrets": {"store": "none"} in the config; to allow only the OS keychain, "keychain". ' +
+            '(Said once: when the file is made.)',
+        );
+      }
     },
     async delete(key) {
-      await modify((s) => {
+      const r = await modify((s) => {
         if (!(key in s)) return false;
         delete s[key];
         return true;
       });
+      return r.changed;
     },
   };
 }

@@ -1,5 +1,5 @@
 import { QshareError } from '../errors.js';
-import type { SecretStore } from './store.js';
+import type { SecretBackend } from './store.js';
 
 /** The service name every qshare item carries in the keychain (`secret-tool search service qshare`). */
 export const KEYCHAIN_SERVICE = 'qshare';
@@ -56,7 +56,7 @@ export interface KeychainOptions {
  * that answers but cannot store" (locked, no default keyring) is found now rather than after a login.
  * Returns the store, or the reason there is none (never throws).
  */
-export async function openKeychain(opts: KeychainOptions = {}): Promise<{ store: SecretStore } | { problem: string }> {
+export async function openKeychain(opts: KeychainOptions = {}): Promise<{ store: SecretBackend } | { problem: string }> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let entries: EntryFactory;
   try {
@@ -70,32 +70,47 @@ export async function openKeychain(opts: KeychainOptions = {}): Promise<{ store:
   } catch (e) {
     return { problem: keychainProblem(e) };
   }
+  return { store: keychainBackend(entries, timeoutMs) };
+}
+
+function keychainBackend(entries: EntryFactory, timeoutMs: number): SecretBackend {
   const fail = (what: string, e: unknown) => new QshareError('SECRET', `could not ${what} the OS keychain: ${keychainProblem(e)}`, { cause: e });
   return {
-    store: {
-      kind: 'keychain',
-      description: process.platform === 'darwin' ? 'the macOS Keychain' : process.platform === 'win32' ? 'the Windows Credential Manager' : 'the OS keychain (Secret Service)',
-      async get(key) {
-        try {
-          return (await withTimeout(timeoutMs, (s) => entries(key).getPassword(s))) ?? undefined;
-        } catch (e) {
-          throw fail('read from', e);
-        }
-      },
-      async set(key, secret) {
-        try {
-          await withTimeout(timeoutMs, (s) => entries(key).setPassword(secret, s));
-        } catch (e) {
-          throw fail('store in', e);
-        }
-      },
-      async delete(key) {
-        try {
-          await withTimeout(timeoutMs, (s) => entries(key).deletePassword(s));
-        } catch (e) {
-          throw fail('delete from', e);
-        }
-      },
+    kind: 'keychain',
+    description: process.platform === 'darwin' ? 'the macOS Keychain' : process.platform === 'win32' ? 'the Windows Credential Manager' : 'the OS keychain (Secret Service)',
+    async get(key) {
+      try {
+        return (await withTimeout(timeoutMs, (s) => entries(key).getPassword(s))) ?? undefined;
+      } catch (e) {
+        throw fail('read from', e);
+      }
+    },
+    async set(key, secret) {
+      try {
+        await withTimeout(timeoutMs, (s) => entries(key).setPassword(secret, s));
+      } catch (e) {
+        throw fail('store in', e);
+      }
+    },
+    async delete(key) {
+      try {
+        return await withTimeout(timeoutMs, (s) => entries(key).deletePassword(s));
+      } catch (e) {
+        throw fail('delete from', e);
+      }
     },
   };
+}
+
+/**
+ * The keychain only to read and clean (secrets written there while it was the store), without the write probe:
+ * null when it is not there. Writes no probe item into a keychain the user did not choose.
+ */
+export async function keychainReader(opts: KeychainOptions = {}): Promise<SecretBackend | null> {
+  try {
+    const entries = opts.entries ?? (await loadEntryFactory());
+    return keychainBackend(entries, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  } catch {
+    return null;
+  }
 }

@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { isQshareError, QshareError } from '../errors.js';
 import { ensurePrivateDir } from '../fsx/atomic.js';
 import { checkShareName, generateName, generatePassword } from '../secrets/generate.js';
+import { shareSecretKey } from '../secrets/store.js';
 import type { ShareRecord } from '../state/types.js';
 import type { ShareDeps } from './deps.js';
 import { inspectSource, type SourceInfo } from './inspect.js';
@@ -29,6 +30,12 @@ export interface AddOptions {
   seed: boolean;
 }
 
+/** Where `add` kept the archive password: `where` names the store (keychain, file) or says why it was not kept. */
+export interface PasswordKept {
+  kept: boolean;
+  where: string;
+}
+
 export interface AddResult {
   share: ShareRecord;
   /** null for --no-encrypt */
@@ -38,6 +45,8 @@ export interface AddResult {
   seed: SeedOutcome | null;
   /** links and special files left out of a --no-encrypt torrent */
   skipped: string[];
+  /** where the archive password was kept (`where` names the store, or says why it was not kept); null: no password */
+  passwordKept: PasswordKept | null;
   /** the 7-Zip level used (null with --no-encrypt), and with --level auto what the sample said */
   level: { chosen: number; auto: boolean; sampleRatio: number | null; reason: string | null } | null;
 }
@@ -67,8 +76,27 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
 
   const created: string[] = [];
   let recorded = false;
+  let passwordKept: PasswordKept | null = null;
+  let keptKey: string | undefined;
   const cleanup = async () => {
     for (const p of created.reverse()) await rm(p, { force: true }).catch(() => {});
+    if (keptKey && deps.secrets) await (await deps.secrets()).delete(keptKey).catch((e: unknown) => log.warn(`could not remove the password of a share that was not made: ${(e as Error).message}`));
+  };
+  /** Keeps the archive password where the secret store writes; says why when it cannot. */
+  const keepPassword = async (d: ShareDeps, share: ShareRecord, pw: string): Promise<PasswordKept> => {
+    if (!d.secrets) return { kept: false, where: 'no secret store' };
+    const store = await d.secrets();
+    if (store.kind === 'none') return { kept: false, where: store.description };
+    try {
+      await store.set(shareSecretKey(share.id), pw);
+    } catch (e) {
+      const why = isQshareError(e) ? e.message : String(e);
+      log.warn(why);
+      return { kept: false, where: why };
+    }
+    keptKey = shareSecretKey(share.id);
+    share.passwordStore = store.kind;
+    return { kept: true, where: store.description };
   };
   try {
     let password: string | null = null;
@@ -123,8 +151,11 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       updatedAt: now,
       state: opts.seed ? 'not-seeding' : 'created',
     };
+    // kept before the record, so the record can say where (and a run that fails from here removes it again)
+    passwordKept = password === null ? null : await keepPassword(deps, share, password);
     await recordStep(deps, share);
-    created.length = 0; // recorded: from here on the files belong to the share
+    created.length = 0; // recorded: from here on the files and the password belong to the share
+    keptKey = undefined;
     recorded = true;
     await release();
 
@@ -135,6 +166,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       share,
       password,
       seed,
+      passwordKept,
       skipped: t.skipped,
       level,
       message: recipientMessage({

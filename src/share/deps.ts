@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Paths } from '../config/paths.js';
 import type { Logger } from '../log.js';
 import type { QbitSession } from '../qbit/client.js';
+import type { SecretStore } from '../secrets/store.js';
 import type { StateStore } from '../state/store.js';
 
 /** Reports long work (archive, hashing) to whoever shows it; the CLI draws a bar on a TTY, or nothing. */
@@ -23,6 +24,8 @@ export interface ShareDeps {
   store: StateStore;
   /** finds 7-Zip; called only when an archive is made */
   sevenZip: () => Promise<SevenZip>;
+  /** where archive passwords are kept (so `qshare show` can give them again); none: nothing is kept */
+  secrets?: () => Promise<SecretStore>;
   /** connects to qBittorrent (one login); called only when seeding */
   qbit: () => Promise<QbitSession>;
   progress: Progress;

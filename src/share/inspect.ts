@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, type Stats } from 'node:fs';
 import { access, lstat, realpath, statfs } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { QshareError } from '../errors.js';
@@ -40,6 +40,35 @@ export interface InspectOptions {
  * neither inside qshare's data folder nor contains it. Walks the tree with lstat (links are never followed).
  */
 export async function inspectSource(input: string, dataDir: string, opts: InspectOptions = {}): Promise<SourceInfo> {
+  const { path, top } = await checkSourceTop(input, dataDir);
+  if (top.isFile()) {
+    const files: FileList = { kind: 'file', files: [{ path: [basename(path)], length: top.size, absPath: path, mtimeMs: top.mtimeMs }], totalBytes: top.size, skipped: [] };
+    return {
+      path,
+      kind: 'file',
+      totalBytes: top.size,
+      fileCount: 1,
+      dirCount: 0,
+      linkCount: 0,
+      nonUtf8: [],
+      ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}),
+      ...(opts.files ? { files } : {}),
+    };
+  }
+  const info: SourceInfo = { path, kind: 'dir', totalBytes: 0, fileCount: 0, dirCount: 0, linkCount: 0, nonUtf8: [], ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}) };
+  const listed = opts.files ? new TorrentListing() : undefined;
+  await walk(path, info, listed);
+  if (info.fileCount === 0 && info.linkCount === 0) throw new QshareError('INPUT', `${path} is empty: it holds no files to share`);
+  if (listed) info.files = listed.result();
+  return info;
+}
+
+/**
+ * The part of inspectSource that needs no walk: the path exists, is a readable file that is not empty or a folder,
+ * and is neither inside qshare's data folder nor contains it. A few system calls: `add` runs it before anything else
+ * (before it connects to qBittorrent), so a wrong path is said first.
+ */
+export async function checkSourceTop(input: string, dataDir: string): Promise<{ path: string; top: Stats }> {
   const given = resolve(input);
   let st;
   try {
@@ -67,27 +96,8 @@ export async function inspectSource(input: string, dataDir: string, opts: Inspec
   if (top.isFile()) {
     await readable(path, false);
     if (top.size === 0) throw new QshareError('INPUT', `${path} is empty (0 bytes): there is nothing to share`);
-    const files: FileList = { kind: 'file', files: [{ path: [basename(path)], length: top.size, absPath: path, mtimeMs: top.mtimeMs }], totalBytes: top.size, skipped: [] };
-    return {
-      path,
-      kind: 'file',
-      totalBytes: top.size,
-      fileCount: 1,
-      dirCount: 0,
-      linkCount: 0,
-      nonUtf8: [],
-      ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}),
-      ...(opts.files ? { files } : {}),
-    };
-  }
-  if (!top.isDirectory()) throw new QshareError('INPUT', `${path} is not a regular file or a folder`);
-
-  const info: SourceInfo = { path, kind: 'dir', totalBytes: 0, fileCount: 0, dirCount: 0, linkCount: 0, nonUtf8: [], ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}) };
-  const listed = opts.files ? new TorrentListing() : undefined;
-  await walk(path, info, listed);
-  if (info.fileCount === 0 && info.linkCount === 0) throw new QshareError('INPUT', `${path} is empty: it holds no files to share`);
-  if (listed) info.files = listed.result();
-  return info;
+  } else if (!top.isDirectory()) throw new QshareError('INPUT', `${path} is not a regular file or a folder`);
+  return { path, top };
 }
 
 /** The source with every link in its path resolved; a link that dangles or loops is said plainly. */

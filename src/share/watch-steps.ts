@@ -121,6 +121,7 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
           createdAt: now,
           updatedAt: now,
           state: 'not-seeding',
+          ...(secrets.kind !== 'none' ? { passwordStore: secrets.kind } : {}),
         });
       }
       const card = shareCard({

@@ -25,6 +25,8 @@ export interface ShareRecord {
   lastError?: string;
   /** `qshare add --recipients N`: seeding ends once N distinct peers were seen with the whole file */
   recipients?: number;
+  /** where the archive password was kept when the share was made (never the password): read there first */
+  passwordStore?: 'keychain' | 'file';
   /** `qshare add --expire`: qBittorrent's seeding time limit for this torrent, in minutes */
   expireMinutes?: number;
   /**

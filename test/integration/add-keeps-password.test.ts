@@ -53,16 +53,35 @@ describe.skipIf(!have7zz || (!hasSecretService() && !mustRun))('qshare add keeps
     expect(human.stdout).not.toMatch(/could not keep/);
   });
 
-  it('nowhere when there is no keychain: says why and to save it now', async () => {
+  it('no keychain (no session bus, as over ssh): in the owner-only file, said once, and show gives it back', async () => {
     const t = await setup({});
     dirs.push(t.dir);
     const r = await runCli(['add', t.src, '--no-seed'], { env: t.env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/qshare could not keep it \(no keychain: there is no D-Bus session bus .*\): save it now\./);
+    const file = join(t.home, 'secrets.json');
+    expect(r.stdout).toContain(`Kept in the owner-only file ${file} (mode 600).`);
+    expect(r.stderr).toMatch(/passwords are kept in .*secrets\.json, a plain-text file only you can read \(mode 600\), because no keychain: there is no D-Bus session bus/);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(t.home)).mode & 0o777).toBe(0o700);
+    const again = await runCli(['add', t.src, '--no-seed', '--json'], { env: t.env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toMatch(/passwords are kept in/); // said once per data folder
+    const out = JSON.parse(again.stdout);
+    const show = JSON.parse((await runCli(['show', out.name, '--json'], { env: t.env })).stdout);
+    expect(show.password).toBe(out.password);
+    expect(show.passwordStore).toBe(`the owner-only file ${file} (mode 600)`);
+  });
+
+  it('with secrets.store "none": nowhere, says why and to save it now', async () => {
+    const t = await setup({ QSHARE_SECRET_STORE: 'none' });
+    dirs.push(t.dir);
+    const r = await runCli(['add', t.src, '--no-seed'], { env: t.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/qshare could not keep it \(qshare keeps no passwords \(secrets\.store is "none"\)\): save it now\./);
     expect(existsSync(join(t.home, 'secrets.json'))).toBe(false);
   });
 
-  it('in the 0600 file when secrets.store is "file", with a plain-text warning', async () => {
+  it('in the 0600 file when secrets.store is "file", with a plain-text notice', async () => {
     const t = await setup({ QSHARE_SECRET_STORE: 'file', DBUS_SESSION_BUS_ADDRESS: ss.address });
     dirs.push(t.dir);
     const r = await runCli(['add', t.src, '--no-seed', '--json'], { env: t.env });

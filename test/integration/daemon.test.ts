@@ -49,12 +49,14 @@ const defaultPortFree = await portFree(8080);
 if (!defaultPortFree) console.warn('daemon.test.ts skipped: something listens at 127.0.0.1:8080 (your own qBittorrent?)');
 
 describe.skipIf(!hasQbitNox() || !have7zz || !defaultPortFree)('the managed qBittorrent (real qbittorrent-nox)', () => {
-  it('add with nothing at the default address starts it and seeds; daemon status/stop/start control it', async () => {
+  it('first run on a headless machine: add with nothing at the default address starts it and seeds; daemon status/stop/start control it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'qshare-daemon-'));
     const home = join(dir, 'home');
     const configFile = join(dir, 'config.json');
     await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 }, managed: { loopbackOnly: true } }));
-    env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile, QSHARE_SECRET_STORE: 'file' });
+    // a fresh headless machine: the default secret store, no session bus (cliEnv drops it), nothing configured but
+    // what keeps the test on loopback: the managed qBittorrent's password goes to the owner-only file
+    env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile });
     const src = join(dir, 'Holiday');
     await mkdir(src);
     await writeFile(join(src, 'a.txt'), 'x'.repeat(100_000));
@@ -109,7 +111,7 @@ describe.skipIf(!hasQbitNox() || !have7zz || !defaultPortFree)('the managed qBit
     expect(alive(s2.pid)).toBe(false);
   });
 
-  it('refuses to start without a place for its password, and never starts when qshare is pointed elsewhere', async () => {
+  it('with secrets.store "none" it refuses to start (nowhere to keep its password), and it never starts when qshare is pointed elsewhere', async () => {
     const d = await mkdtemp(join(tmpdir(), 'qshare-daemon-no-'));
     try {
       const configFile = join(d, 'config.json');
@@ -118,7 +120,7 @@ describe.skipIf(!hasQbitNox() || !have7zz || !defaultPortFree)('the managed qBit
       const r = await runCli(['daemon', 'start'], { env: e });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/cannot start its own qBittorrent: it has nowhere to keep that qBittorrent's Web UI password/);
-      expect(r.stderr).toMatch(/"secrets": \{"store": "file"\}/);
+      expect(r.stderr).toMatch(/"secrets": \{"store": "auto"\}/);
 
       const src = join(d, 'src');
       await mkdir(src);

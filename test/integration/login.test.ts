@@ -92,7 +92,7 @@ describe.skipIf(!hasQbitNox())('qshare login (real qbittorrent-nox)', () => {
     await writeFile(join(src, 'a.txt'), 'hi\n');
     const add = await runCli(['add', src], { env: { ...t.env, QSHARE_QBIT_URL: qb.url } });
     expect(add.code).toBe(1);
-    expect(add.stderr).toMatch(/needs the Web UI password for admin\n.*run `qshare login` once \(keeps it in the keychain\), or set QSHARE_QBIT_PASSWORD, or run qshare in a terminal/);
+    expect(add.stderr).toMatch(/needs the Web UI password for admin\n.*run `qshare login` once \(keeps it in the keychain, or in qshare's owner-only secrets file\), or set QSHARE_QBIT_PASSWORD, or run qshare in a terminal/);
     expect(existsSync(join(t.home, 'archives'))).toBe(false);
   });
 

@@ -67,6 +67,10 @@ describe('disk, 7-Zip, keychain, paths, exit code', () => {
   it('keychain', () => {
     expect(keychainCheck('keychain', 'the OS keychain').status).toBe('ok');
     expect(keychainCheck('file', 'f').detail).toMatch(/plain text/);
+    // the headless fallback is info, with the reason and how to choose otherwise
+    const fallback = keychainCheck('file', 'the owner-only file /d/secrets.json (mode 600)', 'no keychain: there is no D-Bus session bus');
+    expect(fallback).toMatchObject({ status: 'info', detail: 'the owner-only file /d/secrets.json (mode 600), because no keychain: there is no D-Bus session bus: plain text that only your user (and root) can read' });
+    expect(fallback.fix).toMatch(/"none".*"keychain"/);
     expect(keychainCheck('none', 'no keychain: …').status).toBe('info');
   });
 

@@ -1,14 +1,12 @@
-import { findSevenZip } from '../../archive/find.js';
 import { EXIT, QshareError } from '../../errors.js';
 import { addShare, type AddResult } from '../../share/add.js';
 import { applyShareLimits, recordLimits } from '../../share/limits.js';
 import { untilAborted } from '../../share/seed.js';
 import type { QbitSession } from '../../qbit/client.js';
-import { openSecretStore, shareSecretKey } from '../../secrets/store.js';
-import { createStateStore } from '../../state/store.js';
+import { checkSourceTop } from '../../share/inspect.js';
 import type { CommandContext } from '../context.js';
 import { promptHidden, readSecretFromStdin } from '../prompt.js';
-import { shareJson, shareSummary, type PasswordKept } from '../render.js';
+import { shareJson, shareSummary } from '../render.js';
 
 export interface AddArgs {
   path: string;
@@ -28,12 +26,9 @@ export interface AddArgs {
 
 export async function runAdd(ctx: CommandContext, args: AddArgs, version: string): Promise<number> {
   const password = await archivePassword(ctx, args);
-  // the qBittorrent client (and the fetch machinery under it) loads only when something is sent to qBittorrent
-  let connector: (() => Promise<QbitSession>) | undefined;
-  const connect = async (): Promise<QbitSession> => {
-    connector ??= (await import('../qbit-connect.js')).qbitConnector(ctx);
-    return connector();
-  };
+  // the path first: a wrong one is said before any login or password prompt (the full check walks it later)
+  await checkSourceTop(args.path, ctx.paths.dataDir);
+  const connect = ctx.deps.qbit;
   if (args.seed) {
     // Connect before the long part, so a password prompt or a wrong URL shows up now, not after archiving.
     // Ctrl-C does not wait for a qBittorrent that does not answer (the request ends by its timeout).
@@ -51,8 +46,9 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
       paths: ctx.paths,
       log: ctx.log,
       // Ctrl-C while waiting for another qshare's lock on the state file stops the wait (and removes what was made)
-      store: createStateStore(ctx.paths.stateFile, { log: ctx.log, signal: ctx.signal }),
-      sevenZip: () => findSevenZip({ configured: ctx.config.sevenZip ?? undefined, cacheDir: ctx.paths.cacheDir }),
+      store: ctx.deps.state,
+      sevenZip: ctx.deps.sevenZip,
+      secrets: ctx.deps.secrets,
       qbit: connect,
       progress: ctx.progress,
       signal: ctx.signal,
@@ -72,9 +68,9 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
   );
   for (const s of result.skipped) ctx.log.warn(`left out of the torrent (not a regular file): ${s}`);
   await limitShare(ctx, result, connect, args);
-  const kept = result.password === null ? undefined : await keepPassword(ctx, result.share.id, result.password);
+  const kept = result.passwordKept;
   if (ctx.opts.json) ctx.printJson({ ...shareJson(result), ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}) });
-  else ctx.print(shareSummary(result, kept));
+  else ctx.print(shareSummary(result));
   if (result.seed && !result.seed.seeding) {
     const err = result.seed.error!;
     ctx.log.error(err.message);
@@ -83,20 +79,6 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
     return EXIT.notSeeding;
   }
   return EXIT.ok;
-}
-
-/** Keeps the archive password in the secret store (keychain, or the opt-in file) so it can be shown again later. */
-async function keepPassword(ctx: CommandContext, shareId: string, password: string): Promise<PasswordKept> {
-  const store = await openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') });
-  if (store.kind === 'none') return { kept: false, where: store.description };
-  try {
-    await store.set(shareSecretKey(shareId), password);
-    return { kept: true, where: store.description };
-  } catch (e) {
-    const why = e instanceof QshareError ? e.message : String(e);
-    ctx.log.warn(why);
-    return { kept: false, where: why };
-  }
 }
 
 async function archivePassword(ctx: CommandContext, args: AddArgs): Promise<string | undefined> {
@@ -126,7 +108,7 @@ async function limitShare(ctx: CommandContext, result: AddResult, connect: () =>
     ...(args.expireMinutes !== undefined ? { expireMinutes: args.expireMinutes } : {}),
   };
   if (Object.keys(limits).length === 0) return;
-  const share = await recordLimits(createStateStore(ctx.paths.stateFile, { log: ctx.log }), result.share, limits, () => new Date());
+  const share = await recordLimits(ctx.deps.state, result.share, limits, () => new Date());
   Object.assign(result.share, limits);
   if (!result.seed?.seeding) return;
   const err = await applyShareLimits(await connect(), share, ctx.log);

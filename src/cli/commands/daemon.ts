@@ -1,13 +1,11 @@
 import { QshareError } from '../../errors.js';
 import { ensureManaged, managedStatus, stopManaged } from '../../managed/daemon.js';
-import { openSecretStore, type SecretStore } from '../../secrets/store.js';
 import type { CommandContext } from '../context.js';
 import { managedDeps } from '../qbit-connect.js';
 
 /** `qshare daemon start|stop|status`: qshare's own qbittorrent-nox (see src/managed/daemon.ts). */
 export async function runDaemon(ctx: CommandContext, action: string): Promise<number> {
-  let store: Promise<SecretStore> | undefined;
-  const deps = managedDeps(ctx, () => (store ??= openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') })));
+  const deps = managedDeps(ctx);
   switch (action) {
     case 'start': {
       const m = await ensureManaged(deps);

@@ -1,10 +1,8 @@
-import { findSevenZip } from '../../archive/find.js';
 import { connectionCheck, doctorExitCode, preferenceChecks, type Check, type PrefFix } from '../../doctor/checks.js';
 import { runDoctor } from '../../doctor/run.js';
-import { openSecretStore, type SecretStore } from '../../secrets/store.js';
 import type { CommandContext } from '../context.js';
 import { promptLine } from '../prompt.js';
-import { qbitConnector, qbitKeyFor } from '../qbit-connect.js';
+import { qbitKeyFor } from '../qbit-connect.js';
 
 export interface DoctorArgs {
   fix: boolean;
@@ -19,21 +17,19 @@ const LABEL: Record<Check['status'], string> = { ok: 'ok  ', info: 'info', warn:
  * Exit status 1 when something blocks sharing.
  */
 export async function runDoctorCommand(ctx: CommandContext, args: DoctorArgs): Promise<number> {
-  let storePromise: Promise<SecretStore> | undefined;
-  const secrets = () => (storePromise ??= openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') }));
+  const secrets = ctx.deps.secrets;
   const q = ctx.config.qbittorrent;
   const report = await runDoctor({
     config: ctx.config,
     paths: ctx.paths,
     log: ctx.log,
-    connect: qbitConnector(ctx, { secrets }),
+    connect: ctx.deps.qbit,
     secrets,
-    sevenZip: () => findSevenZip({ configured: ctx.config.sevenZip ?? undefined, cacheDir: ctx.paths.cacheDir }),
+    sevenZip: ctx.deps.sevenZip,
     credentialSource: async () => {
       if (ctx.env.QSHARE_QBIT_PASSWORD) return 'QSHARE_QBIT_PASSWORD';
-      const store = await secrets();
-      const kept = store.kind === 'none' ? undefined : await store.get(qbitKeyFor(q.url, q.username)).catch(() => undefined);
-      return kept ? `${store.description}, kept by qshare login` : 'the prompt';
+      const kept = await (await secrets()).find(qbitKeyFor(q.url, q.username)).catch(() => undefined);
+      return kept ? `${kept.description}, kept by qshare login` : 'the prompt';
     },
     signal: ctx.signal,
   });

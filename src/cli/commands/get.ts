@@ -1,4 +1,3 @@
-import { findSevenZip } from '../../archive/find.js';
 import { EXIT, QshareError } from '../../errors.js';
 import { getShare, type GetResult } from '../../share/get.js';
 import { formatBytes } from '../../share/inspect.js';
@@ -6,7 +5,6 @@ import { fetchTorrentFile } from '../../torrent/fetch.js';
 import type { CommandContext } from '../context.js';
 import { ttyDownloadProgress } from '../download-progress.js';
 import { promptHidden, readSecretFromStdin } from '../prompt.js';
-import { qbitConnector } from '../qbit-connect.js';
 
 export interface GetArgs {
   source: string;
@@ -48,8 +46,8 @@ export async function runGet(ctx: CommandContext, args: GetArgs): Promise<number
       config: ctx.config,
       paths: ctx.paths,
       log: ctx.log,
-      qbit: qbitConnector(ctx),
-      sevenZip: () => findSevenZip({ configured: ctx.config.sevenZip ?? undefined, cacheDir: ctx.paths.cacheDir }),
+      qbit: ctx.deps.qbit,
+      sevenZip: ctx.deps.sevenZip,
       fetchTorrent: (url) => fetchTorrentFile(url, { timeoutMs: ctx.config.qbittorrent.timeoutSeconds * 1000 * 3, signal: ctx.signal }),
       askPassword,
       progress: ctx.progress,

@@ -4,7 +4,6 @@ import { isQshareError, QshareError } from '../../errors.js';
 import { connectQbit, type QbitSession } from '../../qbit/client.js';
 import { formatApiVersion, isApiKey } from '../../qbit/payload.js';
 import { parseQbitUrl } from '../../qbit/url.js';
-import { openSecretStore } from '../../secrets/store.js';
 import type { CommandContext } from '../context.js';
 import { promptHidden, promptLine, readSecretFromStdin } from '../prompt.js';
 import { qbitKeyFor } from '../qbit-connect.js';
@@ -81,7 +80,7 @@ export async function runLogin(ctx: CommandContext, args: LoginArgs): Promise<nu
 
   let kept: { kept: boolean; where: string } = { kept: false, where: 'qBittorrent needs no password from this computer, so there is nothing to keep' };
   if (session.authMode !== 'none' && password !== undefined) {
-    const store = await openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') });
+    const store = await ctx.deps.secrets();
     if (store.kind === 'none') {
       kept = { kept: false, where: store.description };
       ctx.log.warn(`the ${isApiKey(password) ? 'API key' : 'password'} was not kept: ${store.description}. Until then give it with QSHARE_QBIT_PASSWORD`);

@@ -2,7 +2,6 @@ import { EXIT, isQshareError, QshareError } from '../../errors.js';
 import type { QbitSession } from '../../qbit/client.js';
 import { formatBytes } from '../../share/inspect.js';
 import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
-import { createStateStore } from '../../state/store.js';
 import type { CommandContext } from '../context.js';
 
 /**
@@ -10,15 +9,14 @@ import type { CommandContext } from '../context.js';
  * whole file are counted, and a share whose --recipients target is reached is stopped.
  */
 export async function runLs(ctx: CommandContext): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
+  const store = ctx.deps.state;
   const shares = await store.list();
   let session: QbitSession | undefined;
   let qbitError: QshareError | undefined;
   if (shares.length > 0) {
     try {
-      // loaded only when there is something to ask qBittorrent about: its client library takes ~50 ms to load
-      const { qbitConnector } = await import('../qbit-connect.js');
-      session = await qbitConnector(ctx)();
+      // asked only when there is something to ask qBittorrent about: its client library takes ~50 ms to load
+      session = await ctx.deps.qbit();
     } catch (e) {
       if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
       qbitError = e;

@@ -5,10 +5,9 @@ import { formatBytes } from '../../share/inspect.js';
 import { applyShareLimits } from '../../share/limits.js';
 import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
 import { seedShare } from '../../share/seed.js';
-import { createStateStore, type StateStore } from '../../state/store.js';
+import type { StateStore } from '../../state/store.js';
 import type { ShareRecord } from '../../state/types.js';
 import type { CommandContext } from '../context.js';
-import { qbitConnector } from '../qbit-connect.js';
 import { statusJson } from './ls.js';
 
 export interface SeedArgs {
@@ -20,7 +19,7 @@ export interface SeedArgs {
 
 /** `qshare seed <name|id> [--until-done]`: hand an already made share to qBittorrent again (after it was down, or removed). */
 export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs = { untilDone: false }): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
+  const store = ctx.deps.state;
   let share = await store.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'give the name or id that `qshare add` printed' });
   if (args.untilDone && share.recipients === undefined && share.expireMinutes === undefined) {
@@ -31,7 +30,7 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     share = await forgetTarget(store, share);
     ctx.log.info(`"${share.name}" had reached its --recipients target; seeding it again without one`);
   }
-  const connect = qbitConnector(ctx);
+  const connect = ctx.deps.qbit;
   const outcome = share.doneAt
     ? { seeding: true, state: 'seeding' as const, alreadyPresent: true }
     : await seedShare({ config: ctx.config, log: ctx.log, store, qbit: connect, signal: ctx.signal, now: () => new Date() }, share);

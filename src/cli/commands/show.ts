@@ -1,17 +1,15 @@
 import { basename } from 'node:path';
 import qrcode from 'qrcode-terminal';
 import { EXIT, isQshareError, QshareError } from '../../errors.js';
-import { openSecretStore, shareSecretKey } from '../../secrets/store.js';
+import { shareSecretKey } from '../../secrets/store.js';
 import { formatBytes } from '../../share/inspect.js';
 import { recipientMessage } from '../../share/message.js';
-import { createStateStore } from '../../state/store.js';
 import type { ShareRecord } from '../../state/types.js';
 import type { CommandContext } from '../context.js';
 
 /** `qshare show <name|id> [--qr]`: everything needed to send a share again, from the records and the secret store. */
 export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
-  const share = await store.find(ref);
+  const share = await ctx.deps.state.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'see them with qshare ls' });
   if (qr && ctx.opts.json) throw new QshareError('USAGE', '--qr draws on the terminal; leave out --json');
   const pw = share.encrypted ? await password(ctx, share) : { value: null, note: 'not encrypted (--no-encrypt): there is no password' };
@@ -28,7 +26,8 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
       size: share.size,
       encrypted: share.encrypted,
       password: pw.value,
-      ...(pw.value === null ? { passwordNote: pw.note } : {}),
+      // where it was found, or why there is none
+      ...(pw.value === null ? { passwordNote: pw.note } : { passwordStore: pw.note }),
       recipients: share.recipients ?? null,
       expireMinutes: share.expireMinutes ?? null,
       state: share.state,
@@ -42,7 +41,7 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
     `  Torrent file: ${share.torrentFile}`,
     ...(share.archive ? [`  Archive:      ${share.archive}`] : []),
     `  Magnet link:  ${share.magnet}`,
-    `  Password:     ${pw.value ?? `(${pw.note})`}`,
+    ...(pw.value === null ? [`  Password:     (${pw.note})`] : [`  Password:     ${pw.value}`, `                kept in ${pw.note}`]),
   ];
   if (share.recipients !== undefined) lines.push(`  Seeds until:  ${share.recipients} ${share.recipients === 1 ? 'peer has' : 'peers have'} the whole file`);
   if (share.expireMinutes !== undefined) lines.push(`  Expires:      after ${share.expireMinutes / 60} h of seeding`);
@@ -58,9 +57,9 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
 
 async function password(ctx: CommandContext, share: ShareRecord): Promise<{ value: string | null; note: string }> {
   try {
-    const s = await openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') });
-    const v = await s.get(shareSecretKey(share.id));
-    if (v !== undefined) return { value: v, note: s.description };
+    const s = await ctx.deps.secrets();
+    const found = await s.find(shareSecretKey(share.id), share.passwordStore);
+    if (found) return { value: found.secret, note: found.description };
     return { value: null, note: s.kind === 'none' ? `not kept: ${s.description}` : `not found in ${s.description}` };
   } catch (e) {
     if (!isQshareError(e)) throw e;

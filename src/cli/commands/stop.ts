@@ -1,13 +1,10 @@
 import { EXIT, QshareError } from '../../errors.js';
-import { openSecretStore } from '../../secrets/store.js';
 import { stopShare } from '../../share/stop.js';
-import { createStateStore } from '../../state/store.js';
 import type { CommandContext } from '../context.js';
-import { qbitConnector } from '../qbit-connect.js';
 
 /** `qshare stop <name|id> [--delete]` */
 export async function runStop(ctx: CommandContext, ref: string, deleteFiles: boolean): Promise<number> {
-  const store = createStateStore(ctx.paths.stateFile, { log: ctx.log });
+  const store = ctx.deps.state;
   const share = await store.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'see them with qshare ls' });
   const r = await stopShare(
@@ -15,8 +12,8 @@ export async function runStop(ctx: CommandContext, ref: string, deleteFiles: boo
       paths: ctx.paths,
       log: ctx.log,
       store,
-      qbit: qbitConnector(ctx),
-      secrets: () => openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') }),
+      qbit: ctx.deps.qbit,
+      secrets: ctx.deps.secrets,
       now: () => new Date(),
     },
     share,

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { findSevenZip } from '../../archive/find.js';
 import { QshareError } from '../../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsx/atomic.js';
 import { isInside } from '../../fsx/paths.js';
@@ -17,9 +16,7 @@ import { outboxDir } from '../../share/outbox.js';
 import { createQbitGate } from '../../share/qbit-gate.js';
 import { createWatchSteps } from '../../share/watch-steps.js';
 import { ShareWorker } from '../../share/worker.js';
-import { openSecretStore } from '../../secrets/store.js';
 import { lockWatcher, openJournal } from '../../state/journal.js';
-import { createStateStore } from '../../state/store.js';
 import { watchDropFolder } from '../../watch/watcher.js';
 import type { CommandContext } from '../context.js';
 import { qbitConnector } from '../qbit-connect.js';
@@ -60,13 +57,13 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
 
   const release = await lockWatcher(join(paths.dataDir, 'watch.lock'));
   try {
-    const secrets = await openSecretStore({ paths, config: ctx.config, log: log.child('secrets') });
+    const secrets = await ctx.deps.secrets();
     if (secrets.kind === 'none' && !w.writePasswordFile) {
       throw new QshareError('SECRET', `qshare watch makes a new password for every share and needs somewhere to keep it: ${secrets.description}`, {
-        hint: 'or set "watch": {"writePasswordFile": true} in the config to write each password beside its card (a plain-text file, mode 600)',
+        hint: 'set "secrets": {"store": "auto"} in the config (the keychain, else an owner-only file in the data folder), or "watch": {"writePasswordFile": true} to write each password beside its card (a plain-text file, mode 600)',
       });
     }
-    const sz = await findSevenZip({ configured: ctx.config.sevenZip ?? undefined, cacheDir: paths.cacheDir });
+    const sz = await ctx.deps.sevenZip();
     const journal = await openJournal(join(paths.dataDir, 'watch.json'));
 
     const owned = new Set(journal.items().flatMap((i) => [`${i.name}.7z`, `${i.name}.torrent`]));
@@ -84,7 +81,7 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
     // A fresh connector per connection: the gate reconnects (one login) only after a session was lost, and never
     // after a refused login. Never a prompt: a service has nobody to ask.
     const gate = createQbitGate(() => qbitConnector({ ...ctx, interactive: false })(), log.child('qbit'));
-    const store = createStateStore(paths.stateFile, { log });
+    const store = ctx.deps.state;
     const steps = createWatchSteps({
       deps: {
         config: ctx.config,
