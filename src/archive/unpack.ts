@@ -167,6 +167,15 @@ async function checkRoom(dir: string, bytes: number): Promise<void> {
  * as a file where the archive has a link (7zz's refused `../` links), and anything that is neither file, folder nor
  * link. Repeats until nothing changes (removing one link can change where another resolves).
  */
+/**
+ * The target a link has in the archive. 7-Zip ≥ 21 writes an absolute target `/etc` as `<out>/etc` (below the
+ * folder it unpacks into); the user should read the `/etc` the sender's archive holds. Pure.
+ */
+export function storedTarget(target: string, outDir: string): string {
+  const prefix = outDir.endsWith('/') ? outDir : `${outDir}/`;
+  return target.startsWith(prefix) ? target.slice(prefix.length - 1) : target;
+}
+
 async function neutralise(root: string, entries: ArchiveEntry[]): Promise<RemovedEntry[]> {
   const rootReal = await realpath(root);
   const listedLinks = new Set(entries.filter((e) => e.kind === 'symlink').map((e) => pathParts(e.path).join('/')));
@@ -186,7 +195,7 @@ async function neutralise(root: string, entries: ArchiveEntry[]): Promise<Remove
           () => undefined,
         );
         const verdict = judgeLink(target, resolved, rootReal, resolve(dirname(join(root, item.rel.toString('utf8'))), target), isInside);
-        if (verdict !== 'keep') why = `a link to ${JSON.stringify(target)}, ${verdict === 'absolute' ? 'an absolute path' : 'outside the folder'}`;
+        if (verdict !== 'keep') why = `a link to ${JSON.stringify(storedTarget(target, root))}, ${verdict === 'absolute' ? 'an absolute path' : 'outside the folder'}`;
       } else if (item.kind === 'file' && listedLinks.has(item.rel.toString('utf8'))) {
         why = 'a link pointing outside the folder (7-Zip refused it)';
       } else if (item.kind === 'other') {
