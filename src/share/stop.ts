@@ -46,33 +46,55 @@ export function ownFiles(share: ShareRecord, paths: Paths): string[] {
 export async function stopShare(deps: StopDeps, share: ShareRecord, deleteFiles: boolean): Promise<StopResult> {
   const session = await deps.qbit();
   const present = await session.getTorrent(share.infoHash);
-  if (present) await session.remove(share.infoHash, false);
-  const deleted: string[] = [];
-  if (deleteFiles) {
-    for (const f of ownFiles(share, deps.paths)) {
-      await rm(f, { force: true });
-      deleted.push(f);
-      deps.log.debug('deleted', { file: f, folder: dirname(f) });
-    }
-    if (deps.secrets) {
+  if (!deleteFiles) {
+    // recorded first: when the state cannot be written (a full disk), nothing has happened yet
+    const before = await setState(deps, share.id, { state: 'stopped', lastError: undefined });
+    if (present) {
       try {
-        await (await deps.secrets()).delete(shareSecretKey(share.id));
+        await session.remove(share.infoHash, false);
       } catch (e) {
-        if (!isQshareError(e)) throw e;
-        deps.log.warn(`could not forget the password of ${share.name}: ${e.message}`);
+        if (before) await setState(deps, share.id, before).catch(() => undefined);
+        throw e;
       }
     }
-    await deps.store.update((s) => {
-      s.shares = s.shares.filter((r) => r.id !== share.id);
-    });
-  } else {
-    await deps.store.update((s) => {
-      const r = s.shares.find((x) => x.id === share.id);
-      if (!r) return;
-      r.state = 'stopped';
-      r.updatedAt = deps.now().toISOString();
-      delete r.lastError;
-    });
+    return { removedFromQbit: present !== undefined, deleted: [], forgotten: false };
   }
-  return { removedFromQbit: present !== undefined, deleted, forgotten: deleteFiles };
+  // --delete: each step can be done again, and deleting the archive frees space for the last write; if that write
+  // still fails, running the same stop --delete again finishes it
+  if (present) await session.remove(share.infoHash, false);
+  const deleted: string[] = [];
+  for (const f of ownFiles(share, deps.paths)) {
+    await rm(f, { force: true });
+    deleted.push(f);
+    deps.log.debug('deleted', { file: f, folder: dirname(f) });
+  }
+  if (deps.secrets) {
+    try {
+      await (await deps.secrets()).delete(shareSecretKey(share.id));
+    } catch (e) {
+      if (!isQshareError(e)) throw e;
+      deps.log.warn(`could not forget the password of ${share.name}: ${e.message}`);
+    }
+  }
+  await deps.store.update((s) => {
+    s.shares = s.shares.filter((r) => r.id !== share.id);
+  });
+  return { removedFromQbit: present !== undefined, deleted, forgotten: true };
+}
+
+type Recorded = Pick<ShareRecord, 'state' | 'lastError'>;
+
+/** Sets a share's recorded state (and last error); returns what it had (undefined: no such share). */
+async function setState(deps: StopDeps, id: string, to: Recorded): Promise<Recorded | undefined> {
+  let before: Recorded | undefined;
+  await deps.store.update((s) => {
+    const r = s.shares.find((x) => x.id === id);
+    if (!r) return;
+    before = { state: r.state, lastError: r.lastError };
+    r.state = to.state;
+    if (to.lastError === undefined) delete r.lastError;
+    else r.lastError = to.lastError;
+    r.updatedAt = deps.now().toISOString();
+  });
+  return before;
 }

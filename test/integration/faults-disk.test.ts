@@ -7,9 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { e2eSetup, ls, sharesIn, until } from '../helpers/e2e.js';
+import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -100,4 +101,50 @@ describe.skipIf(!isRoot || !have7zz)('a full disk (QSHARE_HOME on a small tmpfs,
     });
     await rm(s.dir, { recursive: true, force: true });
   }, 60_000);
+});
+
+describe.skipIf(!isRoot || !have7zz || !hasQbitNox())('qshare stop with the data folder full (a real qbittorrent-nox)', () => {
+  let qb: QbitNox;
+  beforeAll(async () => {
+    qb = await startQbitNox();
+  });
+  afterAll(async () => {
+    await qb?.stop();
+  });
+  const listed = async (hash: string) => ((await qb.api(`torrents/info?hashes=${hash}`)) as unknown[]).length > 0;
+
+  it('stop: DISK_FULL without a stack, nothing changed (still seeding, no lock left), the next command does not wait; with room it stops', async () => {
+    const s = await e2eSetup(qb);
+    const src = join(s.dir, 'Photos');
+    await mkdir(src);
+    await writeFile(join(src, 'a.bin'), pseudoRandom(100_000, 33));
+    // room for add's free-space check (the size + 16 MiB), then filled
+    await withTmpfs(s.home, '24m', async () => {
+      const add = await runCli(['add', src, '--json'], { env: s.env });
+      expect(add.code, add.stderr).toBe(0);
+      const share = JSON.parse(add.stdout) as { name: string; infoHash: string };
+      const filler = join(s.home, 'filler');
+      expect(await sh('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'])).not.toBeNull();
+      expect(Number((await statfs(s.home)).bavail)).toBe(0);
+
+      const r = await runCli(['stop', share.name], { env: s.env });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^qshare: the disk is full: could not write .*state\.json/m);
+      expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
+      expect(await listed(share.infoHash)).toBe(true);
+      expect((await ls(s.home)).filter((f) => f.includes('.lock') || f.includes('.partial-') || f.includes('.new-'))).toEqual([]);
+      const started = Date.now();
+      const after = await runCli(['ls', '--json'], { env: s.env });
+      expect(after.code, after.stderr).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(JSON.parse(after.stdout).shares[0]).toMatchObject({ name: share.name, state: 'seeding' });
+
+      await rm(filler);
+      const again = await runCli(['stop', share.name], { env: s.env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(await listed(share.infoHash)).toBe(false);
+      expect(JSON.parse((await runCli(['ls', '--json'], { env: s.env })).stdout).shares[0].state).toBe('stopped');
+    });
+    await rm(s.dir, { recursive: true, force: true });
+  }, 120_000);
 });
