@@ -27,17 +27,15 @@ export async function torrent(qb: QbitNox, hash: string): Promise<Record<string,
   return ((await api(qb, `torrents/info?hashes=${hash}`)) as Array<Record<string, unknown>>)[0];
 }
 
-/** While `qshare get` waits, point the recipient's torrent at the sender, every 0.7 s (at most 20 joins, 40 looks). */
+/** While `qshare get` waits, point the recipient's torrent at the sender every 0.7 s, until it has the whole file. */
 export function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash: string): { stop(): void } {
   let running = true;
   (async () => {
-    let joined = 0;
-    for (let i = 0; running && i < 40; i++) {
+    // until stopped (the download ended), at most 3 minutes: a busy machine can take long to start the transfer
+    const end = Date.now() + 180_000;
+    while (running && Date.now() < end) {
       const t = await torrent(recipient, hash).catch(() => undefined);
-      if (t && Number(t.progress) < 1 && joined < 20) {
-        await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
-        joined++;
-      }
+      if (t && Number(t.progress) < 1) await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
       await new Promise((r) => setTimeout(r, 700));
     }
   })();
