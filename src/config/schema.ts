@@ -51,6 +51,25 @@ export interface WatchConfig {
   concurrency: number;
   /** also write each share's password beside its card (plain text, mode 600) */
   writePasswordFile: boolean;
+  /** each share made by watch seeds until this many recipients have it (as `add --recipients`) */
+  recipients?: number;
+  /** each share made by watch stops after this much seeding time, in minutes (as `add --expire`) */
+  expireMinutes?: number;
+}
+
+/** "7d" / "48h" → minutes of seeding, or the problem in words. Pure; the one reader of --expire and watch.expire. */
+export function expireMinutes(text: string): number | { problem: string } {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(d|h)\s*$/i.exec(text);
+  const n = m ? Number(m[1]) : NaN;
+  if (!m || !(n > 0)) return { problem: `takes a number of days or hours, like 7d or 48h (got ${JSON.stringify(text)})` };
+  const minutes = Math.round(n * (m[2]!.toLowerCase() === 'd' ? 1440 : 60));
+  if (minutes > 525_600 * 10) return { problem: 'cannot be more than ten years' };
+  return minutes;
+}
+
+/** A recipients count, or the problem in words. Pure; the one check of --recipients and watch.recipients. */
+export function checkRecipientsCount(n: unknown): string | undefined {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1000 ? undefined : `takes a whole number from 1 to 1000 (got ${String(n)})`;
 }
 
 /**
@@ -210,7 +229,7 @@ function validateWatch(w: Json, out: WatchConfig, p: ConfigProblems): void {
     p.add('watch', 'must be an object like {"dir": "~/ToShare"}');
     return;
   }
-  const known = ['dir', 'settleSeconds', 'concurrency', 'writePasswordFile'];
+  const known = ['dir', 'settleSeconds', 'concurrency', 'writePasswordFile', 'recipients', 'expire'];
   for (const k of Object.keys(w)) if (!known.includes(k)) p.add(`watch.${k}`, `unknown key (known: ${known.join(', ')})`);
   if (w.dir !== undefined) {
     if (typeof w.dir !== 'string' || w.dir.trim() === '') p.add('watch.dir', 'must be the path of the drop folder, like "~/ToShare"');
@@ -229,6 +248,16 @@ function validateWatch(w: Json, out: WatchConfig, p: ConfigProblems): void {
   if (w.writePasswordFile !== undefined) {
     if (typeof w.writePasswordFile !== 'boolean') p.add('watch.writePasswordFile', 'must be true or false');
     else out.writePasswordFile = w.writePasswordFile;
+  }
+  if (w.recipients !== undefined) {
+    const problem = checkRecipientsCount(w.recipients);
+    if (problem) p.add('watch.recipients', problem);
+    else out.recipients = w.recipients as number;
+  }
+  if (w.expire !== undefined) {
+    const m = typeof w.expire === 'string' ? expireMinutes(w.expire) : { problem: 'takes a number of days or hours as a string, like "7d" or "48h"' };
+    if (typeof m === 'number') out.expireMinutes = m;
+    else p.add('watch.expire', m.problem);
   }
 }
 

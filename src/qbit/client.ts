@@ -42,8 +42,9 @@ import {
   parseApiVersion,
 } from './payload.js';
 import type { ApiVersion, SeedRequest, ShareLimits } from './payload.js';
-import { buildDownloadFields, parseTorrentPeers } from './download.js';
-import type { DownloadRequest, PeerInfo } from './download.js';
+import { buildDownloadFields } from './download.js';
+import { parsePeerDelta, parseTrackers, type PeerDelta, type TrackerCount } from './peers.js';
+import type { DownloadRequest } from './download.js';
 import { tlsDispatcher, type Dispatcher, type TlsOptions } from './tls.js';
 import { apiUrl, parseQbitUrl, sendsSecretInClear } from './url.js';
 import type { QbitTarget } from './url.js';
@@ -128,8 +129,12 @@ export interface QbitSession {
   addForDownload(req: DownloadRequest, infoHash: string): Promise<'added' | 'already-present'>;
   /** torrents/files; [] while a magnet link's metadata is not there yet */
   getFiles(infoHash: string): Promise<TorrentFileStatus[]>;
-  /** the peers connected now (a full sync/torrentPeers answer) */
-  getPeers(infoHash: string): Promise<PeerInfo[]>;
+  /** sync/torrentPeers from `rid` on: what changed since that answer (rid 0: everything); see peers.ts */
+  syncPeers(infoHash: string, rid: number): Promise<PeerDelta>;
+  /** torrents/trackers: each real tracker's count of completed downloads (-1 unknown) */
+  getTrackers(infoHash: string): Promise<TrackerCount[]>;
+  /** torrents/reannounce: announce to the trackers now (to learn their counts) */
+  reannounce(infoHash: string): Promise<void>;
   /** stops (5.x torrents/stop) or pauses (4.x torrents/pause) a torrent: it stays listed, with its files */
   stopTorrent(infoHash: string): Promise<void>;
   /** starts (5.x) or resumes (4.x) a torrent */
@@ -565,10 +570,20 @@ class Session implements QbitSession {
     return (Array.isArray(files) ? files : []).map((f) => ({ name: String(f.name), size: Number(f.size), progress: Number(f.progress) }));
   }
 
-  async getPeers(infoHash: string): Promise<PeerInfo[]> {
+  async syncPeers(infoHash: string, rid: number): Promise<PeerDelta> {
     const hash = infoHash.toLowerCase();
-    const answer: unknown = await this.call('GET sync/torrentPeers', () => this.client.torrentPeers(hash));
-    return parseTorrentPeers(answer);
+    const answer = await this.call('GET sync/torrentPeers', () => this.client.request<unknown>('/sync/torrentPeers', 'GET', { hash, rid }));
+    return parsePeerDelta(answer);
+  }
+
+  async getTrackers(infoHash: string): Promise<TrackerCount[]> {
+    const hash = infoHash.toLowerCase();
+    return parseTrackers(await this.call('GET torrents/trackers', () => this.client.request<unknown>('/torrents/trackers', 'GET', { hash })));
+  }
+
+  async reannounce(infoHash: string): Promise<void> {
+    const form = new URLSearchParams({ hashes: infoHash.toLowerCase() });
+    await this.call('POST torrents/reannounce', () => this.client.request('/torrents/reannounce', 'POST', undefined, form, undefined, false));
   }
 
   async stopTorrent(infoHash: string): Promise<void> {

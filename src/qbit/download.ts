@@ -79,32 +79,6 @@ export interface PeerInfo {
   downloaded: number;
 }
 
-/**
- * The peers in a full `sync/torrentPeers` answer (rid 0): `{full_update, rid, peers: {"ip:port": {...}}}`. The shape
- * is the same from 4.1 to 5.2; fields added later (host_name, i2p_dest, contribution) are ignored. Anything that is
- * not an object is read as no peers.
- */
-export function parseTorrentPeers(answer: unknown): PeerInfo[] {
-  if (typeof answer !== 'object' || answer === null) return [];
-  const peers = (answer as { peers?: unknown }).peers;
-  if (typeof peers !== 'object' || peers === null) return [];
-  const out: PeerInfo[] = [];
-  for (const [address, raw] of Object.entries(peers as Record<string, unknown>)) {
-    if (typeof raw !== 'object' || raw === null) continue;
-    const p = raw as Record<string, unknown>;
-    const ip = typeof p.ip === 'string' ? p.ip : typeof p.i2p_dest === 'string' ? p.i2p_dest : address.replace(/:\d+$/, '');
-    out.push({
-      address,
-      ip,
-      client: typeof p.client === 'string' ? p.client : '',
-      progress: typeof p.progress === 'number' && Number.isFinite(p.progress) ? p.progress : 0,
-      uploaded: typeof p.uploaded === 'number' ? p.uploaded : 0,
-      downloaded: typeof p.downloaded === 'number' ? p.downloaded : 0,
-    });
-  }
-  return out;
-}
-
 /** A peer has the whole file when qBittorrent reports its progress as 1 (100 %). */
 export function isCompletePeer(p: PeerInfo): boolean {
   return p.progress >= 1;

@@ -1,3 +1,4 @@
+import { checkRecipientsCount, expireMinutes } from '../config/schema.js';
 import { isQshareError, QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QbitSession } from '../qbit/client.js';
@@ -6,17 +7,15 @@ import type { ShareRecord } from '../state/types.js';
 
 /** `--expire 7d` / `48h` → minutes. Pure; throws USAGE on anything else. */
 export function parseExpire(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(d|h)\s*$/i.exec(text);
-  const n = m ? Number(m[1]) : NaN;
-  if (!m || !(n > 0)) throw new QshareError('USAGE', `--expire takes a number of days or hours, like 7d or 48h (got ${JSON.stringify(text)})`);
-  const minutes = Math.round(n * (m[2]!.toLowerCase() === 'd' ? 1440 : 60));
-  if (minutes > 525_600 * 10) throw new QshareError('USAGE', '--expire cannot be more than ten years');
-  return minutes;
+  const m = expireMinutes(text);
+  if (typeof m !== 'number') throw new QshareError('USAGE', `--expire ${m.problem}`);
+  return m;
 }
 
 /** `--recipients N`: a whole number from 1 to 1000. Pure. */
 export function checkRecipients(n: number): number {
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new QshareError('USAGE', `--recipients takes a whole number from 1 to 1000 (got ${n})`);
+  const problem = checkRecipientsCount(n);
+  if (problem) throw new QshareError('USAGE', `--recipients ${problem}`);
   return n;
 }
 

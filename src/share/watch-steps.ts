@@ -20,6 +20,7 @@ import { recipientMessage } from './message.js';
 import { removeOutputs, shareCard, writeOutputs, writePasswordFile } from './outbox.js';
 import type { QbitGate } from './qbit-gate.js';
 import { seedShare } from './seed.js';
+import { applyShareLimits } from './limits.js';
 import { choosePieceLength } from '../torrent/piece-length.js';
 import { archiveAndHashStep, archivePathFor, recordStep, torrentPathFor, torrentStep, type ArchivePieces } from './steps.js';
 import type { WorkerSteps } from './worker.js';
@@ -122,6 +123,9 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
           updatedAt: now,
           state: 'not-seeding',
           ...(secrets.kind !== 'none' ? { passwordStore: secrets.kind } : {}),
+          // the config's defaults for every share watch makes (as add --recipients / --expire)
+          ...(deps.config.watch.recipients !== undefined ? { recipients: deps.config.watch.recipients } : {}),
+          ...(deps.config.watch.expireMinutes !== undefined ? { expireMinutes: deps.config.watch.expireMinutes } : {}),
         });
       }
       const card = shareCard({
@@ -151,6 +155,8 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
       if (!share) throw new QshareError('STATE', `share "${it.name}" is missing from qshare's list (${paths.stateFile}); was the state file replaced?`);
       const outcome = await seedShare({ config: deps.config, log: deps.log, store: deps.store, qbit: () => o.gate.session(), signal, now: deps.now }, share);
       if (!outcome.seeding) throw outcome.error ?? new QshareError('QBIT_API', 'qBittorrent is not seeding it');
+      const limitErr = await applyShareLimits(await o.gate.session(), share, deps.log);
+      if (limitErr) deps.log.warn(`qBittorrent did not take the share limits of "${share.name}" (${limitErr.message}); qshare watch still stops it when its recipients have it`, { share: share.name });
     },
 
     async discard(it) {

@@ -40,6 +40,14 @@ export interface ShareRecord {
    * next look is counted as complete.
    */
   finishingPeers?: string[];
+  /** peers (same digests) that were sent at least the size less one piece by qshare's seeder alone */
+  uploadedPeers?: string[];
+  /** the largest increase of a tracker's count of completed downloads (torrents/trackers num_downloaded) */
+  trackerCompleted?: number;
+  /** per tracker, the count when first seen (only for a folder shared as it is: others may have made that torrent) */
+  trackerBaseline?: Record<string, number>;
+  /** last time a continuous observer (seed --until-done, watch) looked, at most every 10 minutes */
+  watchedAt?: string;
   /** when qshare stopped the torrent because `recipients` peers had the whole file */
   doneAt?: string;
 }

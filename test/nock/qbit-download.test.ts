@@ -3,6 +3,7 @@
  * for download (.torrent and magnet; no skip_checking), duplicates, files, peers (sync/torrentPeers), the full
  * torrent list, and stop/start by version (4.x pause/resume, 5.x stop/start).
  */
+import { applyPeerDelta, EMPTY_VIEW } from '../../src/qbit/peers.js';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
@@ -139,7 +140,7 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     expect(await s.getTorrent(HASH)).toMatchObject({ size: 1000, dlSpeed: 50, eta: 10, numSeeds: 1, numLeechs: 2, progress: 0.5 });
     expect((await s.listAll()).get(HASH)).toMatchObject({ name: 'gift.7z' });
     expect(await s.getFiles(HASH)).toEqual([{ name: 'gift.7z', size: 1000, progress: 1 }]);
-    const peers = await s.getPeers(HASH.toUpperCase());
+    const peers = applyPeerDelta(EMPTY_VIEW, await s.syncPeers(HASH.toUpperCase(), 0)).connected;
     expect(peers.slice(0, 2)).toEqual([
       { address: '127.0.0.1:50123', ip: '127.0.0.1', client: 'qBittorrent/4.5.2', progress: 1, uploaded: 0, downloaded: 1000 },
       { address: '[::1]:6881', ip: '::1', client: 'Transmission 4.0', progress: 0.25, uploaded: 5, downloaded: 250 },

@@ -31,7 +31,9 @@ describe('validateConfig', () => {
     [{ watch: { concurrency: 1.5 } }, ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)']],
     [{ watch: { concurrency: 0 } }, ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)']],
     [{ watch: { writePasswordFile: 'yes' } }, ['watch.writePasswordFile: must be true or false']],
-    [{ watch: { folder: '~/x' } }, ['watch.folder: unknown key (known: dir, settleSeconds, concurrency, writePasswordFile)']],
+    [{ watch: { folder: '~/x' } }, ['watch.folder: unknown key (known: dir, settleSeconds, concurrency, writePasswordFile, recipients, expire)']],
+    [{ watch: { recipients: 0, expire: '2w' } }, ['watch.recipients: takes a whole number from 1 to 1000 (got 0)', 'watch.expire: takes a number of days or hours, like 7d or 48h (got "2w")']],
+    [{ watch: { recipients: 2, expire: 7 } }, ['watch.expire: takes a number of days or hours as a string, like "7d" or "48h"']],
     [[], ['config: must be a JSON object like config.example.json']],
   ])('%j → %j', (raw, problems) => {
     expect(validateConfig(raw).problems).toEqual(problems);
@@ -118,5 +120,13 @@ describe('mapPath', () => {
     ['/elsewhere', '/elsewhere'],
   ])('%s → %s', (local, remote) => {
     expect(mapPath(local, map)).toBe(remote);
+  });
+});
+
+describe('watch.recipients and watch.expire', () => {
+  it('are read as the defaults of every share watch makes', () => {
+    const r = validateConfig({ watch: { recipients: 2, expire: '36h' } });
+    expect(r.problems).toEqual([]);
+    expect(r.config.watch).toMatchObject({ recipients: 2, expireMinutes: 2160 });
   });
 });

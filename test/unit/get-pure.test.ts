@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ArchiveEntry } from '../../src/archive/listing.js';
 import { checkEntries, judgeLink } from '../../src/archive/safety.js';
 import { clock, downloadLine } from '../../src/cli/download-progress.js';
-import { buildDownloadFields, classifyDownload, parseTorrentPeers } from '../../src/qbit/download.js';
+import { buildDownloadFields, classifyDownload } from '../../src/qbit/download.js';
 import { parseMagnet } from '../../src/torrent/magnet.js';
 import type { DownloadSnapshot } from '../../src/share/get.js';
 
@@ -98,13 +98,6 @@ describe('classifyDownload', () => {
     ['error', 0.4, 'error'],
     ['someFutureState', 0.4, 'downloading'],
   ])('%s at %d → %s', (state, progress, verdict) => expect(classifyDownload(state, progress)).toBe(verdict));
-});
-
-describe('parseTorrentPeers', () => {
-  it.each([[null], ['Forbidden'], [{}], [{ peers: null }], [{ peers: { 'x:1': 'garbage' } }]])('nothing from %j', (a) => expect(parseTorrentPeers(a)).toEqual([]));
-  it('fills what is missing', () => {
-    expect(parseTorrentPeers({ peers: { '10.0.0.2:51413': { progress: 1 } } })).toEqual([{ address: '10.0.0.2:51413', ip: '10.0.0.2', client: '', progress: 1, uploaded: 0, downloaded: 0 }]);
-  });
 });
 
 describe('downloadLine', () => {

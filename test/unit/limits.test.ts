@@ -25,6 +25,8 @@ const st = (state: string, over: Partial<ShareRecord> = {}): ShareStatus => ({
   torrent: { hash: 'h', name: 'g', state: 'x', progress: 1, savePath: '/', uploaded: 2_000_000, ratio: 1.5 },
   peersConnected: 3,
   completedPeers: 1,
+  signals: { peers: 1, uploadedTo: 0, tracker: null },
+  unknown: false,
   stoppedNow: false,
 });
 

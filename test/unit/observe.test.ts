@@ -82,13 +82,17 @@ describe('shouldStop', () => {
 describe('lsTable', () => {
   it('aligns columns and shows n/N when --recipients was given', () => {
     const out = lsTable([
-      { share: share({ recipients: 2 }), state: 'seeding', torrent: t('stalledUP'), peersConnected: 3, completedPeers: 1, stoppedNow: false },
-      { share: share({ name: 'x', size: 1000 }), state: 'not-in-qbittorrent', torrent: undefined, peersConnected: 0, completedPeers: 0, stoppedNow: false },
+      { share: share({ recipients: 2, completedPeers: ['a'] }), state: 'seeding', torrent: t('stalledUP'), peersConnected: 3, completedPeers: 1, signals: { peers: 1, uploadedTo: 0, tracker: 0 }, unknown: false, stoppedNow: false },
+      { share: share({ name: 'x', size: 1000 }), state: 'not-in-qbittorrent', torrent: undefined, peersConnected: 0, completedPeers: 0, signals: { peers: 0, uploadedTo: 0, tracker: null }, unknown: true, stoppedNow: false },
+      { share: share({ name: 'y', size: 1000 }), state: 'seeding', torrent: undefined, peersConnected: 0, completedPeers: 0, signals: { peers: 0, uploadedTo: 0, tracker: 0 }, unknown: false, stoppedNow: false },
+      { share: share({ name: 'z', size: 1000, recipients: 2, uploadedPeers: ['b'] }), state: 'done', torrent: undefined, peersConnected: 0, completedPeers: 2, signals: { peers: 0, uploadedTo: 1, tracker: 2 }, unknown: false, stoppedNow: false },
     ]);
-    expect(out.split('\n').slice(0, 3)).toEqual([
+    expect(out.split('\n').slice(0, 5)).toEqual([
       'NAME                     SIZE    STATE               PEERS  UPLOADED  RATIO  HAVE IT',
-      'burly-duckbill-aviation  5.3 GB  seeding             3      10.6 GB   2.00   1/2',
-      'x                        1.0 kB  not-in-qbittorrent  0      -         -      0',
+      'burly-duckbill-aviation  5.3 GB  seeding             3      10.6 GB   2.00   1/2 (seen)',
+      'x                        1.0 kB  not-in-qbittorrent  0      -         -      unknown (nobody was watching)',
+      'y                        1.0 kB  seeding             0      -         -      0',
+      'z                        1.0 kB  done                0      -         -      2/2 (tracker)',
     ]);
   });
 });

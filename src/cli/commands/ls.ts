@@ -49,6 +49,10 @@ export function statusJson(s: ShareStatus): Record<string, unknown> {
     uploaded: t?.uploaded ?? null,
     ratio: t?.ratio ?? null,
     completedPeers: s.completedPeers,
+    // who counted whom: peers seen with the whole file, peers sent the whole file, the trackers' count (null: none)
+    signals: s.signals,
+    // true: 0 means nothing (nobody was watching and no tracker gave a count)
+    completedUnknown: s.unknown,
     recipients: s.share.recipients ?? null,
     expireMinutes: s.share.expireMinutes ?? null,
     seedingTimeSeconds: t?.seedingTime ?? null,
@@ -59,12 +63,23 @@ export function statusJson(s: ShareStatus): Record<string, unknown> {
   };
 }
 
+/** The HAVE IT cell: n or n/N and which signal gave the count, or that nobody was watching. Pure. */
+export function haveIt(s: ShareStatus): string {
+  if (s.unknown) return 'unknown (nobody was watching)';
+  const n = s.share.recipients ? `${s.completedPeers}/${s.share.recipients}` : String(s.completedPeers);
+  if (s.completedPeers === 0) return n;
+  const peers = new Set([...(s.share.completedPeers ?? []), ...(s.share.uploadedPeers ?? [])]).size;
+  const byPeers = peers === s.completedPeers;
+  const from = [byPeers && s.signals.peers > 0 ? 'seen' : '', byPeers && s.signals.uploadedTo > 0 ? 'sent' : '', s.signals.tracker === s.completedPeers ? 'tracker' : ''].filter(Boolean);
+  return `${n} (${from.join(', ')})`;
+}
+
 /** The human table. Pure. */
 export function lsTable(rows: ShareStatus[]): string {
   const head = ['NAME', 'SIZE', 'STATE', 'PEERS', 'UPLOADED', 'RATIO', 'HAVE IT'];
   const body = rows.map((s) => {
     const t = s.torrent;
-    const have = s.share.recipients ? `${s.completedPeers}/${s.share.recipients}` : String(s.completedPeers);
+    const have = haveIt(s);
     return [s.share.name, formatBytes(s.share.size), s.state, String(s.peersConnected), t ? formatBytes(t.uploaded) : '-', t ? t.ratio.toFixed(2) : '-', have];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
@@ -73,6 +88,7 @@ export function lsTable(rows: ShareStatus[]): string {
     line(head),
     ...body.map(line),
     '',
-    'HAVE IT counts peers seen with the whole file while qshare was looking (ls, seed --until-done): peers, not people.',
+    'HAVE IT: recipients with the whole file, from (seen) peers seen complete, (sent) peers sent the whole file, (tracker)',
+    "the trackers' count of completed downloads: the largest, since peers are not people (see README).",
   ].join('\n');
 }

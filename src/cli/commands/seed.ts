@@ -3,7 +3,7 @@ import { sleep } from '../../abort.js';
 import type { QbitSession } from '../../qbit/client.js';
 import { formatBytes } from '../../share/inspect.js';
 import { applyShareLimits } from '../../share/limits.js';
-import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
+import { piecesFromTorrentFile, ShareObserver, type ShareStatus } from '../../share/observe.js';
 import { seedShare } from '../../share/seed.js';
 import type { StateStore } from '../../state/store.js';
 import type { ShareRecord } from '../../state/types.js';
@@ -13,7 +13,7 @@ import { statusJson } from './ls.js';
 export interface SeedArgs {
   /** stay in the foreground, watching peers, until the --recipients target or a share limit ends the seeding */
   untilDone: boolean;
-  /** how often to look, in ms (default 1000) */
+  /** how often to look, in ms (default: 250 ms while peers are connected, backing off to 5 s when idle) */
   pollMs?: number;
 }
 
@@ -58,7 +58,7 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
     return EXIT.ok;
   }
-  return untilDone(ctx, store, await connect(), share, args.pollMs ?? 1000);
+  return untilDone(ctx, store, await connect(), share, args.pollMs);
 }
 
 async function forgetTarget(store: StateStore, share: ShareRecord): Promise<ShareRecord> {
@@ -74,13 +74,13 @@ async function forgetTarget(store: StateStore, share: ShareRecord): Promise<Shar
 }
 
 /** Watches the share until it is done (recipients), stopped by qBittorrent (a share limit), or gone. */
-async function untilDone(ctx: CommandContext, store: StateStore, session: QbitSession, first: ShareRecord, pollMs: number): Promise<number> {
+async function untilDone(ctx: CommandContext, store: StateStore, session: QbitSession, first: ShareRecord, pollMs: number | undefined): Promise<number> {
   let share = first;
   const tty = !ctx.opts.json && ctx.stderr.isTTY === true;
-  const deps = { store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile };
+  const observer = new ShareObserver({ store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile }, true);
   if (!ctx.opts.json) ctx.print(`Seeding "${share.name}" until ${target(share)}. Ctrl-C stops watching (qBittorrent keeps seeding).`);
   for (;;) {
-    const [st] = await observeShares(deps, session, [share]);
+    const [st] = await observer.look(session, [share]);
     const s = st as ShareStatus;
     share = s.share;
     if (tty) ctx.stderr.write(`\r\x1b[2K${statusLine(s)}`);
@@ -91,7 +91,7 @@ async function untilDone(ctx: CommandContext, store: StateStore, session: QbitSe
       else ctx.print(end.text);
       return end.code;
     }
-    await sleep(pollMs, ctx.signal, () => new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'));
+    await sleep(pollMs ?? observer.nextDelayMs(), ctx.signal, () => new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'));
   }
 }
 

@@ -10,7 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { QshareError } from '../../errors.js';
 import { ensurePrivateDir, writeFileAtomic } from '../../fsx/atomic.js';
 import { isInside } from '../../fsx/paths.js';
+import { runAutoStop } from '../../share/autostop.js';
 import { cleanLeftovers } from '../../share/leftovers.js';
+import { piecesFromTorrentFile } from '../../share/observe.js';
 import { noProgress } from '../../share/deps.js';
 import { outboxDir } from '../../share/outbox.js';
 import { createQbitGate } from '../../share/qbit-gate.js';
@@ -126,6 +128,8 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
       onUnusable: (name, why) => log.warn(`not sharing "${name}": ${why}; rename it to share it (names inside it may stay as they are)`, { item: name }),
     });
     worker.start();
+    // shares with a recipients target stop by themselves once they have them (watch.recipients for its own)
+    const autoStop = runAutoStop({ store, log: log.child('recipients'), now: () => new Date(), pieces: piecesFromTorrentFile, session: () => gate.session(), signal: ctx.signal });
     void gate.session().catch((e: unknown) => {
       if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') log.warn(`${e.message}; items are archived anyway and handed over when it answers`);
     });
@@ -139,6 +143,7 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
     log.info('stopping: the current step is interrupted and recorded; it resumes at the next start');
     await watcher.close();
     await worker.stop();
+    await autoStop;
     log.info('stopped');
     return 0;
   } finally {
