@@ -19,7 +19,7 @@ export interface CreateArchiveOptions {
   sz: SevenZip;
   /** a file or a folder; the archive holds it under its own name (`photos/…`), hidden by header encryption */
   source: string;
-  /** the archive to write; must not exist (nor, with volumes, `<outPath>.001`) */
+  /** the archive to write; must not exist */
   outPath: string;
   password: string;
   /** 0 (store) … 9 */
@@ -29,18 +29,16 @@ export interface CreateArchiveOptions {
   log?: Logger;
   /** open the new archive's encrypted headers with the password before publishing it (default true; cheap) */
   verify?: boolean;
-  /** split into volumes of this many bytes: writes `<outPath>.001`, `.002`, … */
-  volumeSize?: number;
   /** base environment for 7-Zip (default process.env) */
   env?: NodeJS.ProcessEnv;
   /**
-   * called once, just before 7-Zip starts, with the hidden path it is about to write (without volumes): lets a
+   * called once, just before 7-Zip starts, with the hidden path it is about to write: lets a
    * caller read the archive while it grows (hashing while writing). The file appears a moment later; on success it
    * is renamed (hard-linked, same inode) to outPath, on failure removed.
    */
   onWriting?: (partialPath: string) => void;
   /**
-   * called once 7-Zip has exited successfully (without volumes), with the hidden path: runs alongside the header
+   * called once 7-Zip has exited successfully, with the hidden path: runs alongside the header
    * check, and the archive is published only if both succeed (if it throws, the archive is removed and its error is
    * what createArchive throws, unless the header check failed too)
    */
@@ -48,7 +46,7 @@ export interface CreateArchiveOptions {
 }
 
 export interface CreatedArchive {
-  /** the files written: [outPath], or the volumes in order */
+  /** the file written: [outPath] */
   files: string[];
   bytes: number;
 }
@@ -72,19 +70,17 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
     throw new QshareError('USAGE', `the archive ${outPath} would be inside the folder being archived (${source})`, { hint: 'write the archive to another folder' });
   }
   if (!(await stat(realOutDir)).isDirectory()) throw new QshareError('NOT_FOUND', `${outDir} is not a folder`);
-  const volumes = o.volumeSize !== undefined;
-  const finalNames = (base: string, files: string[]) => (volumes ? files.map((f) => base + f.slice(f.lastIndexOf('.'))) : [base]);
-  if ((await exists(outPath)) || (volumes && (await exists(`${outPath}.001`)))) {
-    throw new QshareError('INPUT', `${volumes ? `${outPath}.001` : outPath} already exists; refusing to overwrite it`, { hint: 'choose another name, or remove the old archive first' });
+  if (await exists(outPath)) {
+    throw new QshareError('INPUT', `${outPath} already exists; refusing to overwrite it`, { hint: 'choose another name, or remove the old archive first' });
   }
 
   const partial = join(outDir, `.${basename(outPath)}.partial-${randomBytes(6).toString('hex')}`);
   const log = o.log;
-  const args = buildCreateArgs({ archivePath: partial, sources: [source], level: o.level, legacy: o.sz.legacy, ...(volumes ? { volumeSize: o.volumeSize } : {}) });
+  const args = buildCreateArgs({ archivePath: partial, sources: [source], level: o.level, legacy: o.sz.legacy });
   log?.debug('7-Zip: creating archive', { sevenZip: o.sz.path, version: o.sz.version, args: args.join(' ') });
   const started = Date.now();
   try {
-    if (!volumes) o.onWriting?.(partial);
+    o.onWriting?.(partial);
     await runSevenZip(o.sz, args, {
       stdin: passwordStdin(o.sz.legacy, o.password, 'create'),
       cwd: outDir,
@@ -94,8 +90,7 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.env ? { env: o.env } : {}),
     });
-    const written = await partialFiles(partial, volumes);
-    if (written.length === 0) throw new Error(`7-Zip reported success but wrote no archive at ${partial}`);
+    if (!(await exists(partial))) throw new Error(`7-Zip reported success but wrote no archive at ${partial}`);
     log?.debug('7-Zip: archive written', { ms: Date.now() - started });
     const verifying = async () => {
       if (!(o.verify ?? true)) return;
@@ -103,22 +98,19 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
       // 7za's danger (an archive silently encrypted with the empty password) at the cost of reading the headers
       // only; a full `t` would re-read every byte (+40 % in store mode).
       const t0 = Date.now();
-      await openHeaders({ sz: o.sz, archivePath: written[0] as string, password: o.password, ...(o.env ? { env: o.env } : {}) }).catch((e: unknown) => {
+      await openHeaders({ sz: o.sz, archivePath: partial, password: o.password, ...(o.env ? { env: o.env } : {}) }).catch((e: unknown) => {
         if (e instanceof QshareError && e.code === 'INTERRUPTED') throw e;
         throw new QshareError('SEVENZIP_FAILED', 'the new archive did not open with its password; it was deleted', { cause: e });
       });
       log?.debug('7-Zip: archive headers verified', { ms: Date.now() - t0 });
     };
     // the caller's own checks of the written file run while 7-Zip reads the headers (a separate process)
-    const [checked, theirs] = await Promise.allSettled([verifying(), !volumes && o.onWritten ? o.onWritten(partial) : undefined]);
+    const [checked, theirs] = await Promise.allSettled([verifying(), o.onWritten?.(partial)]);
     if (checked.status === 'rejected') throw checked.reason;
     if (theirs.status === 'rejected') throw theirs.reason;
     throwIfAborted(o.signal);
-    const finals = finalNames(outPath, written);
-    await publish(written, finals);
-    let bytes = 0;
-    for (const f of finals) bytes += (await stat(f)).size;
-    return { files: finals, bytes };
+    await publish(partial, outPath);
+    return { files: [outPath], bytes: (await stat(outPath)).size };
   } catch (e) {
     await removePartials(partial);
     if (e instanceof QshareError && e.code === 'DISK_FULL') {
@@ -133,7 +125,7 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
 
 export interface ReadArchiveOptions {
   sz: SevenZip;
-  /** the archive (for volumes, the `.001`) */
+  /** the archive */
   archivePath: string;
   password: string;
   signal?: AbortSignal;
@@ -225,52 +217,33 @@ async function existingArchive(p: string): Promise<string> {
   return abs;
 }
 
-/** Files 7-Zip wrote for `partial`: the file itself, or its volumes `partial.001`, … in order. */
-async function partialFiles(partial: string, volumes: boolean): Promise<string[]> {
-  if (!volumes) return (await exists(partial)) ? [partial] : [];
-  const prefix = `${basename(partial)}.`;
-  const names = (await readdir(dirname(partial))).filter((n) => n.startsWith(prefix) && /^\d{3,}$/.test(n.slice(prefix.length)));
-  return names.sort().map((n) => join(dirname(partial), n));
-}
-
+/** Removes the partial archive and whatever 7-Zip left beside it under the same name. */
 async function removePartials(partial: string): Promise<void> {
   const dir = dirname(partial);
   const base = basename(partial);
   const names = await readdir(dir).catch(() => [] as string[]);
-  // the partial itself, its volumes, and anything 7-Zip left with the same prefix (e.g. `<partial>.tmp`)
+  // the partial itself and anything 7-Zip left with the same prefix (e.g. `<partial>.tmp`)
   for (const n of names) if (n === base || n.startsWith(`${base}.`)) await rm(join(dir, n), { force: true }).catch(() => {});
 }
 
 /**
- * Moves each `from` to `to` without ever replacing an existing file: a hard link fails with EEXIST, then the
- * partial name is unlinked. Filesystems without hard links fall back to check-then-rename.
+ * Moves `from` to `to` without ever replacing an existing file: a hard link fails with EEXIST, then the partial
+ * name is unlinked. Filesystems without hard links fall back to check-then-rename.
  */
-async function publish(from: string[], to: string[]): Promise<void> {
-  const done: string[] = [];
+async function publish(from: string, to: string): Promise<void> {
+  const appeared = () => new QshareError('INPUT', `${to} appeared while the archive was being made; refusing to overwrite it`);
   try {
-    for (let i = 0; i < from.length; i++) {
-      const src = from[i] as string;
-      const dst = to[i] as string;
-      let linked = false;
-      try {
-        await link(src, dst);
-        linked = true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new QshareError('INPUT', `${dst} appeared while the archive was being made; refusing to overwrite it`);
-      }
-      if (linked) {
-        done.push(dst);
-        await unlink(src);
-      } else {
-        if (await exists(dst)) throw new QshareError('INPUT', `${dst} appeared while the archive was being made; refusing to overwrite it`);
-        await rename(src, dst);
-        done.push(dst);
-      }
-    }
+    await link(from, to);
   } catch (e) {
-    for (const d of done) await rm(d, { force: true }).catch(() => {});
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw appeared();
+    if (await exists(to)) throw appeared();
+    await rename(from, to);
+    return;
   }
+  await unlink(from).catch(async (e: unknown) => {
+    await rm(to, { force: true }).catch(() => {});
+    throw e;
+  });
 }
 
 async function exists(p: string): Promise<boolean> {

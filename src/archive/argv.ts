@@ -24,8 +24,6 @@ export interface CreateArgsOptions {
   sources: string[];
   /** 0 (store) … 9 (ultra) */
   level: number;
-  /** split into volumes of this many bytes (`.001`, `.002`, …) */
-  volumeSize?: number;
   /** p7zip 16.02 (`SevenZip.legacy`) */
   legacy: boolean;
 }
@@ -34,9 +32,6 @@ export function buildCreateArgs(o: CreateArgsOptions): string[] {
   checkLevel(o.level);
   if (o.sources.length === 0) throw new Error('buildCreateArgs: no sources');
   for (const s of o.sources) if (!isAbsolute(s)) throw new Error(`buildCreateArgs: source must be absolute: ${s}`);
-  if (o.volumeSize !== undefined && !(Number.isSafeInteger(o.volumeSize) && o.volumeSize > 0)) {
-    throw new QshareError('USAGE', `the volume size must be a positive whole number of bytes (got ${o.volumeSize})`);
-  }
   return [
     'a',
     '-t7z',
@@ -49,7 +44,6 @@ export function buildCreateArgs(o: CreateArgsOptions): string[] {
     '-bso0',
     '-bsp1',
     '-y',
-    ...(o.volumeSize !== undefined ? [`-v${o.volumeSize}b`] : []),
     '--',
     operand(o.archivePath),
     ...o.sources,

@@ -4,7 +4,7 @@
  * next one. Every step either completes or leaves nothing of its own behind.
  */
 import { open, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createArchive } from '../archive/archive.js';
 import { checkSequentialLayout } from '../archive/layout.js';
 import { isQshareError, QshareError } from '../errors.js';
@@ -216,8 +216,4 @@ export async function recordStep(deps: Pick<ShareDeps, 'store'>, share: ShareRec
     s.shares.push(share);
     return share;
   });
-}
-
-export function torrentFileName(torrentFile: string): string {
-  return basename(torrentFile);
 }

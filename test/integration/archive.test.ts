@@ -377,23 +377,9 @@ describe.each(flavours)('archive with $name', (flavour) => {
 
 describe('7zz only', () => {
   let sz: SevenZip;
-  const password = 'volumes-pw';
+  const password = '7zz-only-pw';
   beforeAll(async () => {
     sz = await findSevenZip({ cacheDir: join(base, 'cache-7zz'), env: { PATH: '/usr/bin' } });
-  });
-
-  it('writes volumes under the final names only when done', async () => {
-    const src = join(await freshDir('vol'), 'v');
-    await mkdir(src);
-    await writeFile(join(src, 'r.bin'), randomBytes(300_000));
-    const out = await freshDir('out');
-    const outPath = join(out, 'v.7z');
-    const res = await createArchive({ sz, source: src, outPath, password, level: 0, volumeSize: 100_000 });
-    expect(res.files).toEqual([1, 2, 3, 4].map((i) => `${outPath}.00${i}`));
-    expect((await readdir(out)).sort()).toEqual(['v.7z.001', 'v.7z.002', 'v.7z.003', 'v.7z.004']);
-    expect((await listArchive({ sz, archivePath: `${outPath}.001`, password })).map((e) => e.path).sort()).toEqual(['v', 'v/r.bin']);
-    // a second run with the same name is refused
-    await expectCode(createArchive({ sz, source: src, outPath, password, level: 0, volumeSize: 100_000 }), 'INPUT');
   });
 
   it.skipIf(!isRoot)('disk full → DISK_FULL and nothing left behind', async (ctx) => {
