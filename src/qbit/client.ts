@@ -227,7 +227,7 @@ async function rawRequest(
   path: string,
   timeoutMs: number,
   form?: URLSearchParams,
-  extra: { headers?: Record<string, string>; dispatcher?: Dispatcher | undefined } = {},
+  extra: { headers?: Record<string, string>; dispatcher?: Dispatcher | undefined; answered?: boolean } = {},
 ): Promise<RawAnswer> {
   try {
     const init: RequestInit & { dispatcher?: Dispatcher } = {
@@ -242,7 +242,7 @@ async function rawRequest(
     const body = await res.text();
     return { status: res.status, body: body.slice(0, 4000), setCookie: res.headers.getSetCookie(), location: res.headers.get('location') ?? undefined };
   } catch (e) {
-    throw networkError(e, target.display, timeoutMs);
+    throw networkError(e, target.display, timeoutMs, extra.answered);
   }
 }
 
@@ -279,7 +279,7 @@ export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
       warnPlain();
       const form = new URLSearchParams({ username: opts.username ?? 'admin', password: opts.password });
       log.debug('logging in to qBittorrent (once)', { url });
-      const answer = await rawRequest(target, 'POST', '/auth/login', timeoutMs, form, { dispatcher });
+      const answer = await rawRequest(target, 'POST', '/auth/login', timeoutMs, form, { dispatcher, answered: true });
       switch (classifyLogin(answer.status, answer.body, answer.setCookie, true)) {
         case 'ok':
           auth = { cookie: findSessionCookie(answer.setCookie)! };
@@ -343,7 +343,7 @@ function libError(e: unknown, url: string, timeoutMs: number, what: string): unk
   const status = httpStatusOf(e);
   if (status === undefined) {
     // ofetch's FetchError without a response: the network failed
-    if (e instanceof Error && e.name === 'FetchError') return networkError(e, url, timeoutMs);
+    if (e instanceof Error && e.name === 'FetchError') return networkError(e, url, timeoutMs, true);
     return e;
   }
   if (status === 401 || status === 403) return sessionLost(url, status, what);

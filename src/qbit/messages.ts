@@ -36,8 +36,11 @@ export function httpStatusOf(err: unknown): number | undefined {
 
 const CERT_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID/;
 
-/** A request that got no HTTP answer: refused, DNS, timeout, TLS, … → QBIT_UNREACHABLE with words. */
-export function networkError(err: unknown, url: string, timeoutMs: number): QshareError {
+/**
+ * A request that got no HTTP answer: refused, DNS, timeout, TLS, … → QBIT_UNREACHABLE with words. `answered`: this
+ * qBittorrent already answered this process (a reset then means it quit or restarted, not a wrong http/https).
+ */
+export function networkError(err: unknown, url: string, timeoutMs: number, answered = false): QshareError {
   const f = flatten(err);
   const has = (c: string) => f.codes.includes(c);
   const opts = { cause: err };
@@ -59,7 +62,11 @@ export function networkError(err: unknown, url: string, timeoutMs: number): Qsha
     return new QshareError('QBIT_UNREACHABLE', `TLS handshake with ${url} failed: the Web UI probably speaks plain HTTP there, so use http:// instead of https://`, opts);
   }
   if (has('ECONNRESET') || has('EPIPE') || has('UND_ERR_SOCKET') || has('UND_ERR_CLOSED')) {
-    return new QshareError('QBIT_UNREACHABLE', `${url} closed the connection without answering: if the Web UI uses HTTPS (Tools → Options → Web UI → 'Use HTTPS instead of HTTP'), use https:// in qbittorrent.url`, opts);
+    if (answered) {
+      return new QshareError('QBIT_UNREACHABLE', `qBittorrent at ${url} closed the connection in the middle of a request: it may have quit, crashed or restarted; check that it is running (qshare doctor), then try again`, opts);
+    }
+    const https = /^http:/i.test(url) ? `: if the Web UI uses HTTPS (Tools → Options → Web UI → 'Use HTTPS instead of HTTP'), use https:// in qbittorrent.url` : ': check that this address is qBittorrent\'s Web UI and that nothing between (a proxy, a firewall) cuts the connection';
+    return new QshareError('QBIT_UNREACHABLE', `${url} closed the connection without answering${https}`, opts);
   }
   if (f.messages.includes('bad port')) {
     return new QshareError('QBIT_UNREACHABLE', `Node.js refuses to connect to the port of ${url} (the Fetch standard blocks it as unsafe): move the Web UI to another port, e.g. 8080 (Tools → Options → Web UI → Port)`, opts);

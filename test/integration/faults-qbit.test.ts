@@ -69,6 +69,8 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
   let slow: HttpServer;
   let slowPort: number;
   const seen: string[] = [];
+  let dies: HttpServer;
+  let diesPort: number;
 
   beforeAll(async () => {
     // accepts every connection and never says a word
@@ -89,11 +91,22 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
     });
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
     slowPort = (slow.address() as { port: number }).port;
+    // a Web UI that answers, then dies in the middle of the add: the connection closes with no answer
+    dies = createHttpServer((req, res) => {
+      req.resume();
+      if (req.url === '/api/v2/app/version') return void res.end('v4.5.2');
+      if (req.url === '/api/v2/app/webapiVersion') return void res.end('2.8.19');
+      if (req.url?.startsWith('/api/v2/torrents/add')) return void req.socket.destroy();
+      res.end('Ok.');
+    });
+    await new Promise<void>((r) => dies.listen(0, '127.0.0.1', r));
+    diesPort = (dies.address() as { port: number }).port;
   });
   afterAll(async () => {
     for (const s of sockets) s.destroy();
     slow?.closeAllConnections();
-    await Promise.all([new Promise((r) => silent?.close(r)), new Promise((r) => slow?.close(r))]);
+    dies?.closeAllConnections();
+    await Promise.all([new Promise((r) => silent?.close(r)), new Promise((r) => slow?.close(r)), new Promise((r) => dies?.close(r))]);
   });
 
   it('add: each wait ends after qbittorrent.timeoutSeconds with clear words; the share is kept (exit 3)', async () => {
@@ -139,6 +152,19 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
     expect(Date.now() - sentAt).toBeLessThan(3000);
     expect(r.stderr).toContain('qshare: interrupted while connecting to qBittorrent; nothing was made');
     expect(await ls(s.home)).toEqual([]);
+  }, 60_000);
+
+  it('add: qBittorrent dies in the middle of the add → it says so, with no guess about HTTPS (exit 3)', async () => {
+    const s = await e2eSetup(null);
+    s.env.QSHARE_QBIT_URL = `http://127.0.0.1:${diesPort}`;
+    const src = await source(s.dir, 64 * 1024, 44);
+    const r = await runCli(['add', src, '--json'], { env: s.env, timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(3);
+    const out = JSON.parse(r.stdout);
+    expect(out.error.code).toBe('QBIT_UNREACHABLE');
+    expect(out.error.message).toMatch(/closed the connection in the middle of a request: it may have quit, crashed or restarted; check that it is running \(qshare doctor\)/);
+    expect(out.error.message).not.toMatch(/HTTPS/);
+    await keptNotSeeding(s.home, out);
   }, 60_000);
 
   it('add: qBittorrent answers the login but never the add → the add times out with clear words (exit 3)', async () => {

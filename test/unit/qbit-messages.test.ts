@@ -62,6 +62,18 @@ describe('networkError', () => {
     expect(e.message).toMatch(re);
   });
 
+  it.each([
+    ['the first contact over http://: perhaps HTTPS', 'http://127.0.0.1:8080', false, /closed the connection without answering: if the Web UI uses HTTPS/],
+    ['the first contact over https://: not an HTTPS hint', 'https://nas.lan/qbt', false, /closed the connection without answering: check that this address is qBittorrent's Web UI/],
+    ['after it answered: it quit or restarted', 'http://127.0.0.1:8080', true, /closed the connection in the middle of a request: it may have quit, crashed or restarted/],
+  ])('a reset, %s', (_w, u, answered, re) => {
+    for (const code of ['ECONNRESET', 'UND_ERR_SOCKET']) {
+      const e = networkError(fetchFailed(sysErr(code)), u, 2500, answered);
+      expect(e.message).toMatch(re);
+      if (answered) expect(e.message).not.toMatch(/HTTPS/);
+    }
+  });
+
   it('redacts a password that shows up in an error message', () => {
     const e = networkError(fetchFailed(new Error('failed for http://u:pw123@h/?password=pw123')), url, 1000);
     expect(e.message).not.toContain('pw123');
