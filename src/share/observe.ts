@@ -250,7 +250,7 @@ export class ShareObserver {
           size: share.size,
           counted: new Set([...tally.completed, ...uploaded]),
         });
-        for (const k of sentWhole(live.ledger, enough)) uploaded.add(k);
+        for (const k of sentWhole(live.ledger, enough, share.size)) uploaded.add(k);
         // a peer that was downloading and left without being counted: its client may have told a tracker it finished
         const counted = new Set([...tally.completed, ...uploaded]);
         if (applied.left.some((p) => !counted.has(peerKey(p)) && (p.progress > 0 || p.uploaded > 0))) {

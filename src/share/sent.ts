@@ -80,10 +80,15 @@ export function sentTo(l: SentLedger, key: string): number {
   return seenTo(l, key) + (l.credit[key] ?? 0);
 }
 
-/** Keys that were sent at least `enough` bytes (unseen recipients included). */
-export function sentWhole(l: SentLedger, enough: number): string[] {
-  const keys = new Set([...Object.keys(l.closed), ...Object.keys(l.credit), ...Object.values(l.open).map((c) => c.key)]);
-  return [...keys].filter((k) => enough > 0 && sentTo(l, k) >= enough);
+/**
+ * Keys that have the whole file by the bytes sent (unseen recipients included): a peer still connected needs all
+ * `size` bytes (one piece short and connected is still downloading: stopping then would strand it); one that left
+ * needs `enough`, the size less one piece (it may have had that piece from someone else).
+ */
+export function sentWhole(l: SentLedger, enough: number, size: number): string[] {
+  const connected = new Set(Object.values(l.open).map((c) => c.key));
+  const keys = new Set([...Object.keys(l.closed), ...Object.keys(l.credit), ...connected]);
+  return [...keys].filter((k) => enough > 0 && sentTo(l, k) >= (connected.has(k) ? size : enough));
 }
 
 function seenSum(l: Pick<SentLedger, 'closed' | 'open'>): number {

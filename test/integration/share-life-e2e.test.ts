@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
 import { api, joinPeersWhileRunning, peerHome, torrent } from '../helpers/two-peers.js';
@@ -111,7 +111,15 @@ describe.skipIf(!hasQbitNox() || !have7zz)('seed until they all have it (two qbi
     // slow the upload so the recipient spends seconds one piece from the end, where qshare can see it
     await api(sender, 'torrents/setUploadLimit', { hashes: share.infoHash, limit: '6000' });
 
+    const started = Date.now();
+    const marks: string[] = [];
+    onTestFailed(async () => {
+      const [sent, got] = await Promise.all([torrent(sender, share.infoHash).catch(String), torrent(recipient, share.infoHash).catch(String)]);
+      const peers = await api(sender, `sync/torrentPeers?hash=${share.infoHash}&rid=0`).catch(String);
+      console.error(`--- after ${Date.now() - started} ms: ${marks.join('; ')}\nsender: ${JSON.stringify(sent)}\nrecipient: ${JSON.stringify(got)}\nsender peers: ${JSON.stringify(peers)}`);
+    });
     const watching = runCli(['seed', share.name, '--until-done', '--json'], { env: s.env, timeoutMs: 90_000 });
+    void watching.then((w) => marks.push(`seed --until-done exited ${w.code} at ${Date.now() - started} ms: ${w.stderr.slice(0, 2000)}`));
     const peers = joinPeersWhileRunning(recipient, sender, share.infoHash);
     let got;
     try {
@@ -119,6 +127,7 @@ describe.skipIf(!hasQbitNox() || !have7zz)('seed until they all have it (two qbi
     } finally {
       peers.stop();
     }
+    marks.push(`get exited ${got.code} at ${Date.now() - started} ms`);
     expect(got.code, got.stderr).toBe(0);
     expect(await snapshot(join(r.dir, 'out', 'Gift'))).toEqual(await snapshot(src));
 

@@ -23,13 +23,15 @@ function run(looks: Look[], start: SentLedger = emptyLedger()): SentLedger {
   }
   return l;
 }
-const unseen = (l: SentLedger) => sentWhole(l, ENOUGH).filter((k) => k.startsWith('unseen-')).length;
-const seenWhole = (l: SentLedger) => sentWhole(l, ENOUGH).filter((k) => !k.startsWith('unseen-'));
+const unseen = (l: SentLedger) => sentWhole(l, ENOUGH, SIZE).filter((k) => k.startsWith('unseen-')).length;
+const seenWhole = (l: SentLedger) => sentWhole(l, ENOUGH, SIZE).filter((k) => !k.startsWith('unseen-'));
 
 describe('seen connections', () => {
   it.each<[string, Look[], string[]]>([
-    ['one connection sent the whole file', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 0)] }, { at: 250, total: 0, connected: [peer('10.0.0.2:6881', 950)] }], ['10.0.0.2|aria2/1.36.0']],
-    ['one connection one piece short of the size still counts', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 900)] }], ['10.0.0.2|aria2/1.36.0']],
+    ['one connection sent the whole file', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 0)] }, { at: 250, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] }], ['10.0.0.2|aria2/1.36.0']],
+    ['connected one piece short: still downloading, not yet', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 900)] }], []],
+    ['connected and sent the whole size: counts', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] }], ['10.0.0.2|aria2/1.36.0']],
+    ['gone one piece short: counts (it may have had that piece from someone else)', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 900)] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 900)] }], ['10.0.0.2|aria2/1.36.0']],
     ['two pieces short does not', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 800)] }], []],
     [
       'a reconnection carries what the peer was sent (libtorrent): the most, never the sum',
@@ -38,12 +40,12 @@ describe('seen connections', () => {
     ],
     [
       'a carried reconnection that goes on to the whole file counts',
-      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 500)] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 500)] }, { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 950)] }],
+      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 500)] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 500)] }, { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] }],
       ['10.0.0.2|aria2/1.36.0'],
     ],
     [
       'a reconnection listed before its client is known is the peer that had the address',
-      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 950, 'Transmission 3.00')] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 950)] }, { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 949, '')] }],
+      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 1_000, 'Transmission 3.00')] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 1_000)] }, { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 999, '')] }],
       ['10.0.0.2|Transmission 3.00'],
     ],
     [
@@ -135,7 +137,7 @@ describe('bytes sent to connections nobody saw', () => {
       { at: 500 + QUIET_MS, total: 550 },
     ];
     const l = run(looks);
-    expect(sentWhole(l, ENOUGH)).toEqual([]);
+    expect(sentWhole(l, ENOUGH, SIZE)).toEqual([]);
     expect(l.pending).toBe(50);
     const later = run([{ at: 500 + QUIET_MS + WRITE_OFF_MS, total: 550 }], l);
     expect(later.pending).toBe(0);
