@@ -8,7 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { QshareError } from '../errors.js';
 import { isInside } from '../fsx/paths.js';
 import type { Logger } from '../log.js';
-import { buildCreateArgs, buildExtractArgs, buildHeaderCheckArgs, buildListArgs, buildTestArgs, checkLevel, checkPassword, passwordStdin } from './argv.js';
+import { buildCreateArgs, buildExtractArgs, buildHeaderCheckArgs, buildListArgs, buildTestArgs, checkPassword, passwordStdin, requireLevel } from './argv.js';
 import type { SevenZip } from './find.js';
 import { parseTechnicalListing, type ArchiveEntry } from './listing.js';
 import { runSevenZip } from './run.js';
@@ -59,7 +59,7 @@ export interface CreatedArchive {
  */
 export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArchive> {
   checkPassword(o.password);
-  checkLevel(o.level);
+  requireLevel(o.level);
   throwIfAborted(o.signal);
   const source = await resolveSource(o.source);
   const outPath = resolve(o.outPath);

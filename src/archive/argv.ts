@@ -15,6 +15,7 @@
  * reads as a list even after `--`).
  */
 import { isAbsolute } from 'node:path';
+import { checkLevel } from '../config/schema.js';
 import { QshareError } from '../errors.js';
 
 export interface CreateArgsOptions {
@@ -29,7 +30,7 @@ export interface CreateArgsOptions {
 }
 
 export function buildCreateArgs(o: CreateArgsOptions): string[] {
-  checkLevel(o.level);
+  requireLevel(o.level);
   if (o.sources.length === 0) throw new Error('buildCreateArgs: no sources');
   for (const s of o.sources) if (!isAbsolute(s)) throw new Error(`buildCreateArgs: source must be absolute: ${s}`);
   return [
@@ -94,10 +95,10 @@ export function checkPassword(password: string): void {
   }
 }
 
-export function checkLevel(level: number): void {
-  if (!Number.isInteger(level) || level < 0 || level > 9) {
-    throw new QshareError('USAGE', `the compression level must be a whole number from 0 to 9 (got ${level})`, { hint: 'use 0 (store, fastest; best for photos/video) … 9 (smallest, slowest)' });
-  }
+/** The one level rule (config's checkLevel), as a usage error for callers of the archive functions. */
+export function requireLevel(level: number): void {
+  const problem = checkLevel(level);
+  if (problem) throw new QshareError('USAGE', `the compression level ${problem} (got ${level})`);
 }
 
 /** A path that 7-Zip can only read as a path: absolute paths as they are, relative ones prefixed with `./`. */

@@ -1,62 +1,10 @@
 /**
  * The config file's shape, its defaults, and validation that reports every problem at once in words a user can act
- * on. Pure: no I/O here (see load.ts).
+ * on: one valibot schema, from which the Config type is inferred. Pure: no I/O here (see load.ts).
  */
+import * as v from 'valibot';
+
 export const DEFAULT_TRACKER = 'udp://tracker.opentrackr.org:1337/announce';
-
-export interface Config {
-  qbittorrent: {
-    /** Web UI address, may include a reverse-proxy base path. */
-    url: string;
-    username: string;
-    /** local path prefix → the same folder as qBittorrent sees it (Docker volume, NAS mount). */
-    pathMap: Record<string, string>;
-    /** per request, seconds */
-    timeoutSeconds: number;
-    /** how long `add` waits for qBittorrent to report the torrent as seeding, seconds */
-    seedWaitSeconds: number;
-    category: string;
-    tags: string[];
-    /** PEM file with the Web UI's self-signed certificate (or its CA), trusted on top of the usual CAs */
-    caFile: string | null;
-    /** do not check the Web UI's HTTPS certificate at all (warns on every run) */
-    insecureTls: boolean;
-  };
-  trackers: string[];
-  /** path to a 7-Zip binary; null = find 7zz / 7z on PATH, then the bundled 7za */
-  sevenZip: string | null;
-  /** 7-Zip compression level 0 (store) … 9 */
-  level: number;
-  secrets: {
-    /** where qshare keeps passwords: see SECRET_STORES */
-    store: SecretStoreChoice;
-  };
-  watch: WatchConfig;
-  /** the qBittorrent qshare starts and owns when none answers (`qshare daemon`) */
-  managed: {
-    /** add/seed/get/watch start it when nothing answers at qbittorrent.url and qbittorrent-nox is installed */
-    autoStart: boolean;
-    /** keep it on 127.0.0.1 with DHT, PeX, LSD and UPnP off (tests, or a machine that must not be reachable) */
-    loopbackOnly: boolean;
-  };
-}
-
-/** `qshare watch`: the drop folder. */
-export interface WatchConfig {
-  /** the drop folder; `~/` is the home folder */
-  dir: string;
-  /** an item is complete once nothing in it changed for this long */
-  settleSeconds: number;
-  /** archives made at the same time */
-  concurrency: number;
-  /** also write each share's password beside its card (plain text, mode 600) */
-  writePasswordFile: boolean;
-  /** each share made by watch seeds until this many recipients have it (as `add --recipients`) */
-  recipients?: number;
-  /** each share made by watch stops after this much seeding time, in minutes (as `add --expire`) */
-  expireMinutes?: number;
-}
-
 /** "7d" / "48h" → minutes of seeding, or the problem in words. Pure; the one reader of --expire and watch.expire. */
 export function expireMinutes(text: string): number | { problem: string } {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(d|h)\s*$/i.exec(text);
@@ -73,192 +21,227 @@ export function checkRecipientsCount(n: unknown): string | undefined {
 }
 
 /**
- * `auto`: the OS keychain when one answers, otherwise nothing is kept; `keychain`: the same, but a missing keychain
- * is warned about every time; `file`: a 0600 plain-text file in the data folder (opt-in); `none`: never keep one.
+ * `auto`: the OS keychain when one answers, otherwise the owner-only secrets file; `keychain`: the keychain only (a
+ * missing one is warned about every time); `file`: the 0600 secrets file in the data folder; `none`: never keep one.
  */
 export const SECRET_STORES = ['auto', 'keychain', 'file', 'none'] as const;
 export type SecretStoreChoice = (typeof SECRET_STORES)[number];
 
-export const DEFAULT_CONFIG: Config = {
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** A value checked by one of the `check…` functions below (the same words on the command line and in the file). */
+function checkedBy<T>(problem: (x: unknown) => string | undefined) {
+  return v.pipe(
+    v.unknown(),
+    v.rawCheck(({ dataset, addIssue }) => {
+      const p = problem(dataset.value);
+      if (p !== undefined) addIssue({ message: p });
+    }),
+    v.transform((x) => x as T),
+  );
+}
+
+/** An object section: `notObject` when it is not one, and each unknown key reported by name. */
+function section<E extends v.ObjectEntries>(entries: E, notObject: string, unknownKey: (key: string, known: string[]) => string) {
+  const known = Object.keys(entries);
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isObject, notObject),
+    v.looseObject(entries),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!isObject(dataset.value)) return;
+      for (const key of Object.keys(dataset.value)) {
+        if (!known.includes(key)) addIssue({ message: unknownKey(key, known), path: [{ type: 'object', origin: 'key', input: dataset.value, key, value: dataset.value[key] }] });
+      }
+    }),
+    v.transform((o) => o as v.InferOutput<v.ObjectSchema<E, undefined>>),
+  );
+}
+const unknownIn = (key: string, known: string[]) => `unknown key (known: ${known.join(', ')})`;
+
+/** A number of seconds up to a day: above 0 (`least` undefined) or at least `least`. */
+const seconds = (least: number | undefined, words: string) =>
+  v.message(v.pipe(v.number(), v.finite(), least === undefined ? v.gtValue(0) : v.minValue(least), v.maxValue(86_400)), words);
+const yesNo = v.message(v.boolean(), 'must be true or false');
+const D = {
   qbittorrent: {
     url: 'http://127.0.0.1:8080',
     username: 'admin',
-    pathMap: {},
     timeoutSeconds: 10,
     seedWaitSeconds: 60,
     category: 'qshare',
     tags: ['qshare'],
-    caFile: null,
-    insecureTls: false,
   },
-  trackers: [DEFAULT_TRACKER],
-  sevenZip: null,
-  level: 0,
-  secrets: { store: 'auto' },
-  managed: { autoStart: true, loopbackOnly: false },
-  watch: { dir: '~/ToShare', settleSeconds: 5, concurrency: 1, writePasswordFile: false },
+  watch: { dir: '~/ToShare', settleSeconds: 5, concurrency: 1 },
 };
 
-export class ConfigProblems {
-  readonly list: string[] = [];
-  add(where: string, what: string): void {
-    this.list.push(`${where}: ${what}`);
-  }
+const QbittorrentSchema = section(
+  {
+    /** Web UI address, may include a reverse-proxy base path */
+    url: v.optional(checkedBy<string>(checkWebUiUrl), D.qbittorrent.url),
+    username: v.optional(v.message(v.string(), 'must be a string'), D.qbittorrent.username),
+    /** local path prefix → the same folder as qBittorrent sees it (Docker volume, NAS mount) */
+    pathMap: v.optional(
+      v.message(
+        v.record(
+          v.message(
+            v.pipe(
+              v.string(),
+              v.check((from) => from.startsWith('/') || /^[A-Za-z]:[\\/]/.test(from)),
+            ),
+            'the key must be an absolute local path',
+          ),
+          v.message(v.pipe(v.string(), v.nonEmpty()), 'must be a non-empty path as qBittorrent sees it'),
+        ),
+        'must be an object like {"/home/me/.local/share/qshare": "/downloads/qshare"}',
+      ),
+      {},
+    ),
+    /** per request, seconds */
+    timeoutSeconds: v.optional(seconds(undefined, 'must be a number of seconds between 1 and 86400'), D.qbittorrent.timeoutSeconds),
+    /** how long `add` waits for qBittorrent to report the torrent as seeding, seconds */
+    seedWaitSeconds: v.optional(seconds(undefined, 'must be a number of seconds between 1 and 86400'), D.qbittorrent.seedWaitSeconds),
+    category: v.optional(
+      v.message(
+        v.pipe(
+          v.string(),
+          v.check((c) => c.trim() !== ''),
+        ),
+        'must be a non-empty string',
+      ),
+      D.qbittorrent.category,
+    ),
+    tags: v.optional(
+      checkedBy<string[]>((t) => (Array.isArray(t) && t.every((x) => typeof x === 'string' && x !== '' && !x.includes(',')) ? undefined : 'must be an array of non-empty strings without commas')),
+      () => [...D.qbittorrent.tags],
+    ),
+    /** PEM file with the Web UI's self-signed certificate (or its CA), trusted on top of the usual CAs */
+    caFile: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a PEM certificate file, or null')), null),
+    /** do not check the Web UI's HTTPS certificate at all (warns on every run) */
+    insecureTls: v.optional(yesNo, false),
+  },
+  'must be an object',
+  (key, known) =>
+    key === 'password' || key === 'apiKey'
+      ? 'qshare never reads a password from the config file (it is plain text): remove it and set QSHARE_QBIT_PASSWORD, or type it when asked'
+      : unknownIn(key, known),
+);
+
+const WatchSchema = v.pipe(
+  section(
+    {
+      /** the drop folder; `~/` is the home folder */
+      dir: v.optional(
+        v.message(
+          v.pipe(
+            v.string(),
+            v.check((d) => d.trim() !== ''),
+          ),
+          'must be the path of the drop folder, like "~/ToShare"',
+        ),
+        D.watch.dir,
+      ),
+      /** an item is complete once nothing in it changed for this long */
+      settleSeconds: v.optional(seconds(0.5, 'must be a number of seconds between 0.5 and 86400'), D.watch.settleSeconds),
+      /** archives made at the same time */
+      concurrency: v.optional(v.message(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(16)), 'must be a whole number from 1 to 16 (archives made at the same time)'), D.watch.concurrency),
+      /** also write each share's password beside its card (plain text, mode 600) */
+      writePasswordFile: v.optional(yesNo, false),
+      /** each share made by watch seeds until this many recipients have it (as `add --recipients`) */
+      recipients: v.optional(checkedBy<number>(checkRecipientsCount)),
+      /** each share made by watch stops after this much seeding time (as `add --expire`): minutes once read */
+      expire: v.optional(
+        v.pipe(
+          v.message(v.string(), 'takes a number of days or hours as a string, like "7d" or "48h"'),
+          v.rawTransform(({ dataset, addIssue, NEVER }) => {
+            const m = expireMinutes(dataset.value);
+            if (typeof m === 'number') return m;
+            addIssue({ message: m.problem });
+            return NEVER;
+          }),
+        ),
+      ),
+    },
+    'must be an object like {"dir": "~/ToShare"}',
+    unknownIn,
+  ),
+  v.transform(({ expire, recipients, ...w }) => ({ ...w, ...(recipients !== undefined ? { recipients } : {}), ...(expire !== undefined ? { expireMinutes: expire } : {}) })),
+);
+
+const ConfigSchema = section(
+  {
+    qbittorrent: v.optional(QbittorrentSchema, {}),
+    trackers: v.optional(v.message(v.array(checkedBy<string>(checkTrackerUrl)), 'must be an array of announce URLs (an empty array means DHT only)'), () => [DEFAULT_TRACKER]),
+    /** path to a 7-Zip binary; null = find 7zz / 7z on PATH, then the bundled 7za */
+    sevenZip: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a 7-Zip binary (7zz, 7z or 7za), or null to find one')), null),
+    /** 7-Zip compression level 0 (store) … 9 */
+    level: v.optional(checkedBy<number>(checkLevel), 0),
+    secrets: v.optional(
+      section({ store: v.optional(v.message(v.picklist(SECRET_STORES), `must be one of ${SECRET_STORES.map((x) => `"${x}"`).join(', ')}`), 'auto') }, 'must be an object like {"store": "auto"}', unknownIn),
+      {},
+    ),
+    watch: v.optional(WatchSchema, {}),
+    /** the qBittorrent qshare starts and owns when none answers (`qshare daemon`) */
+    managed: v.optional(
+      section(
+        {
+          /** add/seed/get/watch start it when nothing answers at qbittorrent.url and qbittorrent-nox is installed */
+          autoStart: v.optional(yesNo, true),
+          /** keep it on 127.0.0.1 with DHT, PeX, LSD and UPnP off (tests, or a machine that must not be reachable) */
+          loopbackOnly: v.optional(yesNo, false),
+        },
+        'must be an object like {"autoStart": true}',
+        unknownIn,
+      ),
+      {},
+    ),
+    $schema: v.optional(v.unknown()),
+    '//': v.optional(v.unknown()),
+  },
+  'must be a JSON object like config.example.json',
+  (key, known) => `unknown key (known keys: ${known.filter((k) => !k.startsWith('$') && k !== '//').join(', ')})`,
+);
+
+type Parsed = v.InferOutput<typeof ConfigSchema>;
+export type Config = Omit<Parsed, '$schema' | '//'>;
+export type WatchConfig = Config['watch'];
+
+function parsed(raw: unknown): v.SafeParseResult<typeof ConfigSchema> {
+  return v.safeParse(ConfigSchema, raw);
 }
 
-type Json = unknown;
+export const DEFAULT_CONFIG: Config = defaults();
 
-const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Validates raw JSON (already parsed) and merges it over the defaults. Returns the problems instead of throwing. */
-export function validateConfig(raw: Json): { config: Config; problems: string[] } {
-  const p = new ConfigProblems();
-  const config: Config = structuredClone(DEFAULT_CONFIG);
-  if (!isObject(raw)) {
-    p.add('config', 'must be a JSON object like config.example.json');
-    return { config, problems: p.list };
-  }
-  const known = new Set(['qbittorrent', 'trackers', 'sevenZip', 'level', 'secrets', 'watch', 'managed', '$schema', '//']);
-  for (const k of Object.keys(raw)) if (!known.has(k)) p.add(k, `unknown key (known keys: ${[...known].filter((x) => !x.startsWith('$') && x !== '//').join(', ')})`);
-
-  if (raw.qbittorrent !== undefined) {
-    const q = raw.qbittorrent;
-    if (!isObject(q)) p.add('qbittorrent', 'must be an object');
-    else {
-      const knownQ = new Set(['url', 'username', 'pathMap', 'timeoutSeconds', 'seedWaitSeconds', 'category', 'tags', 'caFile', 'insecureTls']);
-      for (const k of Object.keys(q)) {
-        if (k === 'password' || k === 'apiKey')
-          p.add(`qbittorrent.${k}`, 'qshare never reads a password from the config file (it is plain text): remove it and set QSHARE_QBIT_PASSWORD, or type it when asked');
-        else if (!knownQ.has(k)) p.add(`qbittorrent.${k}`, `unknown key (known: ${[...knownQ].join(', ')})`);
-      }
-      if (q.url !== undefined) {
-        const problem = checkWebUiUrl(q.url);
-        if (problem) p.add('qbittorrent.url', problem);
-        else config.qbittorrent.url = q.url as string;
-      }
-      if (q.username !== undefined) {
-        if (typeof q.username !== 'string') p.add('qbittorrent.username', 'must be a string');
-        else config.qbittorrent.username = q.username;
-      }
-      if (q.pathMap !== undefined) {
-        if (!isObject(q.pathMap)) p.add('qbittorrent.pathMap', 'must be an object like {"/home/me/.local/share/qshare": "/downloads/qshare"}');
-        else
-          for (const [from, to] of Object.entries(q.pathMap)) {
-            if (typeof to !== 'string' || to === '') p.add(`qbittorrent.pathMap["${from}"]`, 'must be a non-empty path as qBittorrent sees it');
-            else if (!from.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(from)) p.add(`qbittorrent.pathMap["${from}"]`, 'the key must be an absolute local path');
-            else config.qbittorrent.pathMap[from] = to;
-          }
-      }
-      for (const key of ['timeoutSeconds', 'seedWaitSeconds'] as const) {
-        const v = q[key];
-        if (v === undefined) continue;
-        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 86_400) p.add(`qbittorrent.${key}`, 'must be a number of seconds between 1 and 86400');
-        else config.qbittorrent[key] = v;
-      }
-      if (q.category !== undefined) {
-        if (typeof q.category !== 'string' || q.category.trim() === '') p.add('qbittorrent.category', 'must be a non-empty string');
-        else config.qbittorrent.category = q.category;
-      }
-      if (q.caFile !== undefined && q.caFile !== null) {
-        if (typeof q.caFile !== 'string' || q.caFile === '') p.add('qbittorrent.caFile', 'must be the path to a PEM certificate file, or null');
-        else config.qbittorrent.caFile = q.caFile;
-      }
-      if (q.insecureTls !== undefined) {
-        if (typeof q.insecureTls !== 'boolean') p.add('qbittorrent.insecureTls', 'must be true or false');
-        else config.qbittorrent.insecureTls = q.insecureTls;
-      }
-      if (q.tags !== undefined) {
-        if (!Array.isArray(q.tags) || q.tags.some((t) => typeof t !== 'string' || t === '' || t.includes(',')))
-          p.add('qbittorrent.tags', 'must be an array of non-empty strings without commas');
-        else config.qbittorrent.tags = q.tags as string[];
-      }
-    }
-  }
-
-  if (raw.trackers !== undefined) {
-    if (!Array.isArray(raw.trackers)) p.add('trackers', 'must be an array of announce URLs (an empty array means DHT only)');
-    else {
-      const ok: string[] = [];
-      raw.trackers.forEach((t, i) => {
-        const problem = checkTrackerUrl(t);
-        if (problem) p.add(`trackers[${i}]`, problem);
-        else ok.push(t as string);
-      });
-      config.trackers = ok;
-    }
-  }
-
-  if (raw.sevenZip !== undefined && raw.sevenZip !== null) {
-    if (typeof raw.sevenZip !== 'string' || raw.sevenZip === '') p.add('sevenZip', 'must be the path to a 7-Zip binary (7zz, 7z or 7za), or null to find one');
-    else config.sevenZip = raw.sevenZip;
-  }
-
-  if (raw.level !== undefined) {
-    const problem = checkLevel(raw.level);
-    if (problem) p.add('level', problem);
-    else config.level = raw.level as number;
-  }
-  if (raw.secrets !== undefined) {
-    const sec = raw.secrets;
-    if (!isObject(sec)) p.add('secrets', 'must be an object like {"store": "auto"}');
-    else {
-      for (const k of Object.keys(sec)) if (k !== 'store') p.add(`secrets.${k}`, 'unknown key (known: store)');
-      if (sec.store !== undefined) {
-        if (typeof sec.store !== 'string' || !(SECRET_STORES as readonly string[]).includes(sec.store))
-          p.add('secrets.store', `must be one of ${SECRET_STORES.map((x) => `"${x}"`).join(', ')}`);
-        else config.secrets.store = sec.store as SecretStoreChoice;
-      }
-    }
-  }
-  if (raw.watch !== undefined) validateWatch(raw.watch, config.watch, p);
-  if (raw.managed !== undefined) {
-    const m = raw.managed;
-    if (!isObject(m)) p.add('managed', 'must be an object like {"autoStart": true}');
-    else
-      for (const [k, v] of Object.entries(m)) {
-        if (k !== 'autoStart' && k !== 'loopbackOnly') p.add(`managed.${k}`, 'unknown key (known: autoStart, loopbackOnly)');
-        else if (typeof v !== 'boolean') p.add(`managed.${k}`, 'must be true or false');
-        else config.managed[k] = v;
-      }
-  }
-  return { config, problems: p.list };
+function defaults(): Config {
+  const r = parsed({});
+  if (!r.success) throw new Error('the default config does not pass its own schema');
+  const { $schema: _s, '//': _c, ...config } = r.output;
+  return config;
 }
 
-function validateWatch(w: Json, out: WatchConfig, p: ConfigProblems): void {
-  if (!isObject(w)) {
-    p.add('watch', 'must be an object like {"dir": "~/ToShare"}');
-    return;
+/** Where an issue is, as the user writes it: `qbittorrent.url`, `trackers[0]`, `qbittorrent.pathMap["/x"]`. */
+function where(issue: v.BaseIssue<unknown>): string {
+  let out = '';
+  for (const item of issue.path ?? []) {
+    const key = item.key;
+    if (typeof key === 'number') out += `[${key}]`;
+    else if (out === 'qbittorrent.pathMap') out += `[${JSON.stringify(String(key))}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
   }
-  const known = ['dir', 'settleSeconds', 'concurrency', 'writePasswordFile', 'recipients', 'expire'];
-  for (const k of Object.keys(w)) if (!known.includes(k)) p.add(`watch.${k}`, `unknown key (known: ${known.join(', ')})`);
-  if (w.dir !== undefined) {
-    if (typeof w.dir !== 'string' || w.dir.trim() === '') p.add('watch.dir', 'must be the path of the drop folder, like "~/ToShare"');
-    else out.dir = w.dir;
+  return out === '' ? 'config' : out;
+}
+
+/**
+ * Validates raw JSON (already parsed) and merges it over the defaults. Returns every problem instead of throwing;
+ * with any problem the config is the defaults (loadConfig stops at the problems: nothing runs on half a config).
+ */
+export function validateConfig(raw: unknown): { config: Config; problems: string[] } {
+  const r = parsed(raw);
+  if (r.success) {
+    const { $schema: _s, '//': _c, ...config } = r.output;
+    return { config, problems: [] };
   }
-  if (w.settleSeconds !== undefined) {
-    const v = w.settleSeconds;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0.5 || v > 86_400) p.add('watch.settleSeconds', 'must be a number of seconds between 0.5 and 86400');
-    else out.settleSeconds = v;
-  }
-  if (w.concurrency !== undefined) {
-    const v = w.concurrency;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 16) p.add('watch.concurrency', 'must be a whole number from 1 to 16 (archives made at the same time)');
-    else out.concurrency = v;
-  }
-  if (w.writePasswordFile !== undefined) {
-    if (typeof w.writePasswordFile !== 'boolean') p.add('watch.writePasswordFile', 'must be true or false');
-    else out.writePasswordFile = w.writePasswordFile;
-  }
-  if (w.recipients !== undefined) {
-    const problem = checkRecipientsCount(w.recipients);
-    if (problem) p.add('watch.recipients', problem);
-    else out.recipients = w.recipients as number;
-  }
-  if (w.expire !== undefined) {
-    const m = typeof w.expire === 'string' ? expireMinutes(w.expire) : { problem: 'takes a number of days or hours as a string, like "7d" or "48h"' };
-    if (typeof m === 'number') out.expireMinutes = m;
-    else p.add('watch.expire', m.problem);
-  }
+  const problems = [...new Set(r.issues.map((i) => `${where(i)}: ${i.message}`))];
+  return { config: structuredClone(DEFAULT_CONFIG), problems };
 }
 
 export function checkLevel(v: unknown): string | undefined {

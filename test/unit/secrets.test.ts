@@ -11,7 +11,9 @@ describe('config: secrets.store', () => {
     [{ secrets: {} }, [], 'auto'],
     [{ secrets: { store: 'vault' } }, ['secrets.store: must be one of "auto", "keychain", "file", "none"'], 'auto'],
     [{ secrets: 'file' }, ['secrets: must be an object like {"store": "auto"}'], 'auto'],
-    [{ secrets: { store: 'file', path: '/x' } }, ['secrets.path: unknown key (known: store)'], 'file'],
+    // with any problem the config is the defaults: nothing runs on half a config
+    [{ secrets: { store: 'file', path: '/x' } }, ['secrets.path: unknown key (known: store)'], 'auto'],
+    [{ secrets: { store: 'file' } }, [], 'file'],
   ])('%j', (raw, problems, store) => {
     const r = validateConfig(raw);
     expect(r.problems).toEqual(problems);
