@@ -3,7 +3,7 @@
  * - create: a bare `-p` makes 7-Zip read the new password from stdin;
  * - test/extract/list: no `-p` at all, so 7-Zip asks once and reads stdin (a bare `-p` there would mean "empty
  *   password"); listing without a password uses exactly that bare `-p` so 7-Zip never waits for input.
- * User paths always come after `--`. Switches were chosen from measurements (see shared/notes/7zip.md):
+ * User paths always come after `--`. Switches were chosen from measurements (see docs/7zip.md):
  * - `-mhe=on`   encrypt the headers: without the password nobody sees a name;
  * - `-snl`      store symlinks as links (without it 7-Zip FOLLOWS them and archives files outside the folder);
  * - `-spd`      no wildcard matching: a folder named `st*r` is that folder, not a pattern;

@@ -1,5 +1,5 @@
 /**
- * Checking that a finished 7z file has the layout that makes hashing-while-writing sound (shared/notes/7zip.md):
+ * Checking that a finished 7z file has the layout that makes hashing-while-writing sound (docs/7zip.md):
  * a 32-byte start header, the packed streams, and the (encoded) header at the very end, with the start header
  * pointing exactly at that end header. 7-Zip writes the file front to back and only then rewrites bytes 8–31 of
  * the start header; a file that passes this check was written in one sequential pass with the header last.

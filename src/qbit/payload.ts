@@ -4,7 +4,7 @@ import { QshareError } from '../errors.js';
  * Pure rules for talking to qBittorrent's Web API across versions (4.1 … 5.2+): what to send when adding a torrent
  * for seeding, and what its answers to login and add mean. No I/O here; src/qbit/client.ts does the requests.
  *
- * Version facts (see /work/shared/notes/qbittorrent.md):
+ * Version facts (see docs/qbittorrent.md):
  *   API 2.7 (4.3.2)  `contentLayout` replaces `root_folder`
  *   API 2.11 (5.0)   add field `paused` renamed `stopped`; pause/resume endpoints renamed stop/start
  *   API 2.14 (5.2)   login 204/401, cookie QBT_SID_<port>; add answers JSON (202 pending, 409 all failed)

@@ -1,6 +1,6 @@
 /**
  * `--level auto`: pick the 7-Zip level from a sample of the data. Photos, video and archives do not compress: 7-Zip
- * at any level > 0 makes them slightly BIGGER and is 15–40× slower than store (shared/notes/7zip.md), so they get
+ * at any level > 0 makes them slightly BIGGER and is 15–40× slower than store (docs/7zip.md), so they get
  * store (0). Data that does compress (text, logs, raw images, databases) gets the fast level (1). The estimate:
  * a few MB read at points spread evenly over all the bytes, each chunk compressed with zlib deflate level 1.
  */

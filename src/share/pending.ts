@@ -116,7 +116,7 @@ export function parseEntry(text: string): PendingEntry | undefined {
   }
 }
 
-/** `.<base>.partial-…` siblings of `file` (7-Zip's partial archive and its volumes, an atomic write's temp file). */
+/** `.<base>.partial-…` siblings of `file` (7-Zip's partial archive, an atomic write's temp file). */
 async function partialsOf(file: string): Promise<string[]> {
   const base = basename(file);
   const names = await readdir(dirname(file)).catch(() => [] as string[]);

@@ -4,11 +4,11 @@
  * writer is done (`finish`). The bytes are read back from the page cache the writer just filled.
  *
  * This is sound only for writers that never go back, except over the first piece: 7zz writes the archive
- * sequentially and at the end rewrites bytes 8–31 only (shared/notes/7zip.md). The follower checks what it can see:
+ * sequentially and at the end rewrites bytes 8–31 only (docs/7zip.md). The follower checks what it can see:
  * the file never shrinks, it is the same file (device + inode) at the end, and at the end it re-reads one piece
  * hashed early and one hashed late and compares them. Anything odd → `finish` returns `{ ok: false, reason }` and
- * the caller hashes the finished file normally. The caller decides which writers qualify (archive flavour, no
- * volumes) and checks the file's own layout.
+ * the caller hashes the finished file normally. The caller decides which writers qualify (archive flavour) and
+ * checks the file's own layout.
  */
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
