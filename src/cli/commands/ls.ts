@@ -3,6 +3,7 @@ import type { QbitSession } from '../../qbit/client.js';
 import { formatBytes } from '../../share/inspect.js';
 import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
 import type { CommandContext } from '../context.js';
+import { statusJson } from '../status-json.js';
 
 /**
  * `qshare ls`: every share with what qBittorrent says about it now. Looking is also observing: peers seen with the
@@ -35,32 +36,6 @@ export async function runLs(ctx: CommandContext): Promise<number> {
     ctx.print(lsTable(statuses));
   }
   return EXIT.ok;
-}
-
-export function statusJson(s: ShareStatus): Record<string, unknown> {
-  const t = s.torrent;
-  return {
-    id: s.share.id,
-    name: s.share.name,
-    infoHash: s.share.infoHash,
-    size: s.share.size,
-    state: s.state,
-    peers: s.peersConnected,
-    uploaded: t?.uploaded ?? null,
-    ratio: t?.ratio ?? null,
-    completedPeers: s.completedPeers,
-    // who counted whom: peers seen with the whole file, peers sent the whole file, the trackers' count (null: none)
-    signals: s.signals,
-    // true: 0 means nothing (nobody was watching and no tracker gave a count)
-    completedUnknown: s.unknown,
-    recipients: s.share.recipients ?? null,
-    expireMinutes: s.share.expireMinutes ?? null,
-    seedingTimeSeconds: t?.seedingTime ?? null,
-    doneAt: s.share.doneAt ?? null,
-    createdAt: s.share.createdAt,
-    encrypted: s.share.encrypted,
-    ...(s.share.lastError ? { lastError: s.share.lastError } : {}),
-  };
 }
 
 /** The HAVE IT cell: n or n/N and which signal gave the count, or that nobody was watching. Pure. */

@@ -1,14 +1,12 @@
 import { EXIT, QshareError } from '../../errors.js';
-import { sleep } from '../../abort.js';
-import type { QbitSession } from '../../qbit/client.js';
 import { formatBytes } from '../../share/inspect.js';
 import { applyShareLimits } from '../../share/limits.js';
-import { piecesFromTorrentFile, ShareObserver, type ShareStatus } from '../../share/observe.js';
+import type { ShareStatus } from '../../share/observe.js';
 import { seedShare } from '../../share/seed.js';
-import type { StateStore } from '../../state/store.js';
+import { endOf, forgetTarget, seedUntilDone } from '../../share/until-done.js';
 import type { ShareRecord } from '../../state/types.js';
 import type { CommandContext } from '../context.js';
-import { statusJson } from './ls.js';
+import { statusJson } from '../status-json.js';
 
 export interface SeedArgs {
   /** stay in the foreground, watching peers, until the --recipients target or a share limit ends the seeding */
@@ -27,7 +25,7 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
   }
   if (share.doneAt && !args.untilDone) {
     // seeding a finished share again on purpose: its recipients target no longer applies
-    share = await forgetTarget(store, share);
+    share = await forgetTarget(store, share, () => new Date());
     ctx.log.info(`"${share.name}" had reached its --recipients target; seeding it again without one`);
   }
   const connect = ctx.deps.qbit;
@@ -58,41 +56,22 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
     return EXIT.ok;
   }
-  return untilDone(ctx, store, await connect(), share, args.pollMs);
+  return untilDone(ctx, await connect(), share, args.pollMs);
 }
 
-async function forgetTarget(store: StateStore, share: ShareRecord): Promise<ShareRecord> {
-  await store.update((s) => {
-    const r = s.shares.find((x) => x.id === share.id);
-    if (!r) return;
-    delete r.doneAt;
-    delete r.recipients;
-    r.updatedAt = new Date().toISOString();
-  });
-  const { doneAt: _d, recipients: _r, ...rest } = share;
-  return rest;
-}
-
-/** Watches the share until it is done (recipients), stopped by qBittorrent (a share limit), or gone. */
-async function untilDone(ctx: CommandContext, store: StateStore, session: QbitSession, first: ShareRecord, pollMs: number | undefined): Promise<number> {
-  let share = first;
+/** Renders `seed --until-done`: a live line on a TTY, then the end (share/until-done.ts decides). */
+async function untilDone(ctx: CommandContext, session: Awaited<ReturnType<CommandContext['deps']['qbit']>>, share: ShareRecord, pollMs: number | undefined): Promise<number> {
   const tty = !ctx.opts.json && ctx.stderr.isTTY === true;
-  const observer = new ShareObserver({ store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile }, true);
   if (!ctx.opts.json) ctx.print(`Seeding "${share.name}" until ${target(share)}. Ctrl-C stops watching (qBittorrent keeps seeding).`);
-  for (;;) {
-    const [st] = await observer.look(session, [share]);
-    const s = st as ShareStatus;
-    share = s.share;
-    if (tty) ctx.stderr.write(`\r\x1b[2K${statusLine(s)}`);
-    const end = ending(s);
-    if (end) {
-      if (tty) ctx.stderr.write('\n');
-      if (ctx.opts.json) ctx.printJson(statusJson(s));
-      else ctx.print(end.text);
-      return end.code;
-    }
-    await sleep(pollMs ?? observer.nextDelayMs(), ctx.signal, () => new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'));
-  }
+  const s = await seedUntilDone(
+    { store: ctx.deps.state, log: ctx.log, session, signal: ctx.signal, ...(pollMs !== undefined ? { pollMs } : {}), ...(tty ? { onLook: (x: ShareStatus) => ctx.stderr.write(`\r\x1b[2K${statusLine(x)}`) } : {}) },
+    share,
+  );
+  const end = ending(s) as { code: number; text: string };
+  if (tty) ctx.stderr.write('\n');
+  if (ctx.opts.json) ctx.printJson(statusJson(s));
+  else ctx.print(end.text);
+  return end.code;
 }
 
 function target(s: ShareRecord): string {
@@ -109,19 +88,16 @@ export function statusLine(s: ShareStatus): string {
   return `${s.state}: ${have} have it, ${s.peersConnected} connected${up ? `, ${up}` : ''}`;
 }
 
-/** When the foreground watch ends, and with what. Pure. */
+/** When the foreground watch ends, and with what (its words and exit status). Pure. */
 export function ending(s: ShareStatus): { code: number; text: string } | undefined {
-  switch (s.state) {
+  switch (endOf(s)) {
     case 'done':
       return { code: EXIT.ok, text: `Done: ${s.completedPeers} ${s.completedPeers === 1 ? 'peer has' : 'peers have'} the whole file; seeding of "${s.share.name}" stopped. (Peers seen, not people.)` };
     case 'stopped':
       return { code: EXIT.ok, text: `qBittorrent stopped seeding "${s.share.name}" (its share limit was reached, or someone stopped it); ${s.completedPeers} ${s.completedPeers === 1 ? 'peer was' : 'peers were'} seen with the whole file.` };
-    case 'not-in-qbittorrent':
-    case 'missing':
-    case 'error':
+    case 'lost':
       return { code: EXIT.failure, text: `"${s.share.name}" is ${s.state} in qBittorrent; stopped watching. See qshare ls.` };
     default:
       return undefined;
   }
 }
-
