@@ -23,21 +23,33 @@ export function awaitingRecipients(shares: ShareRecord[]): ShareRecord[] {
   return shares.filter((s) => s.recipients !== undefined && !s.doneAt && s.state !== 'stopped' && s.state !== 'created');
 }
 
+/** How often the list of shares is read between looks: a new share gets its first look within this. */
+export const NEW_SHARE_MS = 500;
+
 export async function runAutoStop(deps: AutoStopDeps): Promise<void> {
   const observer = new ShareObserver(deps, true);
+  const known = new Set<string>();
   let failures = 0;
+  let nextLook = 0;
   while (!deps.signal.aborted) {
-    let delay: number;
+    let wait: number;
     try {
       const shares = awaitingRecipients(await deps.store.list());
-      if (shares.length > 0) await observer.look(await deps.session(), shares);
-      delay = shares.length > 0 ? observer.nextDelayMs() : 2_000;
+      // a share seen for the first time is looked at at once: the bytes sent before the first look count for nobody
+      const fresh = shares.some((sh) => !known.has(sh.id));
+      if (shares.length > 0 && (fresh || Date.now() >= nextLook)) {
+        await observer.look(await deps.session(), shares);
+        for (const sh of shares) known.add(sh.id);
+        nextLook = Date.now() + observer.nextDelayMs();
+      }
+      // the next look is never sooner than the observer asked (≥ 250 ms after a look)
+      wait = shares.length > 0 ? Math.min(NEW_SHARE_MS, Math.max(0, nextLook - Date.now())) : NEW_SHARE_MS;
       failures = 0;
     } catch (e) {
       // qBittorrent away or the state locked: said once, then looked at again less often
       if (failures++ === 0) deps.log.warn(`could not look at the shares' recipients: ${(e as Error).message}`);
-      delay = Math.min(30_000, 2_000 * failures);
+      wait = Math.min(30_000, 2_000 * failures);
     }
-    await sleep(delay, deps.signal, () => new Error('stopped')).catch(() => {});
+    await sleep(wait, deps.signal, () => new Error('stopped')).catch(() => {});
   }
 }

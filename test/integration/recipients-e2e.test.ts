@@ -278,6 +278,8 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
     const rec = await until('watch to share the folder', async () => (await shares()).find((r) => r.state === 'seeding'), 60_000, 200);
     expect(rec.recipients).toBe(1);
     await netOff({ infoHash: rec.infoHash, recipients: 1 });
+    // the known point: watch has taken its first look at the new share (it notes watchedAt then)
+    await until('watch to look at the new share', async () => (await shares()).find((r) => r.id === rec.id && r.watchedAt), 30_000, 100);
 
     const finished = await aria2Recipient({ dir: s.dir, env, name: rec.name, infoHash: rec.infoHash, archive: rec.archive!, torrentFile: rec.torrentFile });
     const done = await until('watch to stop the share', async () => (await shares()).find((r) => r.id === rec.id && r.doneAt), 30_000, 100);
