@@ -66,6 +66,8 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
   let silent: Server;
   let silentPort: number;
   const sockets = new Set<Socket>();
+  /** connections the silent server has accepted so far (a test waits for its own, not an earlier test's) */
+  let accepted = 0;
   let slow: HttpServer;
   let slowPort: number;
   const seen: string[] = [];
@@ -75,6 +77,7 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
   beforeAll(async () => {
     // accepts every connection and never says a word
     silent = createServer((sock) => {
+      accepted++;
       sockets.add(sock);
       sock.on('error', () => {});
       sock.on('close', () => sockets.delete(sock));
@@ -142,11 +145,16 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
     s.env.QSHARE_QBIT_URL = `http://127.0.0.1:${silentPort}`;
     const src = await source(s.dir, 1024 * 1024, 44);
     let sentAt = 0;
+    const before = accepted;
     const r = await runCli(['add', src], {
       env: s.env,
       timeoutMs: 60_000,
-      // once qshare's connection is open, and it is waiting for an answer that never comes
-      onSpawn: (child) => void until('the connection', async () => sockets.size > 0).then(() => setTimeout(() => ((sentAt = Date.now()), child.kill('SIGINT')), 300)),
+      // the known point: this qshare's own connection is open, and it waits for an answer that never comes
+      onSpawn: (child) =>
+        void until('the connection', async () => accepted > before).then(() => {
+          sentAt = Date.now();
+          child.kill('SIGINT');
+        }),
     });
     expect(r.code, r.stderr).toBe(130);
     expect(Date.now() - sentAt).toBeLessThan(3000);
