@@ -133,6 +133,8 @@ export interface QbitSession {
   syncPeers(infoHash: string, rid: number): Promise<PeerDelta>;
   /** torrents/trackers: each real tracker's count of completed downloads (-1 unknown) */
   getTrackers(infoHash: string): Promise<TrackerCount[]>;
+  /** torrents/addPeers: connect to these `host:port` peers now (an outgoing connection passes the NAT at home) */
+  addPeers(infoHash: string, peers: readonly string[]): Promise<void>;
   /** torrents/reannounce: announce to the trackers now (to learn their counts) */
   reannounce(infoHash: string): Promise<void>;
   /** stops (5.x torrents/stop) or pauses (4.x torrents/pause) a torrent: it stays listed, with its files */
@@ -556,7 +558,7 @@ class Session implements QbitSession {
         if (await this.getTorrent(hash)) return 'already-present';
         throw new QshareError(
           'QBIT_REJECTED',
-          `qBittorrent at ${this.url} did not add ${what} (HTTP ${status} "${body.trim().slice(0, 120)}"): look in its log (View → Log, or Execution Log in the Web UI); often the folder ${req.savePath} cannot be written where qBittorrent runs`,
+          `qBittorrent at ${this.url} did not add ${what} (HTTP ${status} "${body.trim().slice(0, 120)}"): look in its log (View → Log, or Execution Log in the Web UI); often ${req.savePath !== undefined ? `the folder ${req.savePath}` : 'its default save path'} cannot be written where qBittorrent runs, or its disk is full`,
         );
       }
       case 'unexpected':
@@ -584,6 +586,11 @@ class Session implements QbitSession {
   async reannounce(infoHash: string): Promise<void> {
     const form = new URLSearchParams({ hashes: infoHash.toLowerCase() });
     await this.call('POST torrents/reannounce', () => this.client.request('/torrents/reannounce', 'POST', undefined, form, undefined, false));
+  }
+
+  async addPeers(infoHash: string, peers: readonly string[]): Promise<void> {
+    const form = new URLSearchParams({ hashes: infoHash.toLowerCase(), peers: peers.join('|') });
+    await this.call('POST torrents/addPeers', () => this.client.request('/torrents/addPeers', 'POST', undefined, form, undefined, false));
   }
 
   async stopTorrent(infoHash: string): Promise<void> {

@@ -11,8 +11,8 @@ export interface DownloadRequest {
   fileName?: string;
   /** a magnet link (sent as `urls`) */
   magnet?: string;
-  /** the folder to download into, as qBittorrent sees it (after qbittorrent.pathMap) */
-  savePath: string;
+  /** the folder to download into, as qBittorrent sees it (after qbittorrent.pathMap); undefined: its own default */
+  savePath?: string;
   category: string;
   tags: string[];
 }
@@ -24,9 +24,9 @@ export interface DownloadRequest {
  */
 export function buildDownloadFields(req: DownloadRequest, api: ApiVersion): Record<string, string> {
   const f: Record<string, string> = {
-    savepath: req.savePath,
+    // a save path of our own means manual management (automatic mode would ignore it); none: qBittorrent's default
+    ...(req.savePath !== undefined ? { savepath: req.savePath, autoTMM: 'false' } : {}),
     category: req.category,
-    autoTMM: 'false',
     // start now, whatever "do not start automatically" says (paused ≤ 4.6, stopped ≥ 5.0; each ignores the other)
     paused: 'false',
     stopped: 'false',

@@ -87,6 +87,8 @@ interface Source {
   torrent?: Buffer;
   fileName?: string;
   magnet?: string;
+  /** the magnet link's `x.pe` peers (a sender's relay): dialled by qshare, since not every client follows them */
+  peers: string[];
   label: string;
 }
 
@@ -95,7 +97,7 @@ async function resolveSource(deps: GetDeps, input: string): Promise<Source> {
   if (/^magnet:/i.test(text)) {
     const m = parseMagnet(text);
     if (!m) throw new QshareError('USAGE', 'that magnet link has no BitTorrent v1 info hash (xt=urn:btih:…): copy the whole link again');
-    return { infoHash: m.infoHash, magnet: text, label: m.name ?? m.infoHash };
+    return { infoHash: m.infoHash, magnet: text, peers: m.peers, label: m.name ?? m.infoHash };
   }
   let torrent: Buffer;
   let fileName: string;
@@ -123,7 +125,7 @@ async function resolveSource(deps: GetDeps, input: string): Promise<Source> {
     }
     throw new QshareError('INPUT', `${fileName} is not a usable .torrent file: ${e.message}`, { hint: 'nothing was given to qBittorrent; ask the sender for the link again (a magnet link, a .torrent file or an http(s) link to one)' });
   }
-  return { infoHash, torrent, fileName, label: fileName };
+  return { infoHash, torrent, fileName, peers: [], label: fileName };
 }
 
 /**
@@ -162,7 +164,7 @@ export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResu
     log.debug('torrent added to qBittorrent for download', { infoHash: hash, savePath: qbSave });
   }
 
-  const done = await waitForDownload(deps, session, hash, src.label);
+  const done = await waitForDownload(deps, session, hash, src.label, src.peers);
   const files = await filesOf(deps, session, hash);
   const escaping = files.map((f) => escapingPath(f.name)).find((p) => p !== undefined);
   if (escaping !== undefined) {
@@ -228,8 +230,12 @@ function localFolderOf(t: TorrentStatus, qbSave: string, localSave: string, path
   return join(best[0], ...strip(t.savePath).slice(best[1].length).split(/[\\/]+/).filter(Boolean));
 }
 
-async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string, label: string): Promise<TorrentStatus> {
+/** How often the magnet link's `x.pe` peers are dialled again while the download has no peer at all. */
+const REDIAL_MS = 3_000;
+
+async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string, label: string, peers: readonly string[]): Promise<TorrentStatus> {
   const pollMs = deps.pollMs ?? 1000;
+  let dialedAt = -Infinity;
   const appearBy = Date.now() + deps.config.qbittorrent.seedWaitSeconds * 1000;
   let seen = false;
   let startedAt = 0;
@@ -254,6 +260,11 @@ async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string
         peers: (t.numSeeds ?? 0) + (t.numLeechs ?? 0),
         eta: t.eta !== undefined && t.eta > 0 && t.eta < 8_640_000 ? t.eta : undefined,
       });
+      // qBittorrent 4.5 does not connect to a magnet link's x.pe peers by itself (measured): dial them while alone
+      if (peers.length > 0 && verdict !== 'complete' && (t.numSeeds ?? 0) + (t.numLeechs ?? 0) === 0 && Date.now() - dialedAt >= REDIAL_MS) {
+        dialedAt = Date.now();
+        await session.addPeers(hash, peers).catch((e: unknown) => deps.log.debug('addPeers failed', { error: String(e) }));
+      }
       switch (verdict) {
         case 'complete':
           return t;

@@ -8,12 +8,17 @@ export function strictEncode(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** `magnet:?xt=urn:btih:<hash>&dn=<name>&tr=<tracker>…`; `dn` omitted when the name is empty, no `tr` when there are no trackers. */
-export function magnetLink(infoHashHex: string, displayName: string, trackers: string[]): string {
+/**
+ * `magnet:?xt=urn:btih:<hash>&dn=<name>&tr=<tracker>…&x.pe=<host:port>…`; `dn` omitted when the name is empty, no
+ * `tr` when there are no trackers. `x.pe` (BEP 9's peer address, which libtorrent and so qBittorrent follow) names
+ * peers to connect to at once, before any tracker or DHT answer: a relay's BitTorrent address.
+ */
+export function magnetLink(infoHashHex: string, displayName: string, trackers: readonly string[], peers: readonly string[] = []): string {
   if (!/^[0-9a-fA-F]{40}$/.test(infoHashHex)) throw new TypeError(`info hash must be 40 hex digits, got ${JSON.stringify(infoHashHex)}`);
   const parts = [`xt=urn:btih:${infoHashHex.toLowerCase()}`];
   if (displayName !== '') parts.push(`dn=${strictEncode(displayName)}`);
   for (const t of trackers) parts.push(`tr=${strictEncode(t)}`);
+  for (const p of peers) parts.push(`x.pe=${strictEncode(p)}`);
   return `magnet:?${parts.join('&')}`;
 }
 
@@ -23,6 +28,8 @@ export interface ParsedMagnet {
   /** `dn`, when present */
   name?: string;
   trackers: string[];
+  /** `x.pe` peer addresses (host:port) */
+  peers: string[];
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
@@ -49,6 +56,7 @@ export function parseMagnet(uri: string): ParsedMagnet | undefined {
   let infoHash: string | undefined;
   let name: string | undefined;
   const trackers: string[] = [];
+  const peers: string[] = [];
   for (const part of text.slice(text.indexOf('?') + 1).split('&')) {
     const eq = part.indexOf('=');
     if (eq < 0) continue;
@@ -65,7 +73,8 @@ export function parseMagnet(uri: string): ParsedMagnet | undefined {
       else if (m && m[1]!.length === 32) infoHash = base32ToHex(m[1]!);
     } else if (key === 'dn') name = value;
     else if (key === 'tr') trackers.push(value);
+    else if (key === 'x.pe') peers.push(value);
   }
   if (!infoHash) return undefined;
-  return { infoHash, ...(name !== undefined ? { name } : {}), trackers };
+  return { infoHash, ...(name !== undefined ? { name } : {}), trackers, peers };
 }

@@ -11,10 +11,11 @@ const H = '0123456789abcdef0123456789abcdef01234567';
 
 describe('parseMagnet', () => {
   it.each([
-    [`magnet:?xt=urn:btih:${H}&dn=gift.7z&tr=http%3A%2F%2F127.0.0.1%3A9%2Fannounce`, { infoHash: H, name: 'gift.7z', trackers: ['http://127.0.0.1:9/announce'] }],
-    [`MAGNET:?xt=urn:btih:${H.toUpperCase()}`, { infoHash: H, trackers: [] }],
+    [`magnet:?xt=urn:btih:${H}&dn=gift.7z&tr=http%3A%2F%2F127.0.0.1%3A9%2Fannounce`, { infoHash: H, name: 'gift.7z', trackers: ['http://127.0.0.1:9/announce'], peers: [] }],
+    [`MAGNET:?xt=urn:btih:${H.toUpperCase()}`, { infoHash: H, trackers: [], peers: [] }],
+    [`magnet:?xt=urn:btih:${H}&x.pe=10.0.0.7%3A51413&x.pe=%5B2001%3Adb8%3A%3A1%5D%3A6881`, { infoHash: H, trackers: [], peers: ['10.0.0.7:51413', '[2001:db8::1]:6881'] }],
     // base32 of the same 20 bytes
-    ['magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&dn=a+b', { infoHash: H, name: 'a b', trackers: [] }],
+    ['magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&dn=a+b', { infoHash: H, name: 'a b', trackers: [], peers: [] }],
   ])('%s', (uri, expected) => expect(parseMagnet(uri)).toEqual(expected));
 
   it.each([['magnet:?dn=x'], ['magnet:?xt=urn:btmh:1220abcd'], ['http://x/y.torrent'], [`magnet:?xt=urn:btih:${H.slice(1)}`]])('rejects %s', (uri) => expect(parseMagnet(uri)).toBeUndefined());
