@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'SECRET'
   | 'INTERRUPTED'
   | 'ARCHIVE_UNSAFE'
-  | 'SOURCE_CHANGED';
+  | 'SOURCE_CHANGED'
+  | 'RELAY';
 
 /** Exit codes, documented in README.md. */
 export const EXIT = {
@@ -37,6 +38,8 @@ export const EXIT = {
   usage: 2,
   /** the archive and torrent were written but qBittorrent is not seeding them */
   notSeeding: 3,
+  /** the share is made and seeds at home, but at least one relay did not take it (each says why) */
+  relayFailed: 4,
   interrupted: 130,
 } as const;
 

@@ -18,6 +18,8 @@ export interface CommandDeps {
   sevenZip(): Promise<SevenZip>;
   /** the configured qBittorrent, connected once (one login per run) */
   qbit(): Promise<QbitSession>;
+  /** a relay's qBittorrent (`relays.NAME`), connected once per run */
+  relay(name: string): Promise<QbitSession>;
 }
 
 const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
@@ -27,6 +29,7 @@ const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
 
 export function makeDeps(ctx: Omit<CommandContext, 'deps'>): CommandDeps {
   let connector: (() => Promise<QbitSession>) | undefined;
+  const relays = new Map<string, Promise<QbitSession>>();
   const deps: CommandDeps = {
     state: createStateStore(ctx.paths.stateFile, { log: ctx.log, signal: ctx.signal }),
     secrets: once(() => openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') })),
@@ -36,6 +39,14 @@ export function makeDeps(ctx: Omit<CommandContext, 'deps'>): CommandDeps {
     async qbit() {
       connector ??= (await import('./qbit-connect.js')).qbitConnector({ ...ctx, deps });
       return connector();
+    },
+    relay(name) {
+      let r = relays.get(name);
+      if (!r) {
+        r = import('./qbit-connect.js').then((m) => m.connectRelay({ ...ctx, deps }, name));
+        relays.set(name, r);
+      }
+      return r;
     },
   };
   return deps;

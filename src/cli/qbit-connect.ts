@@ -97,6 +97,35 @@ export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
   };
 }
 
+/**
+ * Connects to a relay (`relays.NAME` in the config): its password or API key comes from the secret store, where
+ * `qshare login --relay NAME` kept it, or none (a relay that needs no login from here). One login per relay per run,
+ * never retried, as for the local qBittorrent.
+ */
+export async function connectRelay(ctx: CommandContext, name: string): Promise<QbitSession> {
+  const r = ctx.config.relays[name];
+  if (!r) throw new QshareError('USAGE', `no relay named "${name}"`, { hint: 'pair one with `qshare login --relay NAME --url URL`' });
+  const base: QbitOptions = {
+    url: r.url,
+    username: r.username,
+    timeoutMs: ctx.config.qbittorrent.timeoutSeconds * 1000,
+    log: ctx.log.child(`relay ${name}`),
+    tls: { caFile: r.caFile, insecure: r.insecureTls },
+  };
+  const stored = await storedPassword(ctx, ctx.deps.secrets, r.url, r.username);
+  try {
+    return await connectQbit({ ...base, password: stored?.secret });
+  } catch (e) {
+    if (isQshareError(e) && e.code === 'QBIT_AUTH') {
+      throw new QshareError('QBIT_AUTH', `relay "${name}" at ${parseQbitUrl(r.url).display} refused the login for ${r.username}`, {
+        hint: stored ? `its password was kept in ${stored.where}; if it changed, run \`qshare login --relay ${name}\` again` : `run \`qshare login --relay ${name} --url ${parseQbitUrl(r.url).display}\` to keep its password`,
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
 export function managedDeps(ctx: CommandContext): ManagedDeps {
   return { dataDir: ctx.paths.dataDir, loopbackOnly: ctx.config.managed.loopbackOnly, log: ctx.log.child('managed'), secrets: ctx.deps.secrets, env: ctx.env };
 }

@@ -91,6 +91,8 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
           askPassword: a.bool('ask-password'),
           recipients,
           expireMinutes,
+          relay: a.strs('relay'),
+          handoff: a.bool('handoff'),
         },
         packageVersion(),
       );
@@ -98,7 +100,7 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
     case 'seed': {
       const ctx = await makeContext(io, globals);
       const { runSeed } = await import('./commands/seed.js');
-      return runSeed(ctx, operand('share'), { untilDone: a.bool('until-done') });
+      return runSeed(ctx, operand('share'), { untilDone: a.bool('until-done'), handoff: a.bool('handoff') });
     }
     case 'watch': {
       const ctx = await makeContext(io, globals);
@@ -127,8 +129,21 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
     }
     case 'login': {
       const ctx = await makeContext(io, globals);
-      const { runLogin } = await import('./commands/login.js');
-      return runLogin(ctx, { url: a.str('url'), username: a.str('username'), passwordStdin: a.bool('password-stdin'), caFile: a.str('ca-file'), insecure: a.optBool('insecure') });
+      const login = { url: a.str('url'), username: a.str('username'), passwordStdin: a.bool('password-stdin'), caFile: a.str('ca-file'), insecure: a.optBool('insecure') };
+      const relay = a.str('relay');
+      if (relay === undefined) {
+        for (const k of ['peer', 'save-path']) if (a.str(k) !== undefined) throw new QshareError('USAGE', `--${k} goes with --relay NAME`);
+        if (a.bool('remove')) throw new QshareError('USAGE', '--remove goes with --relay NAME');
+        const { runLogin } = await import('./commands/login.js');
+        return runLogin(ctx, login);
+      }
+      const { runRelayLogin } = await import('./commands/relay.js');
+      return runRelayLogin(ctx, { ...login, name: relay, peer: a.str('peer'), savePath: a.str('save-path'), remove: a.bool('remove') });
+    }
+    case 'relay': {
+      const ctx = await makeContext(io, globals);
+      const { runRelayLs } = await import('./commands/relay.js');
+      return runRelayLs(ctx);
     }
     case 'doctor': {
       const ctx = await makeContext(io, globals);

@@ -33,7 +33,7 @@ export interface CommandSpec {
   options: readonly OptionSpec[];
 }
 
-export type CommandName = 'add' | 'seed' | 'watch' | 'get' | 'ls' | 'show' | 'stop' | 'login' | 'doctor' | 'daemon' | 'completion';
+export type CommandName = 'add' | 'seed' | 'watch' | 'get' | 'ls' | 'show' | 'stop' | 'login' | 'relay' | 'doctor' | 'daemon' | 'completion';
 
 export const USAGE = '$0 <command> [options]\n\nSend a large folder privately: encrypt it with 7-Zip, make a torrent, seed it from your qBittorrent.';
 
@@ -61,6 +61,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'ask-password', type: 'boolean', default: false, describe: 'type the archive password at a hidden prompt' },
       { name: 'recipients', type: 'number', describe: 'stop seeding once this many peers have the whole file (qBittorrent ratio limit N as a safety net)' },
       { name: 'expire', type: 'string', describe: 'stop seeding after this much seeding time: 7d, 48h' },
+      { name: 'relay', type: 'string', array: true, describe: 'also hand it to this relay (qshare login --relay), repeatable (default: config "defaultRelays")' },
+      { name: 'handoff', type: 'boolean', default: false, describe: 'wait until every relay has the whole file, then stop seeding here' },
     ],
   },
   {
@@ -69,6 +71,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     operand: { name: 'share', required: true, describe: 'name or id' },
     options: [
       { name: 'until-done', type: 'boolean', default: false, describe: 'stay and watch until --recipients peers have it (or a share limit ends it), then stop seeding' },
+      { name: 'handoff', type: 'boolean', default: false, describe: "finish handing it to its relays: wait until each has the whole file, then stop seeding here" },
     ],
   },
   {
@@ -116,7 +119,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       passwordStdin('password or API key (qbt_…)'),
       { name: 'ca-file', type: 'string', describe: 'trust this PEM certificate for an https:// Web UI with a self-signed certificate (saved in the config)' },
       { name: 'insecure', type: 'boolean', describe: 'do not check the https:// certificate at all (warns; saved in the config)' },
+      { name: 'relay', type: 'string', describe: 'pair a relay of this name instead: your always-on qBittorrent (a seedbox, a VPS) that seeds your shares past NAT' },
+      { name: 'peer', type: 'string', describe: "with --relay: HOST:PORT where peers reach the relay's BitTorrent port (default: the URL's host and its listening port)" },
+      { name: 'save-path', type: 'string', describe: "with --relay: the folder on the relay to download shares into (default: the relay's own)" },
+      { name: 'remove', type: 'boolean', default: false, describe: 'with --relay: forget that relay (its address, and its password in the secret store)' },
     ],
+  },
+  {
+    name: 'relay',
+    describe: 'your relays (paired with qshare login --relay): ls lists them and whether each answers',
+    operand: { name: 'action', required: true, choices: ['ls'] },
+    options: [],
   },
   {
     name: 'doctor',

@@ -167,6 +167,35 @@ const WatchSchema = v.pipe(
   v.transform(({ expire, recipients, ...w }) => ({ ...w, ...(recipients !== undefined ? { recipients } : {}), ...(expire !== undefined ? { expireMinutes: expire } : {}) })),
 );
 
+/** A relay's name as used on the command line (`--relay box`): letters, digits, `-` and `_`. Pure. */
+export function checkRelayName(n: unknown): string | undefined {
+  return typeof n === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/.test(n) ? undefined : `must be 1–40 letters, digits, "-" or "_" (got ${JSON.stringify(n)})`;
+}
+
+/** `HOST:PORT` (`[v6]:PORT`) where peers reach a relay's BitTorrent port, or the problem in words. Pure. */
+export function checkPeerAddress(a: unknown): string | undefined {
+  if (typeof a !== 'string') return 'must be HOST:PORT, like 203.0.113.7:51413';
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(a);
+  const port = m ? Number(m[2]) : 0;
+  return m && port >= 1 && port <= 65535 ? undefined : `must be HOST:PORT with a port from 1 to 65535, like 203.0.113.7:51413 (got ${JSON.stringify(a)})`;
+}
+
+/** One relay: the user's own always-on qBittorrent (a seedbox, a VPS) that downloads each share from home and seeds it. */
+const RelaySchema = section(
+  {
+    url: checkedBy<string>(checkWebUiUrl),
+    username: v.optional(v.message(v.string(), 'must be a string'), 'admin'),
+    /** where peers reach the relay's BitTorrent port (HOST:PORT) */
+    peer: checkedBy<string>(checkPeerAddress),
+    caFile: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a PEM certificate file, or null')), null),
+    insecureTls: v.optional(yesNo, false),
+    /** the folder the relay downloads into, as the relay sees it; default: the relay's own default save path */
+    savePath: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be a folder on the relay, or null for its default')), null),
+  },
+  'must be an object like {"url": "https://seedbox.example:8080", "username": "admin", "peer": "203.0.113.7:51413"}',
+  (key, known) => (key === 'password' || key === 'apiKey' ? 'qshare never reads a password from the config file: `qshare login --relay NAME` keeps it in the secret store' : unknownIn(key, known)),
+);
+
 const ConfigSchema = section(
   {
     qbittorrent: v.optional(QbittorrentSchema, {}),
@@ -180,6 +209,23 @@ const ConfigSchema = section(
       {},
     ),
     watch: v.optional(WatchSchema, {}),
+    /** relays paired with `qshare login --relay NAME`, by name */
+    relays: v.optional(
+      v.pipe(
+        v.custom<Record<string, unknown>>(isObject, 'must be an object of relays by name, like {"box": {"url": …, "peer": …}}'),
+        v.rawCheck(({ dataset, addIssue }) => {
+          if (!isObject(dataset.value)) return;
+          for (const key of Object.keys(dataset.value)) {
+            const p = checkRelayName(key);
+            if (p) addIssue({ message: `a relay name ${p}`, path: [{ type: 'object', origin: 'key', input: dataset.value, key, value: dataset.value[key] }] });
+          }
+        }),
+        v.record(v.string(), RelaySchema),
+      ),
+      {},
+    ),
+    /** relays every `add` and `watch` shares through unless told otherwise (`--relay`, `--no-relay`) */
+    defaultRelays: v.optional(checkedBy<string[]>((x) => (Array.isArray(x) && x.every((n) => checkRelayName(n) === undefined) ? undefined : 'must be an array of relay names, like ["box"]')), () => []),
     /** the qBittorrent qshare starts and owns when none answers (`qshare daemon`) */
     managed: v.optional(
       section(
@@ -202,6 +248,7 @@ const ConfigSchema = section(
 );
 
 type Parsed = v.InferOutput<typeof ConfigSchema>;
+export type RelayConfig = v.InferOutput<typeof RelaySchema>;
 export type Config = Omit<Parsed, '$schema' | '//'>;
 export type WatchConfig = Config['watch'];
 
@@ -238,6 +285,8 @@ export function validateConfig(raw: unknown): { config: Config; problems: string
   const r = parsed(raw);
   if (r.success) {
     const { $schema: _s, '//': _c, ...config } = r.output;
+    const unknown = config.defaultRelays.filter((n) => !(n in config.relays));
+    if (unknown.length > 0) return { config: structuredClone(DEFAULT_CONFIG), problems: [`defaultRelays: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in "relays" (pair one with \`qshare login --relay NAME --url URL\`)`] };
     return { config, problems: [] };
   }
   const problems = [...new Set(r.issues.map((i) => `${where(i)}: ${i.message}`))];

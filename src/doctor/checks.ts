@@ -218,3 +218,42 @@ export function pathProbeCheck(result: { ok: true; savePath: string } | { ok: fa
 export function doctorExitCode(checks: Check[]): number {
   return checks.some((c) => c.status === 'fail') ? 1 : 0;
 }
+
+/** What was measured of one relay (doctor): its answer, its own connection status, free disk, and whether its peer port opens from here. */
+export interface RelayMeasure {
+  name: string;
+  url: string;
+  peer: string;
+  version?: string;
+  /** why it could not be reached or logged in to */
+  error?: string;
+  hint?: string;
+  connection?: string;
+  freeBytes?: number;
+  /** true, or why a TCP connection to `peer` failed */
+  peerOpens?: true | string;
+}
+
+/**
+ * One line per relay: fail when it does not answer or refuses the login, when its own qBittorrent is firewalled (it
+ * then can take no connection from recipients either: no relay at all) or when its peer address does not open from
+ * here; warn when it has under 1 GiB free. Pure.
+ */
+export function relayCheck(m: RelayMeasure): Check {
+  const id = `relay:${m.name}`;
+  const title = `relay ${m.name}`;
+  if (m.error !== undefined) return { id, title, status: 'fail', detail: m.error, fix: m.hint ?? `run \`qshare login --relay ${m.name}\` again` };
+  const parts = [`qBittorrent ${m.version ?? '?'} answers at ${m.url}`];
+  if (m.connection !== undefined) parts.push(`its connection: ${m.connection}`);
+  if (m.freeBytes !== undefined) parts.push(`${formatSize(m.freeBytes)} free`);
+  parts.push(m.peerOpens === true ? `${m.peer} opens from here` : m.peerOpens === undefined ? `${m.peer} not tried` : `${m.peer} does NOT open from here (${m.peerOpens})`);
+  const detail = parts.join('; ');
+  if (m.connection === 'firewalled') {
+    return { id, title, status: 'fail', detail, fix: `its qBittorrent takes no incoming connections, so it cannot relay: open its BitTorrent port (${m.peer.replace(/^.*:/, '')}) in the server's firewall, or forward it to the container` };
+  }
+  if (m.peerOpens !== undefined && m.peerOpens !== true) {
+    return { id, title, status: 'fail', detail, fix: `check the relay's BitTorrent address and port: qshare login --relay ${m.name} --peer HOST:PORT` };
+  }
+  if (m.freeBytes !== undefined && m.freeBytes < GiB) return { id, title, status: 'warn', detail, fix: 'free space on the relay: each share needs its whole size there' };
+  return { id, title, status: 'ok', detail };
+}

@@ -1,5 +1,6 @@
 import { mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { connect as tcpConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createArchive } from '../archive/archive.js';
 import type { SevenZip } from '../archive/find.js';
@@ -10,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { QbitSession } from '../qbit/client.js';
 import { formatApiVersion } from '../qbit/payload.js';
 import type { SecretStore } from '../secrets/store.js';
-import { connectionCheck, diskCheck, keychainCheck, pathProbeCheck, preferenceChecks, sevenZipCheck, type Check } from './checks.js';
+import { connectionCheck, diskCheck, keychainCheck, pathProbeCheck, preferenceChecks, relayCheck, sevenZipCheck, type Check, type RelayMeasure } from './checks.js';
 import { pathProbe } from './probe.js';
 
 export interface DoctorDeps {
@@ -23,6 +24,8 @@ export interface DoctorDeps {
   sevenZip: () => Promise<SevenZip>;
   /** where the Web UI password comes from, for the report */
   credentialSource: () => Promise<string>;
+  /** the paired relays, each connected once (doctor reports one line per relay) */
+  relays?: readonly { name: string; url: string; peer: string; connect: () => Promise<QbitSession> }[];
   signal?: AbortSignal;
 }
 
@@ -81,6 +84,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
     checks.push({ id: 'paths', title: "qBittorrent sees qshare's files", status: 'skip', detail: 'needs a connection to qBittorrent' });
   }
 
+  for (const r of deps.relays ?? []) checks.push(relayCheck(await measureRelay(r)));
   checks.push(diskCheck(deps.paths.dataDir, await freeBytes(deps.paths.dataDir)));
   checks.push(await sevenZip(deps));
   const store = await deps.secrets();
@@ -119,4 +123,40 @@ async function sevenZip(deps: DoctorDeps): Promise<Check> {
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/** A relay's answer, state and free disk, and a TCP connection to its peer address from here. */
+async function measureRelay(r: { name: string; url: string; peer: string; connect: () => Promise<QbitSession> }): Promise<RelayMeasure> {
+  const base: RelayMeasure = { name: r.name, url: r.url, peer: r.peer };
+  let session: QbitSession;
+  try {
+    session = await r.connect();
+  } catch (e) {
+    if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
+    return { ...base, error: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+  }
+  const st = await session.serverState().catch(() => ({}) as Record<string, unknown>);
+  return {
+    ...base,
+    version: session.appVersion,
+    ...(typeof st.connection_status === 'string' ? { connection: st.connection_status } : {}),
+    ...(typeof st.free_space_on_disk === 'number' ? { freeBytes: st.free_space_on_disk } : {}),
+    peerOpens: await tcpOpens(r.peer, 5000),
+  };
+}
+
+/** true when a TCP connection to `host:port` is accepted within `timeoutMs`, else why not. */
+export function tcpOpens(peer: string, timeoutMs: number): Promise<true | string> {
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(peer);
+  if (!m) return Promise.resolve('not HOST:PORT');
+  return new Promise((resolve) => {
+    const sock = tcpConnect({ host: m[1]!, port: Number(m[2]) });
+    const done = (v: true | string) => {
+      sock.destroy();
+      resolve(v);
+    };
+    sock.setTimeout(timeoutMs, () => done(`no answer within ${timeoutMs / 1000} s`));
+    sock.once('connect', () => done(true));
+    sock.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
 }

@@ -28,6 +28,8 @@ export interface AddOptions {
   private: boolean;
   encrypt: boolean;
   seed: boolean;
+  /** the relays' BitTorrent addresses, for the magnet link (x.pe) */
+  relayPeers?: readonly string[];
 }
 
 /** Where `add` kept the archive password: `where` names the store (keychain, file) or says why it was not kept. */
@@ -127,6 +129,7 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       name,
       trackers: opts.trackers,
       private: opts.private,
+      ...(opts.relayPeers ? { relayPeers: opts.relayPeers } : {}),
       ...(archive ? { pieceLength, pieces } : { contentBytes: source.totalBytes, ...(source.files ? { list: source.files } : {}) }),
     });
     const torrentFile = t.torrentFile;

@@ -20,6 +20,7 @@ export type LiveState =
   | 'error'
   | 'not-in-qbittorrent'
   | 'created'
+  | 'handed-off'
   | 'unknown'
   | (string & {});
 
@@ -88,7 +89,7 @@ export function liveState(share: ShareRecord, t: TorrentStatus | undefined): Liv
       return 'seeding';
     case 'stopped-up':
     case 'stopped-down':
-      return share.doneAt ? 'done' : 'stopped';
+      return share.doneAt ? 'done' : share.handedOffAt ? 'handed-off' : 'stopped';
     case 'missing':
       return 'missing';
     case 'error':

@@ -162,6 +162,8 @@ export interface TorrentStep {
   pieces?: ArchivePieces | null;
   /** contentPath's torrent listing, when already made (inspectSource's `files`) */
   list?: FileList;
+  /** relays' BitTorrent addresses, written into the magnet link as `x.pe` so recipients reach them at once */
+  relayPeers?: readonly string[];
 }
 
 export interface TorrentMade {
@@ -200,7 +202,7 @@ export async function torrentStep(deps: Pick<ShareDeps, 'paths' | 'progress' | '
   }
   const torrentFile = torrentPathFor(deps.paths, o.name);
   await writeFileAtomic(torrentFile, t.torrent, { mode: 0o600 });
-  return { torrentFile, infoHash: t.infoHash, magnet: magnetLink(t.infoHash, o.torrentName, o.trackers), size: t.totalBytes, skipped: t.skipped };
+  return { torrentFile, infoHash: t.infoHash, magnet: magnetLink(t.infoHash, o.torrentName, o.trackers, o.relayPeers ?? []), size: t.totalBytes, skipped: t.skipped };
 }
 
 async function stillSameFile(path: string, p: ArchivePieces): Promise<boolean> {

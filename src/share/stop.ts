@@ -17,7 +17,16 @@ export interface StopDeps {
   qbit: () => Promise<QbitSession>;
   /** only asked with --delete, to forget the archive password */
   secrets?: () => Promise<SecretStore>;
+  /** a relay's qBittorrent by name (the share's relays are stopped too) */
+  relay?: (name: string) => Promise<QbitSession>;
   now: () => Date;
+}
+
+/** What stop did on one relay: removed the torrent there (its files too with --delete), or why not. */
+export interface RelayStop {
+  name: string;
+  removed: boolean;
+  error?: string;
 }
 
 export interface StopResult {
@@ -27,6 +36,8 @@ export interface StopResult {
   deleted: string[];
   /** the record is gone (with --delete) */
   forgotten: boolean;
+  /** the share's relays, each stopped or not (unreachable relays keep their copy: each says why) */
+  relays: RelayStop[];
 }
 
 /** Files of a share that qshare made and may delete: its archive and .torrent, only inside qshare's own folders. Pure. */
@@ -46,6 +57,7 @@ export function ownFiles(share: ShareRecord, paths: Paths): string[] {
 export async function stopShare(deps: StopDeps, share: ShareRecord, deleteFiles: boolean): Promise<StopResult> {
   const session = await deps.qbit();
   const present = await session.getTorrent(share.infoHash);
+  const relays = await stopOnRelays(deps, share, deleteFiles);
   if (!deleteFiles) {
     // recorded first: when the state cannot be written (a full disk), nothing has happened yet
     const before = await setState(deps, share.id, { state: 'stopped', lastError: undefined });
@@ -57,7 +69,7 @@ export async function stopShare(deps: StopDeps, share: ShareRecord, deleteFiles:
         throw e;
       }
     }
-    return { removedFromQbit: present !== undefined, deleted: [], forgotten: false };
+    return { removedFromQbit: present !== undefined, deleted: [], forgotten: false, relays };
   }
   // --delete: each step can be done again, and deleting the archive frees space for the last write; if that write
   // still fails, running the same stop --delete again finishes it
@@ -79,7 +91,36 @@ export async function stopShare(deps: StopDeps, share: ShareRecord, deleteFiles:
   await deps.store.update((s) => {
     s.shares = s.shares.filter((r) => r.id !== share.id);
   });
-  return { removedFromQbit: present !== undefined, deleted, forgotten: true };
+  return { removedFromQbit: present !== undefined, deleted, forgotten: true, relays };
+}
+
+/**
+ * Removes the share from each relay that holds it (with `deleteFiles`, that torrent's files there too: only that
+ * torrent's, as qBittorrent's deleteFiles does). A relay that cannot be reached is reported and keeps its copy.
+ */
+async function stopOnRelays(deps: StopDeps, share: ShareRecord, deleteFiles: boolean): Promise<RelayStop[]> {
+  const out: RelayStop[] = [];
+  const relays = (share.relays ?? []).filter((r) => r.added && (r.state !== 'stopped' || deleteFiles));
+  if (relays.length === 0 || !deps.relay) return out;
+  for (const r of relays) {
+    try {
+      const relay = await deps.relay(r.name);
+      const there = await relay.getTorrent(share.infoHash);
+      if (there) await relay.remove(share.infoHash, deleteFiles);
+      out.push({ name: r.name, removed: there !== undefined });
+    } catch (e) {
+      if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
+      deps.log.warn(`relay "${r.name}" still has "${share.name}": ${e.message}. Remove it in that qBittorrent's Web UI, or run this stop again once it answers`);
+      out.push({ name: r.name, removed: false, error: e.message });
+    }
+  }
+  if (!deleteFiles) {
+    await deps.store.update((s) => {
+      const rec = s.shares.find((x) => x.id === share.id);
+      for (const rr of rec?.relays ?? []) if (out.some((o) => o.name === rr.name && o.error === undefined)) rr.state = 'stopped';
+    });
+  }
+  return out;
 }
 
 type Recorded = Pick<ShareRecord, 'state' | 'lastError'>;

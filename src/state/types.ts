@@ -50,6 +50,29 @@ export interface ShareRecord {
   watchedAt?: string;
   /** when qshare stopped the torrent because `recipients` peers had the whole file */
   doneAt?: string;
+  /** the relays this share was handed to (`add --relay`), each with its last known state */
+  relays?: RelayRecord[];
+  /** when home stopped seeding because every relay had the whole file (`--handoff`); `qshare seed` starts it again */
+  handedOffAt?: string;
+}
+
+/**
+ * A relay's part in a share: `uploading` it holds the torrent and gets it from home; `holding` it has the whole file
+ * and seeds it; `error` it did not take it (`error` says why); `stopped` qshare stop removed it there.
+ */
+export type RelayState = 'uploading' | 'holding' | 'error' | 'stopped';
+
+export interface RelayRecord {
+  /** the relay's name in the config (`relays.NAME`) */
+  name: string;
+  /** its BitTorrent address, as in the magnet link */
+  peer: string;
+  state: RelayState;
+  /** 0 … 1, as the relay last reported it */
+  progress: number;
+  /** the relay accepted the torrent (stop removes it there); a relay that failed before never holds it */
+  added?: boolean;
+  error?: string;
 }
 
 export interface StateFile {

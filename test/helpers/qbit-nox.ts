@@ -46,6 +46,14 @@ export interface QbitNoxOptions {
   webuiPort?: number;
   /** Executable to run instead of the installed qbittorrent-nox (fault tests: a script that exits at once). */
   binary?: string;
+  /** Run it inside this network namespace (`ip netns exec`; nat-lab.ts). */
+  netns?: string;
+  /** The address BitTorrent binds to (Session\\InterfaceAddress); default 127.0.0.1. */
+  bindAddress?: string;
+  /** The Web UI's listening address; default 127.0.0.1 (`*`: every address in its namespace). */
+  webuiAddress?: string;
+  /** Where this test process reaches the Web UI; default 127.0.0.1. */
+  apiHost?: string;
 }
 
 export interface QbitNox {
@@ -150,6 +158,10 @@ export interface BaseConfParams {
   bypassLocalAuth: boolean;
   dht: boolean;
   pex: boolean;
+  /** default 127.0.0.1 */
+  bindAddress?: string;
+  /** default 127.0.0.1 */
+  webuiAddress?: string;
 }
 
 /** The conf for a quiet, loopback-only qbittorrent-nox 4.5 (section names as 4.5.2 writes them itself). */
@@ -158,7 +170,7 @@ export function baseConf(p: BaseConfParams): ConfSections {
   return {
     LegalNotice: { Accepted: 'true' },
     BitTorrent: {
-      'Session\\InterfaceAddress': '127.0.0.1',
+      'Session\\InterfaceAddress': p.bindAddress ?? '127.0.0.1',
       'Session\\Port': String(p.torrentPort),
       'Session\\DHTEnabled': bool(p.dht),
       'Session\\LSDEnabled': 'false',
@@ -174,7 +186,7 @@ export function baseConf(p: BaseConfParams): ConfSections {
       PortForwardingEnabled: 'false',
     },
     Preferences: {
-      'WebUI\\Address': '127.0.0.1',
+      'WebUI\\Address': p.webuiAddress ?? '127.0.0.1',
       'WebUI\\Port': String(p.webuiPort),
       'WebUI\\UseUPnP': 'false',
       'WebUI\\Username': iniString(p.username),
@@ -381,11 +393,13 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
       bypassLocalAuth: opts.bypassLocalAuth ?? false,
       dht: opts.dht ?? false,
       pex: opts.pex ?? false,
+      ...(opts.bindAddress ? { bindAddress: opts.bindAddress } : {}),
+      ...(opts.webuiAddress ? { webuiAddress: opts.webuiAddress } : {}),
     });
     await writeFile(confPath, renderConf(mergeConf(conf, opts.extraConf)), { mode: 0o600 });
 
-    const url = `http://127.0.0.1:${webuiPort}`;
-    const argv = noxArgv(noxPath, profileDir, webuiPort, wrappers);
+    const url = `http://${opts.apiHost ?? '127.0.0.1'}:${webuiPort}`;
+    const argv = [...(opts.netns ? ['/usr/sbin/ip', 'netns', 'exec', opts.netns] : []), ...noxArgv(noxPath, profileDir, webuiPort, wrappers)];
     const env = childEnv(process.env, profileDir);
 
     let run: Running | undefined;
@@ -404,7 +418,7 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
       const current = spawnNox(argv, env, stdoutLog);
       run = current;
       const deadline = Date.now() + startTimeoutMs;
-      const listening = `Web UI: Now listening on IP: 127.0.0.1, port: ${webuiPort}`;
+      const listening = `Web UI: Now listening on IP: ${opts.webuiAddress ?? '127.0.0.1'}, port: ${webuiPort}`;
       let httpUp = false;
       for (;;) {
         if (!httpUp) {

@@ -6,6 +6,8 @@ import type { QbitSession } from '../../qbit/client.js';
 import { checkSourceTop } from '../../share/inspect.js';
 import type { CommandContext } from '../context.js';
 import { promptHidden, readSecretFromStdin } from '../prompt.js';
+import { chooseRelays, recordRelays } from '../../share/relay.js';
+import { relaySummary, relaysJson, shareThroughRelays } from '../relays.js';
 import { shareJson, shareSummary } from '../render.js';
 
 export interface AddArgs {
@@ -22,9 +24,16 @@ export interface AddArgs {
   recipients?: number;
   /** --expire, in minutes of seeding */
   expireMinutes?: number;
+  /** --relay NAME…: also hand the share to these relays (default: config defaultRelays) */
+  relay?: string[];
+  /** --handoff: wait until every relay has the whole file, then stop seeding here */
+  handoff?: boolean;
 }
 
 export async function runAdd(ctx: CommandContext, args: AddArgs, version: string): Promise<number> {
+  const relays = chooseRelays(ctx.config, args.relay, false);
+  if (args.handoff && relays.length === 0) throw new QshareError('USAGE', '--handoff hands the share to relays, and none is named: add --relay NAME (or set defaultRelays in the config)');
+  if (relays.length > 0 && !args.seed) throw new QshareError('USAGE', '--relay needs this computer to seed first (relays download from it): drop --no-seed');
   const password = await archivePassword(ctx, args);
   // the path first: a wrong one is said before any login or password prompt (the full check walks it later)
   await checkSourceTop(args.path, ctx.paths.dataDir);
@@ -64,12 +73,24 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
       private: args.private,
       encrypt: args.encrypt,
       seed: args.seed,
+      ...(relays.length > 0 ? { relayPeers: relays.map((n) => ctx.config.relays[n]!.peer) } : {}),
     },
   );
   for (const s of result.skipped) ctx.log.warn(`left out of the torrent (not a regular file): ${s}`);
   await limitShare(ctx, result, connect, args);
+  let relayed: Awaited<ReturnType<typeof shareThroughRelays>> | undefined;
+  if (relays.length > 0 && result.seed?.seeding) {
+    if (!ctx.opts.json) ctx.print(shareSummary(result));
+    relayed = await shareThroughRelays(ctx, await connect(), result.share, relays, args.handoff === true);
+    if (relayed.handedOff) result.share.handedOffAt ??= new Date().toISOString();
+  } else if (relays.length > 0) {
+    ctx.log.warn(`not handed to ${relays.length === 1 ? 'its relay' : 'its relays'} yet: relays download from this computer, which does not seed "${result.share.name}" yet; \`qshare seed ${result.share.name} --handoff\` does both`);
+    await recordRelays({ store: ctx.deps.state, now: () => new Date() }, result.share, relays.map((n) => ({ name: n, peer: ctx.config.relays[n]!.peer, state: 'error', progress: 0, error: 'not handed over yet: this computer was not seeding' })), undefined);
+  }
   const kept = result.passwordKept;
-  if (ctx.opts.json) ctx.printJson({ ...shareJson(result), ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}) });
+  if (ctx.opts.json) {
+    ctx.printJson({ ...shareJson(result), ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}), ...(relays.length > 0 ? { relays: relaysJson(relayed?.reports ?? []), handedOff: relayed?.handedOff ?? false } : {}) });
+  } else if (relayed) ctx.print(relaySummary(relayed.reports, relayed.handedOff).replace('NAME', result.share.name));
   else ctx.print(shareSummary(result));
   if (result.seed && !result.seed.seeding) {
     const err = result.seed.error!;
@@ -78,7 +99,7 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
     ctx.log.error(`The archive and the .torrent are kept. When qBittorrent is fixed, run: qshare seed ${result.share.name}`);
     return EXIT.notSeeding;
   }
-  return EXIT.ok;
+  return relayed?.exit ?? EXIT.ok;
 }
 
 async function archivePassword(ctx: CommandContext, args: AddArgs): Promise<string | undefined> {

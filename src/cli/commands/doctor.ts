@@ -31,6 +31,7 @@ export async function runDoctorCommand(ctx: CommandContext, args: DoctorArgs): P
       const kept = await (await secrets()).find(qbitKeyFor(q.url, q.username)).catch(() => undefined);
       return kept ? `${kept.description}, kept by qshare login` : 'the prompt';
     },
+    relays: Object.entries(ctx.config.relays).map(([name, r]) => ({ name, url: r.url, peer: r.peer, connect: () => ctx.deps.relay(name) })),
     signal: ctx.signal,
   });
   let checks = report.checks;

@@ -78,23 +78,7 @@ export async function runLogin(ctx: CommandContext, args: LoginArgs): Promise<nu
     if (args.insecure !== undefined) s.insecureTls = args.insecure;
   });
 
-  let kept: { kept: boolean; where: string } = { kept: false, where: 'qBittorrent needs no password from this computer, so there is nothing to keep' };
-  if (session.authMode !== 'none' && password !== undefined) {
-    const store = await ctx.deps.secrets();
-    if (store.kind === 'none') {
-      kept = { kept: false, where: store.description };
-      ctx.log.warn(`the ${isApiKey(password) ? 'API key' : 'password'} was not kept: ${store.description}. Until then give it with QSHARE_QBIT_PASSWORD`);
-    } else {
-      try {
-        await store.set(qbitKeyFor(url, username), password);
-        kept = { kept: true, where: store.description };
-      } catch (e) {
-        const why = isQshareError(e) ? e.message : String(e);
-        kept = { kept: false, where: why };
-        ctx.log.warn(`${why}. Until that is fixed give the password with QSHARE_QBIT_PASSWORD`);
-      }
-    }
-  }
+  const kept = await keepWebUiPassword(ctx, session, url, username, password, 'give it with QSHARE_QBIT_PASSWORD');
 
   const what = session.authMode === 'api-key' ? 'API key' : 'password';
   if (ctx.opts.json) {
@@ -119,4 +103,32 @@ export async function runLogin(ctx: CommandContext, args: LoginArgs): Promise<nu
     );
   }
   return 0;
+}
+
+/**
+ * Keeps a Web UI password (or API key) that just logged in, in the secret store under its address and user; says
+ * where, or why not (`until` says what to do meanwhile). Nothing to keep when qBittorrent needs no login.
+ */
+export async function keepWebUiPassword(
+  ctx: CommandContext,
+  session: QbitSession,
+  url: string,
+  username: string,
+  password: string | undefined,
+  until: string,
+): Promise<{ kept: boolean; where: string }> {
+  if (session.authMode === 'none' || password === undefined) return { kept: false, where: 'qBittorrent needs no password from this computer, so there is nothing to keep' };
+  const store = await ctx.deps.secrets();
+  if (store.kind === 'none') {
+    ctx.log.warn(`the ${isApiKey(password) ? 'API key' : 'password'} was not kept: ${store.description}. Until then ${until}`);
+    return { kept: false, where: store.description };
+  }
+  try {
+    await store.set(qbitKeyFor(url, username), password);
+    return { kept: true, where: store.description };
+  } catch (e) {
+    const why = isQshareError(e) ? e.message : String(e);
+    ctx.log.warn(`${why}. Until that is fixed ${until}`);
+    return { kept: false, where: why };
+  }
 }

@@ -4,6 +4,8 @@ import { formatBytes } from '../../share/inspect.js';
 import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
 import type { CommandContext } from '../context.js';
 import { statusJson } from '../status-json.js';
+import type { RelayReport } from '../../share/relay.js';
+import { lookAtRelays, relayLine, relaysJson } from '../relays.js';
 
 /**
  * `qshare ls`: every share with what qBittorrent says about it now. Looking is also observing: peers seen with the
@@ -25,15 +27,16 @@ export async function runLs(ctx: CommandContext): Promise<number> {
     }
   }
   const statuses = await observeShares({ store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile }, session, shares);
+  const relays = await lookAtRelays(ctx, shares);
   if (ctx.opts.json) {
     ctx.printJson({
-      shares: statuses.map(statusJson),
+      shares: statuses.map((s) => ({ ...statusJson(s), ...(relays.has(s.share.id) ? { relays: relaysJson(relays.get(s.share.id)!) } : {}) })),
       ...(qbitError ? { qbittorrent: { error: { code: qbitError.code, message: qbitError.message } } } : {}),
     });
   } else if (statuses.length === 0) {
     ctx.print('No shares yet. Share a folder with: qshare add <folder>');
   } else {
-    ctx.print(lsTable(statuses));
+    ctx.print(lsTable(statuses, relays));
   }
   return EXIT.ok;
 }
@@ -50,7 +53,7 @@ export function haveIt(s: ShareStatus): string {
 }
 
 /** The human table. Pure. */
-export function lsTable(rows: ShareStatus[]): string {
+export function lsTable(rows: ShareStatus[], relays: ReadonlyMap<string, readonly RelayReport[]> = new Map()): string {
   const head = ['NAME', 'SIZE', 'STATE', 'PEERS', 'UPLOADED', 'RATIO', 'HAVE IT'];
   const body = rows.map((s) => {
     const t = s.torrent;
@@ -59,9 +62,10 @@ export function lsTable(rows: ShareStatus[]): string {
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const withRelays = body.flatMap((r, i) => [line(r), ...(relays.get(rows[i]!.share.id) ?? []).map((x) => `  └ ${relayLine(x)}${x.error ? ` (${x.error.replace(/^relay "[^"]+": /, '')})` : ''}`)]);
   return [
     line(head),
-    ...body.map(line),
+    ...withRelays,
     '',
     'HAVE IT: recipients with the whole file, from (seen) peers seen complete, (sent) peers sent the whole file, (tracker)',
     "the trackers' count of completed downloads: the largest, since peers are not people (see README).",

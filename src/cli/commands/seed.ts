@@ -7,12 +7,16 @@ import { endOf, forgetTarget, seedUntilDone } from '../../share/until-done.js';
 import type { ShareRecord } from '../../state/types.js';
 import type { CommandContext } from '../context.js';
 import { statusJson } from '../status-json.js';
+import { chooseRelays } from '../../share/relay.js';
+import { relaySummary, relaysJson, shareThroughRelays } from '../relays.js';
 
 export interface SeedArgs {
   /** stay in the foreground, watching peers, until the --recipients target or a share limit ends the seeding */
   untilDone: boolean;
   /** how often to look, in ms (default: 250 ms while peers are connected, backing off to 5 s when idle) */
   pollMs?: number;
+  /** finish handing the share to its relays: wait until each has the whole file, then stop seeding here */
+  handoff?: boolean;
 }
 
 /** `qshare seed <name|id> [--until-done]`: hand an already made share to qBittorrent again (after it was down, or removed). */
@@ -22,6 +26,12 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'give the name or id that `qshare add` printed' });
   if (args.untilDone && share.recipients === undefined && share.expireMinutes === undefined) {
     throw new QshareError('USAGE', `"${share.name}" has no end: --until-done needs a share made with --recipients N or --expire`, { hint: 'without them, seeding goes on until you run qshare stop' });
+  }
+  const relays = (share.relays ?? []).map((r) => r.name);
+  if (args.handoff) {
+    if (relays.length === 0) throw new QshareError('USAGE', `"${share.name}" has no relays: --handoff finishes a share made with add --relay NAME`);
+    chooseRelays(ctx.config, relays, false); // each still paired
+    if (args.untilDone) throw new QshareError('USAGE', 'use either --handoff or --until-done, not both');
   }
   if (share.doneAt && !args.untilDone) {
     // seeding a finished share again on purpose: its recipients target no longer applies
@@ -51,12 +61,33 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     }
     return EXIT.notSeeding;
   }
+  if (share.handedOffAt) share = await seedingAgain(ctx, share);
+  // relays that do not have it yet (an add interrupted, a relay that was down) are handed it now
+  const unfinished = (share.relays ?? []).filter((r) => r.state === 'uploading' || r.state === 'error').map((r) => r.name);
+  if (args.handoff || unfinished.length > 0) {
+    const names = args.handoff ? relays.filter((n) => share.relays!.find((r) => r.name === n)!.state !== 'stopped') : unfinished.filter((n) => Object.hasOwn(ctx.config.relays, n));
+    if (!ctx.opts.json) ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
+    const r = await shareThroughRelays(ctx, await connect(), share, names, args.handoff === true);
+    if (ctx.opts.json) ctx.printJson({ id: share.id, name: share.name, infoHash: share.infoHash, state: r.handedOff ? 'handed-off' : outcome.state, relays: relaysJson(r.reports), handedOff: r.handedOff });
+    else ctx.print(relaySummary(r.reports, r.handedOff).replace('NAME', share.name));
+    return r.exit;
+  }
   if (!args.untilDone) {
     if (ctx.opts.json) ctx.printJson({ id: share.id, name: share.name, infoHash: share.infoHash, state: outcome.state });
     ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
     return EXIT.ok;
   }
   return untilDone(ctx, await connect(), share, args.pollMs);
+}
+
+/** Home seeds a handed-off share again: the record forgets the hand-off. */
+async function seedingAgain(ctx: CommandContext, share: ShareRecord): Promise<ShareRecord> {
+  await ctx.deps.state.update((s) => {
+    const rec = s.shares.find((r) => r.id === share.id);
+    if (rec) delete rec.handedOffAt;
+  });
+  const { handedOffAt: _, ...rest } = share;
+  return rest;
 }
 
 /** Renders `seed --until-done`: a live line on a TTY, then the end (share/until-done.ts decides). */

@@ -6,6 +6,7 @@ import { formatBytes } from '../../share/inspect.js';
 import { recipientMessage } from '../../share/message.js';
 import type { ShareRecord } from '../../state/types.js';
 import type { CommandContext } from '../context.js';
+import { lookAtRelays, relayLine, relaysJson } from '../relays.js';
 
 /** `qshare show <name|id> [--qr]`: everything needed to send a share again, from the records and the secret store. */
 export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Promise<number> {
@@ -14,6 +15,7 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
   if (qr && ctx.opts.json) throw new QshareError('USAGE', '--qr draws on the terminal; leave out --json');
   const pw = share.encrypted ? await password(ctx, share) : { value: null, note: 'not encrypted (--no-encrypt): there is no password' };
   const message = messageFor(share);
+  const relays = (await lookAtRelays(ctx, [share])).get(share.id) ?? [];
   if (ctx.opts.json) {
     ctx.printJson({
       id: share.id,
@@ -31,6 +33,7 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
       recipients: share.recipients ?? null,
       expireMinutes: share.expireMinutes ?? null,
       state: share.state,
+      ...(relays.length > 0 ? { relays: relaysJson(relays), handedOffAt: share.handedOffAt ?? null } : {}),
       message,
     });
     return EXIT.ok;
@@ -45,6 +48,8 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
   ];
   if (share.recipients !== undefined) lines.push(`  Seeds until:  ${share.recipients} ${share.recipients === 1 ? 'peer has' : 'peers have'} the whole file`);
   if (share.expireMinutes !== undefined) lines.push(`  Expires:      after ${share.expireMinutes / 60} h of seeding`);
+  for (const r of relays) lines.push(`  ${relayLine(r)}${r.error ? ` (${r.error.replace(/^relay "[^"]+": /, '')})` : ''}`);
+  if (share.handedOffAt) lines.push(`  Handed off:   ${share.handedOffAt.slice(0, 16).replace('T', ' ')}: the relays seed it, this computer does not (qshare seed ${share.name} starts it again)`);
   const rule = '─'.repeat(72);
   lines.push('', `Message for your recipients ${rule.slice(28)}`, message, rule);
   ctx.print(lines.join('\n'));
