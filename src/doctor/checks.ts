@@ -235,9 +235,9 @@ export interface RelayMeasure {
 }
 
 /**
- * One line per relay: fail when it does not answer or refuses the login, when its own qBittorrent is firewalled (it
- * then can take no connection from recipients either: no relay at all) or when its peer address does not open from
- * here; warn when it has under 1 GiB free. Pure.
+ * One line per relay: fail when it does not answer, refuses the login, or its peer address does not open from here
+ * (recipients could not connect to it either: no relay at all); warn when its qBittorrent says "firewalled" (no
+ * incoming connection from a public address yet) or it has under 1 GiB free. Pure.
  */
 export function relayCheck(m: RelayMeasure): Check {
   const id = `relay:${m.name}`;
@@ -248,12 +248,20 @@ export function relayCheck(m: RelayMeasure): Check {
   if (m.freeBytes !== undefined) parts.push(`${formatSize(m.freeBytes)} free`);
   parts.push(m.peerOpens === true ? `${m.peer} opens from here` : m.peerOpens === undefined ? `${m.peer} not tried` : `${m.peer} does NOT open from here (${m.peerOpens})`);
   const detail = parts.join('; ');
-  if (m.connection === 'firewalled') {
-    return { id, title, status: 'fail', detail, fix: `its qBittorrent takes no incoming connections, so it cannot relay: open its BitTorrent port (${m.peer.replace(/^.*:/, '')}) in the server's firewall, or forward it to the container` };
-  }
+  const port = m.peer.replace(/^.*:/, '');
   if (m.peerOpens !== undefined && m.peerOpens !== true) {
-    return { id, title, status: 'fail', detail, fix: `check the relay's BitTorrent address and port: qshare login --relay ${m.name} --peer HOST:PORT` };
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail,
+      fix: `peers cannot connect to it, so it cannot relay: open its BitTorrent port (${port}) in the server's firewall or forward it to the container, or correct its address with qshare login --relay ${m.name} --peer HOST:PORT`,
+    };
   }
-  if (m.freeBytes !== undefined && m.freeBytes < GiB) return { id, title, status: 'warn', detail, fix: 'free space on the relay: each share needs its whole size there' };
-  return { id, title, status: 'ok', detail };
+  const fixes: string[] = [];
+  // libtorrent says "firewalled" until its first incoming connection from a public address (it counts none from
+  // private ones): a fresh relay is "firewalled" too. The port opening from here is the proof that matters.
+  if (m.connection === 'firewalled') fixes.push(`its qBittorrent has had no incoming connection from the internet yet; if that stays so once recipients download, open its BitTorrent port (${port}) to the internet`);
+  if (m.freeBytes !== undefined && m.freeBytes < GiB) fixes.push('free space on the relay: each share needs its whole size there');
+  return fixes.length > 0 ? { id, title, status: 'warn', detail, fix: fixes.join('; ') } : { id, title, status: 'ok', detail };
 }

@@ -28,6 +28,8 @@ export interface ShareDeps {
   secrets?: () => Promise<SecretStore>;
   /** connects to qBittorrent (one login); called only when seeding */
   qbit: () => Promise<QbitSession>;
+  /** connects to a relay (`relays.NAME`); watch hands its shares to config defaultRelays */
+  relay?: (name: string) => Promise<QbitSession>;
   progress: Progress;
   signal: AbortSignal;
   now: () => Date;

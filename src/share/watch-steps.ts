@@ -21,6 +21,7 @@ import { removeOutputs, shareCard, writeOutputs, writePasswordFile } from './out
 import type { QbitGate } from './qbit-gate.js';
 import { seedShare } from './seed.js';
 import { applyShareLimits } from './limits.js';
+import { handToRelays, relayTarget } from './relay.js';
 import { choosePieceLength } from '../torrent/piece-length.js';
 import { archiveAndHashStep, archivePathFor, recordStep, torrentPathFor, torrentStep, type ArchivePieces } from './steps.js';
 import type { WorkerSteps } from './worker.js';
@@ -53,6 +54,22 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
     await rm(archivePathFor(paths, it.name), { force: true });
     if (secrets.kind !== 'none') await secrets.delete(shareSecretKey(it.id)).catch((e: unknown) => log.warn(`could not remove an unused password from ${secrets.kind}: ${(e as Error).message}`));
     await removeOutputs(it.dropDir, it.name, { password: true });
+  };
+
+  /**
+   * Hands a share that seeds here to the config's defaultRelays (no hand-off: home keeps seeding). A relay that fails
+   * is said and recorded; the share itself is done (`qshare seed NAME` tries the relays again).
+   */
+  const toDefaultRelays = async (share: ShareRecord, signal: AbortSignal) => {
+    const relay = deps.relay;
+    const names = deps.config.defaultRelays;
+    if (names.length === 0 || !relay) return;
+    const links = names.map((n) => ({ ...relayTarget(n, deps.config.relays[n]!), connect: () => relay(n) }));
+    const { reports } = await handToRelays({ config: deps.config, log, store: deps.store, signal, now: deps.now }, await o.gate.session(), share, links, { handoff: false });
+    for (const r of reports) {
+      if (r.state === 'error') log.warn(`${r.error ?? `relay "${r.name}" failed`}; "${share.name}" still seeds here (qshare seed ${share.name} tries the relay again)${r.hint ? `. ${r.hint}` : ''}`, { share: share.name });
+      else log.info(`relay "${r.name}" has "${share.name}" (${Math.floor(r.progress * 100)} %, it goes on by itself)`, { share: share.name });
+    }
   };
 
   return {
@@ -104,7 +121,8 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
         const archive = it.archive ?? archivePathFor(paths, it.name);
         const pieces = hashedWhileWriting.get(it.id);
         hashedWhileWriting.delete(it.id);
-        const t = await torrentStep(d, { contentPath: archive, torrentName: `${it.name}.7z`, name: it.name, trackers: deps.config.trackers, private: false, signal, ...(pieces ? { pieces, pieceLength: pieces.pieceLength } : {}) });
+        const relayPeers = deps.config.defaultRelays.map((n) => deps.config.relays[n]!.peer);
+        const t = await torrentStep(d, { contentPath: archive, torrentName: `${it.name}.7z`, name: it.name, trackers: deps.config.trackers, private: false, signal, relayPeers, ...(pieces ? { pieces, pieceLength: pieces.pieceLength } : {}) });
         const now = deps.now().toISOString();
         share = await recordStep(d, {
           id: it.id,
@@ -157,6 +175,7 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
       if (!outcome.seeding) throw outcome.error ?? new QshareError('QBIT_API', 'qBittorrent is not seeding it');
       const limitErr = await applyShareLimits(await o.gate.session(), share, deps.log);
       if (limitErr) deps.log.warn(`qBittorrent did not take the share limits of "${share.name}" (${limitErr.message}); qshare watch still stops it when its recipients have it`, { share: share.name });
+      await toDefaultRelays(share, signal);
     },
 
     async discard(it) {

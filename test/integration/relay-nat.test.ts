@@ -13,7 +13,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,6 +23,7 @@ import { until } from '../helpers/e2e.js';
 import { makeNatLab, natLabPossible, TRACKER_SCRIPT, type LabHost, type NatLab } from '../helpers/nat-lab.js';
 import { hashWebuiPassword, hasQbitNox, iniString, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
 import { pseudoRandom } from '../helpers/tree.js';
+import type { ShareRecord } from '../../src/state/types.js';
 
 const run = promisify(execFile);
 const mustRun = process.env.CI === 'true' || process.env.CI === '1';
@@ -248,6 +249,18 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     expect(await torrentOf(tiny, out.infoHash)).toBeUndefined();
   });
 
+  it('doctor: one line per relay, from home through its NAT (answers, login, free disk, the peer port opens)', async () => {
+    const r = await cli(lab.home, homeEnv, ['doctor', '--json']);
+    const checks = (JSON.parse(r.stdout) as { checks: Array<{ id: string; status: string; detail: string }> }).checks;
+    const by = Object.fromEntries(checks.filter((c) => c.id.startsWith('relay:')).map((c) => [c.id, c]));
+    // libtorrent counts no incoming connection from private addresses, so the relay here says "firewalled": a warning,
+    // since its port does open from home (through home's NAT), which is what recipients need
+    expect(by['relay:box']).toMatchObject({ status: expect.stringMatching(/^(ok|warn)$/), detail: expect.stringContaining(`${lab.pub.addr}:${box.torrentPort} opens from here`) });
+    expect(by['relay:small']).toMatchObject({ status: 'warn', detail: expect.stringMatching(/; 1 MiB free;/), fix: expect.stringMatching(/free space on the relay/) });
+    expect(by['relay:picky']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/refused the login/) });
+    expect(by['relay:down']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/nothing is listening/) });
+  });
+
   it('stop --delete removes the share from the relay too, with the relay\'s copy of that torrent\'s files only', async () => {
     const c = await torrentOf(box, (JSON.parse((await cli(lab.home, homeEnv, ['show', 'share-c', '--json'])).stdout) as { infoHash: string }).infoHash);
     expect(c).toBeDefined();
@@ -258,6 +271,43 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     await until('the relay to forget share-c', async () => (await torrentOf(box, String(c!.hash))) === undefined, 20_000, 200);
     await until('the relay to delete share-c.7z', async () => !existsSync(join(savePath, 'share-c.7z')), 20_000, 200);
     expect(existsSync(join(savePath, 'share-a.7z'))).toBe(true);
+  });
+
+  it('watch with defaultRelays: a dropped folder is shared here and handed to the relay, with nobody running add', async () => {
+    const cfg = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    delete (cfg.relays as Record<string, unknown>).down;
+    const watchConfig = join(dir, 'watch-config.json');
+    await writeFile(watchConfig, JSON.stringify({ ...cfg, defaultRelays: ['box'], watch: { settleSeconds: 1 } }));
+    const drop = join(dir, 'ToShare');
+    await mkdir(drop);
+    const [cmd, ...rest] = lab.exec(lab.home, [process.execPath, CLI, 'watch', drop]);
+    const w = spawn(cmd!, rest, { env: { ...homeEnv, QSHARE_CONFIG: watchConfig }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(w);
+    let log = '';
+    w.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    const exited = new Promise((r) => w.on('close', r));
+    try {
+      const staged = join(dir, 'Dropped');
+      await mkdir(staged);
+      await writeFile(join(staged, 'v.mp4'), pseudoRandom(2 * 1024 * 1024, 77));
+      await rename(staged, join(drop, 'Dropped'));
+      const stateFile = join(dir, 'home-data', 'state.json');
+      const started = Date.now();
+      const rec = await until(
+        'watch to share the folder and hand it to the relay',
+        async () => ((JSON.parse(await readFile(stateFile, 'utf8')) as { shares: ShareRecord[] }).shares.find((x) => x.source.endsWith('Dropped') && x.relays?.[0]?.added)),
+        90_000,
+        250,
+      ).catch((e: Error) => Promise.reject(new Error(`${e.message}\n--- watch log ---\n${log}`)));
+      timings['watch: drop → relay holds the torrent (2 MiB)'] = (Date.now() - started) / 1000;
+      expect(rec.relays![0]).toMatchObject({ name: 'box', added: true });
+      expect(rec.relays![0]!.state).not.toBe('error');
+      expect(rec.magnet).toContain('x.pe=');
+      await until('the relay to have the whole dropped folder', async () => (await torrentOf(box, rec.infoHash))?.progress === 1, 60_000, 250);
+    } finally {
+      w.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('control, a minute on: the friend got nothing from home, and home sent it nothing', async () => {

@@ -112,7 +112,8 @@ describe('doctor: one line per relay', () => {
   const base = { name: 'box', url: 'https://s:8080', peer: '203.0.113.7:51413' };
   it.each([
     [{ ...base, error: 'nothing is listening at https://s:8080' }, 'fail'],
-    [{ ...base, version: 'v4.5.2', connection: 'firewalled', peerOpens: true as const }, 'fail'],
+    [{ ...base, version: 'v4.5.2', connection: 'firewalled', peerOpens: true as const }, 'warn'],
+    [{ ...base, version: 'v4.5.2', connection: 'firewalled', peerOpens: 'ETIMEDOUT' }, 'fail'],
     [{ ...base, version: 'v4.5.2', connection: 'connected', peerOpens: 'ECONNREFUSED' }, 'fail'],
     [{ ...base, version: 'v4.5.2', connection: 'connected', freeBytes: 10 * 1024 ** 2, peerOpens: true as const }, 'warn'],
     [{ ...base, version: 'v4.5.2', connection: 'connected', freeBytes: 50 * 1024 ** 3, peerOpens: true as const }, 'ok'],

@@ -21,7 +21,7 @@ import { ShareWorker } from '../../share/worker.js';
 import { lockWatcher, openJournal } from '../../state/journal.js';
 import { watchDropFolder } from '../../watch/watcher.js';
 import type { CommandContext } from '../context.js';
-import { qbitConnector } from '../qbit-connect.js';
+import { connectRelay, qbitConnector } from '../qbit-connect.js';
 import { launchdPlist, serviceFilePath, systemdUnit } from '../service.js';
 
 export interface WatchArgs {
@@ -84,6 +84,7 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
     // after a refused login. Never a prompt: a service has nobody to ask.
     const gate = createQbitGate(() => qbitConnector({ ...ctx, interactive: false })(), log.child('qbit'));
     const store = ctx.deps.state;
+    const relayGates = new Map<string, ReturnType<typeof createQbitGate>>();
     const steps = createWatchSteps({
       deps: {
         config: ctx.config,
@@ -92,6 +93,15 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
         store,
         sevenZip: async () => sz,
         qbit: () => gate.session(),
+        // one gate per relay, like qBittorrent's: a refused login is never tried again in this run
+        relay: (n) => {
+          let g = relayGates.get(n);
+          if (!g) {
+            g = createQbitGate(() => connectRelay({ ...ctx, interactive: false }, n), log.child(`relay ${n}`));
+            relayGates.set(n, g);
+          }
+          return g.session();
+        },
         progress: noProgress,
         signal: ctx.signal,
         now: () => new Date(),
