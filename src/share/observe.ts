@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { isQshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QbitSession, TorrentStatus } from '../qbit/client.js';
 import { isCompletePeer, type PeerInfo } from '../qbit/download.js';
@@ -101,9 +104,21 @@ export function liveState(share: ShareRecord, t: TorrentStatus | undefined): Liv
   }
 }
 
-/** The recipients target is reached and the torrent still runs: time to stop it. Pure. */
+/** The recipients target is reached and the share still runs (here, or on its relays after a hand-off): time to stop it. Pure. */
 export function shouldStop(share: ShareRecord, completed: number, state: LiveState): boolean {
-  return share.recipients !== undefined && share.recipients > 0 && completed >= share.recipients && (state === 'seeding' || state === 'checking');
+  return share.recipients !== undefined && share.recipients > 0 && completed >= share.recipients && (state === 'seeding' || state === 'checking' || state === 'handed-off');
+}
+
+/** The relays a share is on (they took it and it was not stopped there). Pure. */
+export function activeRelays(share: ShareRecord): string[] {
+  return (share.relays ?? []).filter((r) => r.added && r.state !== 'stopped').map((r) => r.name);
+}
+
+/** A relay's addresses: its peer host as given (an IP), or what the name resolves to. */
+export async function relayAddresses(peer: string): Promise<string[]> {
+  const host = peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  if (isIP(host)) return [host];
+  return (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
 }
 
 export interface ObserveDeps {
@@ -112,6 +127,23 @@ export interface ObserveDeps {
   now: () => Date;
   /** how many pieces the share's torrent has (from its .torrent), for spotting peers one piece from the end */
   pieces: (share: ShareRecord) => Promise<number | undefined>;
+  /** a relay's qBittorrent by name: a share's relays see recipients home never meets, so they are counted there too */
+  relay?: (name: string) => Promise<QbitSession>;
+  /** a relay's addresses from its peer address (default: relayAddresses), so that a relay never counts as a recipient */
+  relayIps?: (peer: string) => Promise<string[]>;
+}
+
+/** What an observer remembers of one share on one relay between looks. */
+interface RelayLive {
+  view: PeerView;
+  ledger: SentLedger;
+  /** peers first seen there with the whole file (home, another relay, a seed): never recipients of the relay's */
+  seeds: Set<string>;
+  /** peers seen there downloading */
+  downloading: Set<string>;
+  finishing: string[];
+  completed: Set<string>;
+  uploaded: Set<string>;
 }
 
 /** ObserveDeps.pieces from the share's own .torrent file. */
@@ -150,6 +182,15 @@ export function completedCount(share: Pick<ShareRecord, 'completedPeers' | 'uplo
   return Math.max(peers, share.trackerCompleted ?? 0);
 }
 
+/**
+ * A tracker's completed count less the share's relays: each relay that took the share downloads it whole and tells
+ * the trackers so, and is no recipient. Counting a relay that never completes out too errs on seeding longer. Pure.
+ */
+export function trackerCountWithoutRelays(count: number | undefined, share: Pick<ShareRecord, 'relays'>): number | undefined {
+  if (count === undefined) return undefined;
+  return Math.max(0, count - (share.relays ?? []).filter((r) => r.added).length);
+}
+
 /** Ls's "unknown (nobody was watching)": nothing counted, no tracker count, no continuous observer ever. Pure. */
 export function nobodyWatching(share: ShareRecord): boolean {
   return completedCount(share) === 0 && share.trackerCompleted === undefined && share.watchedAt === undefined;
@@ -169,6 +210,8 @@ interface Live {
   /** the torrent's total sent at the last look, and whether it had grown: bytes may be going to peers unseen */
   lastUploaded: number;
   sending: boolean;
+  /** the keys of the share's relays as this computer saw them (a relay downloading from home is no recipient) */
+  relayKeys: Set<string>;
 }
 
 /** After a downloading peer leaves uncounted: announce again after these delays, to learn the trackers' counts. */
@@ -189,6 +232,8 @@ const WATCHED_AT_EVERY_MS = 10 * 60_000;
  */
 export class ShareObserver {
   private readonly live = new Map<string, Live>();
+  private readonly relayLive = new Map<string, RelayLive>();
+  private readonly ipsOfRelay = new Map<string, Promise<string[]>>();
   private lastWatchedAt = 0;
   private idleLooks = 0;
 
@@ -200,7 +245,7 @@ export class ShareObserver {
 
   /** How long to wait before the next look: short while peers are connected or announces are pending, longer when idle. */
   nextDelayMs(): number {
-    const busy = [...this.live.values()].some((l) => l.peersConnected > 0 || l.sending || l.reannounceAt.length > 0 || l.trackersUntil > Date.now());
+    const busy = [...this.live.values()].some((l) => l.peersConnected > 0 || l.sending || l.reannounceAt.length > 0 || l.trackersUntil > Date.now()) || [...this.relayLive.values()].some((l) => Object.keys(l.view.raw).length > 0);
     if (busy) {
       this.idleLooks = 0;
       return 250;
@@ -224,9 +269,10 @@ export class ShareObserver {
       let rec: ShareRecord = share;
       let peersConnected = 0;
       let stoppedNow = false;
+      const u: Partial<ShareRecord> = {};
+      if (stampWatched && session && (state === 'seeding' || state === 'checking' || (state === 'handed-off' && activeRelays(share).length > 0))) u.watchedAt = deps.now().toISOString();
       if (session && t && (state === 'seeding' || state === 'checking')) {
-        const u: Partial<ShareRecord> = stampWatched ? { watchedAt: deps.now().toISOString() } : {};
-        const live = this.live.get(share.id) ?? { view: EMPTY_VIEW, ledger: emptyLedger(), reannounceAt: [], trackersUntil: 0, lastTrackerLook: -Infinity, peersConnected: 0, lastUploaded: t.uploaded, sending: false };
+        const live = this.live.get(share.id) ?? { view: EMPTY_VIEW, ledger: emptyLedger(), reannounceAt: [], trackersUntil: 0, lastTrackerLook: -Infinity, peersConnected: 0, lastUploaded: t.uploaded, sending: false, relayKeys: new Set<string>() };
         this.live.set(share.id, live);
         const pieces = await deps.pieces(share);
 
@@ -234,8 +280,12 @@ export class ShareObserver {
         const applied = applyPeerDelta(live.view, delta);
         live.view = applied.view;
         live.peersConnected = peersConnected = applied.connected.length;
+        // the share's relays download from home like anyone else: they are not recipients
+        const relayIps = await this.relayIpsOf(share);
+        for (const p of [...applied.connected, ...applied.left]) if (relayIps.has(p.ip)) live.relayKeys.add(peerKey(p));
+        const notRelay = (k: string) => !live.relayKeys.has(k);
         const before = { completed: share.completedPeers ?? [], finishing: share.finishingPeers ?? [] };
-        const tally = tallyPeers(before, applied.connected, pieces);
+        const tally = tallyPeers(before, applied.connected.filter((p) => notRelay(peerKey(p))), pieces);
 
         live.sending = t.uploaded !== live.lastUploaded || live.ledger.pending > 0;
         live.lastUploaded = t.uploaded;
@@ -251,7 +301,7 @@ export class ShareObserver {
           size: share.size,
           counted: new Set([...tally.completed, ...uploaded]),
         });
-        for (const k of sentWhole(live.ledger, enough, share.size)) uploaded.add(k);
+        for (const k of sentWhole(live.ledger, enough, share.size)) if (notRelay(k)) uploaded.add(k);
         // a peer that was downloading and left without being counted: its client may have told a tracker it finished
         const counted = new Set([...tally.completed, ...uploaded]);
         if (applied.left.some((p) => !counted.has(peerKey(p)) && (p.progress > 0 || p.uploaded > 0))) {
@@ -269,7 +319,8 @@ export class ShareObserver {
           const trackers = await session.getTrackers(share.infoHash).catch(() => [] as TrackerCount[]);
           const inc = trackerIncrease(trackers, share.trackerBaseline, share.encrypted);
           if (!share.encrypted && JSON.stringify(inc.baseline) !== JSON.stringify(share.trackerBaseline ?? {})) u.trackerBaseline = inc.baseline;
-          if (inc.count !== undefined && (trackerCompleted === undefined || inc.count > trackerCompleted)) trackerCompleted = u.trackerCompleted = inc.count;
+          const count = trackerCountWithoutRelays(inc.count, share);
+          if (count !== undefined && (trackerCompleted === undefined || count > trackerCompleted)) trackerCompleted = u.trackerCompleted = count;
         }
 
         if (tally.completed.length !== before.completed.length || tally.finishing.join() !== before.finishing.join()) {
@@ -278,26 +329,118 @@ export class ShareObserver {
         }
         if (uploaded.size !== (share.uploadedPeers ?? []).length) u.uploadedPeers = [...uploaded];
         rec = { ...share, ...u, ...(trackerCompleted !== undefined ? { trackerCompleted } : {}) };
-        const n = completedCount(rec);
-        if (n > completedCount(share)) deps.log.info(`${share.name}: ${n} ${n === 1 ? 'recipient has' : 'recipients have'} the whole file (${signalText(rec)})`, { share: share.name });
-        if (shouldStop(rec, n, state)) {
-          await session.stopTorrent(share.infoHash);
-          stoppedNow = true;
-          state = 'done';
-          u.doneAt = deps.now().toISOString();
-          u.finishingPeers = [];
-          rec = { ...rec, ...u };
-          this.live.delete(share.id);
-          deps.log.info(`${share.name}: ${n} of ${share.recipients} recipients have the whole file; seeding stopped`, { share: share.name });
-        }
-        if (Object.keys(u).length > 0) updates.set(share.id, u);
       } else {
         this.live.delete(share.id);
       }
+      // the relays see recipients home never meets (home behind NAT, or gone after a hand-off)
+      const onRelays = deps.relay && !share.doneAt && (state === 'seeding' || state === 'checking' || state === 'handed-off') ? activeRelays(share) : [];
+      if (onRelays.length > 0) {
+        const seen = await this.lookOnRelays(rec, onRelays);
+        const completed = [...new Set([...(rec.completedPeers ?? []), ...seen.completed])];
+        const uploaded = [...new Set([...(rec.uploadedPeers ?? []), ...seen.uploaded])];
+        if (completed.length !== (rec.completedPeers ?? []).length) u.completedPeers = completed;
+        if (uploaded.length !== (rec.uploadedPeers ?? []).length) u.uploadedPeers = uploaded;
+        if (u.finishingPeers === undefined && completed.length !== (rec.completedPeers ?? []).length) u.finishingPeers = (rec.finishingPeers ?? []).filter((k) => !completed.includes(k));
+        rec = { ...rec, ...u };
+        peersConnected += seen.connected;
+      }
+      const n = completedCount(rec);
+      if (n > completedCount(share)) deps.log.info(`${share.name}: ${n} ${n === 1 ? 'recipient has' : 'recipients have'} the whole file (${signalText(rec)})`, { share: share.name });
+      if (session && shouldStop(rec, n, state)) {
+        if (state !== 'handed-off') await session.stopTorrent(share.infoHash);
+        for (const name of onRelays) await this.stopOnRelay(share, name);
+        stoppedNow = true;
+        state = 'done';
+        u.doneAt = deps.now().toISOString();
+        u.finishingPeers = [];
+        rec = { ...rec, ...u };
+        this.live.delete(share.id);
+        for (const name of onRelays) this.relayLive.delete(`${share.id}|${name}`);
+        deps.log.info(`${share.name}: ${n} of ${share.recipients} recipients have the whole file; seeding stopped${onRelays.length > 0 ? ' here and on its relays' : ''}`, { share: share.name });
+      }
+      if (Object.keys(u).length > 0) updates.set(share.id, u);
       out.push({ share: rec, state, torrent: t, peersConnected, completedPeers: completedCount(rec), signals: signalsOf(rec), unknown: nobodyWatching(rec), stoppedNow });
     }
     if (updates.size > 0) await this.save(updates);
     return out;
+  }
+
+  /** The addresses of a share's relays (resolved once per observer). */
+  private async relayIpsOf(share: ShareRecord): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const r of share.relays ?? []) {
+      let p = this.ipsOfRelay.get(r.peer);
+      if (!p) {
+        p = (this.deps.relayIps ?? relayAddresses)(r.peer).catch(() => []);
+        this.ipsOfRelay.set(r.peer, p);
+      }
+      for (const ip of await p) out.add(ip);
+    }
+    return out;
+  }
+
+  /**
+   * One look at a share on each of its relays: who the relay saw downloading and then with the whole file (or one
+   * piece short and gone), and whom it sent the whole file. Peers first seen there with the whole file (home, another
+   * relay, any seed) and the share's relays never count. A relay that does not answer is passed over this time.
+   */
+  private async lookOnRelays(share: ShareRecord, names: readonly string[]): Promise<{ completed: string[]; uploaded: string[]; connected: number }> {
+    const deps = this.deps;
+    const pieces = await deps.pieces(share);
+    const relayIps = await this.relayIpsOf(share);
+    const completed = new Set<string>();
+    const uploaded = new Set<string>();
+    let connected = 0;
+    for (const name of names) {
+      try {
+        const relay = await deps.relay!(name);
+        const t = await relay.getTorrent(share.infoHash);
+        if (!t) continue;
+        const key = `${share.id}|${name}`;
+        const live = this.relayLive.get(key) ?? { view: EMPTY_VIEW, ledger: emptyLedger(), seeds: new Set<string>(), downloading: new Set<string>(), finishing: [], completed: new Set<string>(), uploaded: new Set<string>() };
+        this.relayLive.set(key, live);
+        const applied = applyPeerDelta(live.view, await relay.syncPeers(share.infoHash, live.view.rid));
+        live.view = applied.view;
+        connected += applied.connected.length;
+        for (const p of applied.connected) {
+          const k = peerKey(p);
+          if (relayIps.has(p.ip) || (p.progress >= 1 && !live.downloading.has(k))) live.seeds.add(k);
+          else if (p.progress < 1) live.downloading.add(k);
+        }
+        const recipients = applied.connected.filter((p) => !live.seeds.has(peerKey(p)));
+        const tally = tallyPeers({ completed: [...live.completed], finishing: live.finishing }, recipients, pieces);
+        live.finishing = tally.finishing;
+        for (const k of tally.completed) live.completed.add(k);
+        const enough = wholeFileSent(share.size, pieces);
+        live.ledger = stepLedger(live.ledger, {
+          now: deps.now().getTime(),
+          torrentUploaded: t.uploaded,
+          connected: applied.connected,
+          left: applied.left,
+          keyOf: peerKey,
+          enough,
+          size: share.size,
+          counted: new Set([...live.completed, ...live.uploaded, ...live.seeds]),
+        });
+        for (const k of sentWhole(live.ledger, enough, share.size)) if (!live.seeds.has(k)) live.uploaded.add(k);
+        for (const k of live.completed) completed.add(k);
+        for (const k of live.uploaded) uploaded.add(k);
+      } catch (e) {
+        if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
+        deps.log.debug(`relay ${name} not looked at: ${e.message}`, { share: share.name });
+      }
+    }
+    return { completed: [...completed], uploaded: [...uploaded], connected };
+  }
+
+  /** Stops the share on one relay (its recipients target is reached); a relay that does not answer is said. */
+  private async stopOnRelay(share: ShareRecord, name: string): Promise<void> {
+    try {
+      await (await this.deps.relay!(name)).stopTorrent(share.infoHash);
+    } catch (e) {
+      if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
+      this.deps.log.warn(`${share.name}: could not stop it on relay "${name}" (${e.message}); qshare stop ${share.name} removes it there`, { share: share.name });
+    }
   }
 
   private async save(updates: Map<string, Partial<ShareRecord>>): Promise<void> {

@@ -19,6 +19,7 @@ import { isQshareError, QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QbitSession, TorrentStatus } from '../qbit/client.js';
 import { classifyDownload } from '../qbit/download.js';
+import { stateKind } from '../qbit/payload.js';
 import type { StateStore } from '../state/store.js';
 import type { RelayRecord, RelayState, ShareRecord } from '../state/types.js';
 import { formatBytes } from './inspect.js';
@@ -234,11 +235,22 @@ export async function handToRelays(
     // recorded first: a state that cannot be written leaves home seeding, which is safe
     await recordRelays(deps, share, reports, deps.now().toISOString());
     await local.stopTorrent(share.infoHash);
+    await untilStoppedHere(local, share, timing, deps.signal);
     deps.log.info(`every relay has "${share.name}": home stopped seeding it (\`qshare seed ${share.name}\` starts it again)`);
   } else {
     await recordRelays(deps, share, reports, undefined);
   }
   return { reports, handedOff };
+}
+
+/** Waits (a few seconds at most) until home's qBittorrent shows the torrent stopped: it changes states at its next refresh. */
+async function untilStoppedHere(local: QbitSession, share: ShareRecord, timing: RelayTiming, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const t = await local.getTorrent(share.infoHash);
+    if (!t || /^stopped-/.test(stateKind(t.state))) return;
+    await sleep(Math.max(timing.pollMs, 50), signal, interrupted(share));
+  }
 }
 
 /** Writes the relays' reports (and the hand-off time) into the share's record, merged by relay name. */

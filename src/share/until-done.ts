@@ -20,6 +20,8 @@ export interface UntilDoneDeps {
   pollMs?: number;
   /** each look, for a live line */
   onLook?: (s: ShareStatus) => void;
+  /** the share's relays, counted too */
+  relay?: (name: string) => Promise<QbitSession>;
 }
 
 /** How a watched share ended, or undefined while it goes on. Pure. */
@@ -40,7 +42,7 @@ export function endOf(s: ShareStatus): 'done' | 'stopped' | 'lost' | undefined {
 
 /** Looks until the share ends; returns its last status. Ctrl-C: INTERRUPTED (qBittorrent keeps seeding). */
 export async function seedUntilDone(deps: UntilDoneDeps, first: ShareRecord): Promise<ShareStatus> {
-  const observer = new ShareObserver({ store: deps.store, log: deps.log, now: () => new Date(), pieces: piecesFromTorrentFile }, true);
+  const observer = new ShareObserver({ store: deps.store, log: deps.log, now: () => new Date(), pieces: piecesFromTorrentFile, ...(deps.relay ? { relay: deps.relay } : {}) }, true);
   let share = first;
   for (;;) {
     const [s] = (await observer.look(deps.session, [share])) as [ShareStatus];

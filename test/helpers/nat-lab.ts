@@ -125,12 +125,14 @@ export async function makeNatLab(): Promise<NatLab> {
 
 /**
  * A tiny open HTTP tracker as a script for `node -e` (a process of its own, so it can run inside a namespace):
- * compact peer lists, the peer's address taken from the socket. argv: host port.
+ * compact peer lists, the peer's address taken from the socket, and the counts trackers give (complete,
+ * downloaded = completed announces, incomplete). argv: host port.
  */
 export const TRACKER_SCRIPT = `
 const http = require('node:http');
 const [host, port] = process.argv.slice(1);
 const swarms = new Map();
+const completed = new Map();
 const bytes = (s) => { const o = []; for (let i = 0; i < s.length; i++) { if (s[i] === '%') { o.push(parseInt(s.slice(i + 1, i + 3), 16)); i += 2; } else o.push(s.charCodeAt(i)); } return Buffer.from(o); };
 http.createServer((req, res) => {
   const [path, query = ''] = (req.url || '').split('?');
@@ -141,8 +143,11 @@ http.createServer((req, res) => {
   const ip = (req.socket.remoteAddress || '').replace(/^::ffff:/, '');
   const swarm = swarms.get(hash) || new Map();
   swarms.set(hash, swarm);
-  if (q.get('event') === 'stopped') swarm.delete(id); else swarm.set(id, { ip, port: Number(q.get('port')) });
+  if (q.get('event') === 'stopped') swarm.delete(id); else swarm.set(id, { ip, port: Number(q.get('port')), left: Number(q.get('left') || 0) });
+  if (q.get('event') === 'completed') completed.set(hash, (completed.get(hash) || 0) + 1);
+  const all = [...swarm.values()];
+  const counts = 'd8:completei' + all.filter((p) => p.left === 0).length + 'e10:downloadedi' + (completed.get(hash) || 0) + 'e10:incompletei' + all.filter((p) => p.left > 0).length + 'e';
   const peers = Buffer.concat([...swarm].filter(([k]) => k !== id).map(([, p]) => Buffer.from([...p.ip.split('.').map(Number), p.port >> 8, p.port & 255])));
-  res.writeHead(200).end(Buffer.concat([Buffer.from('d8:intervali5e12:min intervali1e5:peers' + peers.length + ':'), peers, Buffer.from('e')]));
+  res.writeHead(200).end(Buffer.concat([Buffer.from(counts + '8:intervali5e12:min intervali1e5:peers' + peers.length + ':'), peers, Buffer.from('e')]));
 }).listen(Number(port), host, () => process.stdout.write('listening\\n'));
 `;

@@ -117,7 +117,7 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     homeEnv = cliEnv({ QSHARE_HOME: join(dir, 'home-data'), QSHARE_CONFIG: configFile, QSHARE_SECRET_STORE: 'file', QSHARE_QBIT_URL: `http://127.0.0.1:${home.webuiPort}`, QSHARE_QBIT_PASSWORD: home.password });
     await writeFile(join(dir, 'friend-config.json'), JSON.stringify({ managed: { autoStart: false }, qbittorrent: { seedWaitSeconds: 60 } }));
     friendEnv = cliEnv({ QSHARE_HOME: join(dir, 'friend-data'), QSHARE_CONFIG: join(dir, 'friend-config.json'), QSHARE_SECRET_STORE: 'none', QSHARE_QBIT_URL: `http://127.0.0.1:${friendQb.webuiPort}`, QSHARE_QBIT_PASSWORD: friendQb.password });
-    for (const [name, bytes] of [['ctl', 3], ['a', 12], ['b', 6], ['c', 4]] as const) {
+    for (const [name, bytes] of [['ctl', 3], ['a', 12], ['b', 6], ['c', 4], ['d', 5]] as const) {
       await mkdir(join(dir, 'src', name, 'photos'), { recursive: true });
       await writeFile(join(dir, 'src', name, 'photos', 'IMG_0001.jpg'), pseudoRandom(bytes * 1024 * 1024, bytes));
       await writeFile(join(dir, 'src', name, 'notes.txt'), `share ${name}\n`);
@@ -208,6 +208,43 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
 
   let shareB: { name: string; infoHash: string; magnet: string };
 
+  it('--recipients 1 through a relay: the relay downloading from home is no recipient; the friend the relay serves is, and seeding stops there', async () => {
+    const r = await cli(lab.home, homeEnv, ['add', join(dir, 'src', 'd'), '--name', 'share-d', '--relay', 'box', '--handoff', '--recipients', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = JSON.parse(r.stdout) as { infoHash: string; torrentFile: string; archive: string; handedOff: boolean };
+    expect(d.handedOff).toBe(true);
+    // home sent the relay the whole file: that counts for nobody
+    const before = (JSON.parse((await cli(lab.home, homeEnv, ['ls', '--json'])).stdout) as { shares: Array<{ name: string; state: string; completedPeers: number }> }).shares.find((x) => x.name === 'share-d')!;
+    expect(before).toMatchObject({ state: 'handed-off', completedPeers: 0 });
+
+    // someone looks continuously (as watch does): seed --until-done, which does not start seeding at home again
+    const [cmd, ...rest] = lab.exec(lab.home, [process.execPath, CLI, 'seed', 'share-d', '--until-done', '--json']);
+    const watcher = spawn(cmd!, rest, { env: homeEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(watcher);
+    let out = '';
+    let err = '';
+    watcher.stdout!.on('data', (x: Buffer) => (out += x.toString()));
+    watcher.stderr!.on('data', (x: Buffer) => (err += x.toString()));
+    const ended = new Promise<{ code: number | null; at: number }>((res) => watcher.on('close', (code) => res({ code, at: Date.now() })));
+    const stateFile = join(dir, 'home-data', 'state.json');
+    await until('the watcher to take its first look', async () => (JSON.parse(await readFile(stateFile, 'utf8')) as { shares: ShareRecord[] }).shares.find((x) => x.name === 'share-d' && x.watchedAt), 30_000, 100);
+
+    const got = join(dir, 'friend-d');
+    await mkdir(got);
+    const a = await aria2(d.torrentFile, got).exited;
+    const finished = Date.now();
+    expect(a.code, a.log).toBe(0);
+    expect(await sha1(join(got, 'share-d.7z'))).toBe(await sha1(d.archive));
+    const e = await Promise.race([ended, new Promise<{ code: null; at: number }>((res) => setTimeout(() => res({ code: null, at: Date.now() }), 30_000))]);
+    timings['--recipients 1 via the relay: stopped after the friend finished'] = (e.at - finished) / 1000;
+    expect(e.code, `${out}\n${err}`).toBe(0);
+    expect(e.at - finished).toBeLessThan(10_000);
+    expect(JSON.parse(out)).toMatchObject({ state: 'done', completedPeers: 1 });
+    // stopped on the relay too, and still not seeding at home
+    await until('the relay to stop share-d', async () => /^(paused|stopped)UP$/.test(String((await torrentOf(box, d.infoHash))?.state)), 10_000, 200);
+    expect(String((await torrentOf(home, d.infoHash))?.state)).toMatch(/^(paused|stopped)UP$/);
+  }, 150_000);
+
   it('add --relay box --handoff with no tracker that answers: the magnet link alone (x.pe) names the relay', async () => {
     const started = Date.now();
     const r = await cli(lab.home, homeEnv, ['add', join(dir, 'src', 'b'), '--name', 'share-b', '--relay', 'box', '--handoff', '--tracker', `http://${lab.pub.addr}:1/announce`, '--json']);
@@ -279,6 +316,7 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     const watchConfig = join(dir, 'watch-config.json');
     await writeFile(watchConfig, JSON.stringify({ ...cfg, defaultRelays: ['box'], watch: { settleSeconds: 1 } }));
     const drop = join(dir, 'ToShare');
+    let dropped: ShareRecord | undefined;
     await mkdir(drop);
     const [cmd, ...rest] = lab.exec(lab.home, [process.execPath, CLI, 'watch', drop]);
     const w = spawn(cmd!, rest, { env: { ...homeEnv, QSHARE_CONFIG: watchConfig }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -304,10 +342,21 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
       expect(rec.relays![0]!.state).not.toBe('error');
       expect(rec.magnet).toContain('x.pe=');
       await until('the relay to have the whole dropped folder', async () => (await torrentOf(box, rec.infoHash))?.progress === 1, 60_000, 250);
+      dropped = rec;
     } finally {
       w.kill('SIGTERM');
       await exited;
     }
+    // home sent the relay the whole file, and the relay told the tracker it completed: neither makes it a recipient
+    await until('the tracker to count the relay\'s completed download', async () => {
+      // home learns the count at its next announce: ask for one now (the tracker allows one a second)
+      await home.api('torrents/reannounce', { hashes: dropped!.infoHash });
+      await new Promise((r) => setTimeout(r, 1000));
+      const trackers = (await home.api(`torrents/trackers?hash=${dropped!.infoHash}`)) as Array<{ url: string; num_downloaded: number }>;
+      return trackers.some((t) => t.url === trackerUrl && t.num_downloaded >= 1);
+    }, 30_000, 250);
+    const ls = JSON.parse((await cli(lab.home, homeEnv, ['ls', '--json'])).stdout) as { shares: Array<{ id: string; state: string; completedPeers: number; signals: { peers: number; uploadedTo: number; tracker: number | null } }> };
+    expect(ls.shares.find((x) => x.id === dropped!.id)).toMatchObject({ state: 'seeding', completedPeers: 0, signals: { peers: 0, uploadedTo: 0, tracker: 0 } });
   });
 
   it('control, a minute on: the friend got nothing from home, and home sent it nothing', async () => {

@@ -12,6 +12,7 @@ import { createStateStore } from '../../src/state/store.js';
 import type { ShareRecord } from '../../src/state/types.js';
 import { magnetLink } from '../../src/torrent/magnet.js';
 import { relayLine } from '../../src/cli/relays.js';
+import { trackerCountWithoutRelays } from '../../src/share/observe.js';
 
 const H = 'ab'.repeat(20);
 const t = (over: Partial<TorrentStatus>): TorrentStatus => ({ hash: H, name: 'x.7z', state: 'downloading', progress: 0, savePath: '/d', uploaded: 0, ratio: 0, ...over });
@@ -108,6 +109,17 @@ describe("a relay's state", () => {
   ])('the TTY line %#', (r, line) => expect(relayLine(r)).toBe(line));
 });
 
+describe("the trackers' completed count less the relays", () => {
+  const r = (added: boolean) => ({ name: 'x', peer: 'p:1', state: 'holding' as const, progress: 1, ...(added ? { added: true } : {}) });
+  it.each([
+    [undefined, [], undefined],
+    [2, [], 2],
+    [2, [r(true)], 1],
+    [1, [r(true), r(true)], 0],
+    [3, [r(true), r(false)], 2],
+  ])('count %j with relays %j → %j', (count, relays, expected) => expect(trackerCountWithoutRelays(count, { relays })).toBe(expected));
+});
+
 describe('doctor: one line per relay', () => {
   const base = { name: 'box', url: 'https://s:8080', peer: '203.0.113.7:51413' };
   it.each([
@@ -152,6 +164,7 @@ function fakeRelay(opts: { dialsNeeded: number; free?: number; failConnect?: Qsh
     stopTorrent: async () => {
       stopped++;
     },
+    getTorrent: async () => t({ state: stopped > 0 ? 'pausedUP' : 'uploading', progress: 1 }),
   } as unknown as QbitSession;
   let stopped = 0;
   const link: RelayLink = { name: 'box', peer: '203.0.113.7:51413', savePath: null, connect: async () => (opts.failConnect ? Promise.reject(opts.failConnect) : session) };

@@ -26,7 +26,7 @@ export async function runLs(ctx: CommandContext): Promise<number> {
       ctx.log.warn(`${e.message}; the states below are from qshare's records only`);
     }
   }
-  const statuses = await observeShares({ store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile }, session, shares);
+  const statuses = await observeShares({ store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile, relay: ctx.deps.relay }, session, shares);
   const relays = await lookAtRelays(ctx, shares);
   if (ctx.opts.json) {
     ctx.printJson({

@@ -39,10 +39,12 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     ctx.log.info(`"${share.name}" had reached its --recipients target; seeding it again without one`);
   }
   const connect = ctx.deps.qbit;
-  const outcome = share.doneAt
+  // watching a handed-off share counts what its relays see; it does not start seeding here again
+  const watchOnly = share.doneAt !== undefined || (share.handedOffAt !== undefined && args.untilDone);
+  const outcome = watchOnly
     ? { seeding: true, state: 'seeding' as const, alreadyPresent: true }
     : await seedShare({ config: ctx.config, log: ctx.log, store, qbit: connect, signal: ctx.signal, now: () => new Date() }, share);
-  if (outcome.seeding && !share.doneAt) {
+  if (outcome.seeding && !watchOnly) {
     const err = await applyShareLimits(await connect(), share, ctx.log);
     if (err) ctx.log.warn(`qBittorrent did not take the share limits (${err.message})`);
   }
@@ -61,10 +63,10 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     }
     return EXIT.notSeeding;
   }
-  if (share.handedOffAt) share = await seedingAgain(ctx, share);
+  if (share.handedOffAt && !args.untilDone) share = await seedingAgain(ctx, share);
   // relays that do not have it yet (an add interrupted, a relay that was down) are handed it now
   const unfinished = (share.relays ?? []).filter((r) => r.state === 'uploading' || r.state === 'error').map((r) => r.name);
-  if (args.handoff || unfinished.length > 0) {
+  if (args.handoff || (unfinished.length > 0 && !args.untilDone)) {
     const names = args.handoff ? relays.filter((n) => share.relays!.find((r) => r.name === n)!.state !== 'stopped') : unfinished.filter((n) => Object.hasOwn(ctx.config.relays, n));
     if (!ctx.opts.json) ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
     const r = await shareThroughRelays(ctx, await connect(), share, names, args.handoff === true);
@@ -95,7 +97,7 @@ async function untilDone(ctx: CommandContext, session: Awaited<ReturnType<Comman
   const tty = !ctx.opts.json && ctx.stderr.isTTY === true;
   if (!ctx.opts.json) ctx.print(`Seeding "${share.name}" until ${target(share)}. Ctrl-C stops watching (qBittorrent keeps seeding).`);
   const s = await seedUntilDone(
-    { store: ctx.deps.state, log: ctx.log, session, signal: ctx.signal, ...(pollMs !== undefined ? { pollMs } : {}), ...(tty ? { onLook: (x: ShareStatus) => ctx.stderr.write(`\r\x1b[2K${statusLine(x)}`) } : {}) },
+    { store: ctx.deps.state, log: ctx.log, session, signal: ctx.signal, relay: ctx.deps.relay, ...(pollMs !== undefined ? { pollMs } : {}), ...(tty ? { onLook: (x: ShareStatus) => ctx.stderr.write(`\r\x1b[2K${statusLine(x)}`) } : {}) },
     share,
   );
   const end = ending(s) as { code: number; text: string };

@@ -84,7 +84,16 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
     // after a refused login. Never a prompt: a service has nobody to ask.
     const gate = createQbitGate(() => qbitConnector({ ...ctx, interactive: false })(), log.child('qbit'));
     const store = ctx.deps.state;
+    // one gate per relay, like qBittorrent's: a refused login is never tried again in this run
     const relayGates = new Map<string, ReturnType<typeof createQbitGate>>();
+    const relay = (n: string) => {
+      let g = relayGates.get(n);
+      if (!g) {
+        g = createQbitGate(() => connectRelay({ ...ctx, interactive: false }, n), log.child(`relay ${n}`));
+        relayGates.set(n, g);
+      }
+      return g.session();
+    };
     const steps = createWatchSteps({
       deps: {
         config: ctx.config,
@@ -93,15 +102,7 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
         store,
         sevenZip: async () => sz,
         qbit: () => gate.session(),
-        // one gate per relay, like qBittorrent's: a refused login is never tried again in this run
-        relay: (n) => {
-          let g = relayGates.get(n);
-          if (!g) {
-            g = createQbitGate(() => connectRelay({ ...ctx, interactive: false }, n), log.child(`relay ${n}`));
-            relayGates.set(n, g);
-          }
-          return g.session();
-        },
+        relay,
         progress: noProgress,
         signal: ctx.signal,
         now: () => new Date(),
@@ -139,7 +140,7 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
     });
     worker.start();
     // shares with a recipients target stop by themselves once they have them (watch.recipients for its own)
-    const autoStop = runAutoStop({ store, log: log.child('recipients'), now: () => new Date(), pieces: piecesFromTorrentFile, session: () => gate.session(), signal: ctx.signal });
+    const autoStop = runAutoStop({ store, log: log.child('recipients'), now: () => new Date(), pieces: piecesFromTorrentFile, relay, session: () => gate.session(), signal: ctx.signal });
     void gate.session().catch((e: unknown) => {
       if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') log.warn(`${e.message}; items are archived anyway and handed over when it answers`);
     });
