@@ -110,7 +110,7 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
     case 'get': {
       const ctx = await makeContext(io, globals);
       const { runGet } = await import('./commands/get.js');
-      return runGet(ctx, { source: operand('source'), to: a.str('to'), passwordStdin: a.bool('password-stdin'), force: a.bool('force'), seed: a.bool('seed') });
+      return runGet(ctx, { source: operand('source'), to: a.str('to'), passwordStdin: a.bool('password-stdin'), force: a.bool('force'), seed: a.bool('seed'), relay: a.str('relay') });
     }
     case 'ls': {
       const ctx = await makeContext(io, globals);

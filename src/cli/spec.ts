@@ -91,6 +91,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       passwordStdin('archive password'),
       { name: 'force', type: 'boolean', default: false, describe: 'replace files that already exist in the target folder' },
       { name: 'seed', type: 'boolean', default: true, describe: 'keep seeding afterwards (--no-seed: remove it from qBittorrent, keeping the files)' },
+      { name: 'relay', type: 'string', describe: 'fetch it through this relay of yours (qshare login --relay): for when both you and the sender are behind NAT' },
     ],
   },
   {

@@ -14,6 +14,7 @@ import type { QbitSession, TorrentStatus } from '../qbit/client.js';
 import { classifyDownload, type DownloadVerdict } from '../qbit/download.js';
 import { escapingPath, parseMagnet, readTorrent, TorrentProblem } from '../torrent/index.js';
 import type { Progress } from './deps.js';
+import { formatBytes } from './inspect.js';
 
 /** The category qshare files the recipient's downloads under in qBittorrent. */
 export const GET_CATEGORY = 'qshare-get';
@@ -54,6 +55,11 @@ export interface GetDeps {
   cwd: string;
   /** default 1000 */
   pollMs?: number;
+  /**
+   * `get --relay NAME`: the user's relay downloads it first, from wherever the swarm is, and this qBittorrent gets it
+   * from the relay through an outgoing connection (for a recipient behind NAT, when the sender is behind one too)
+   */
+  relay?: { name: string; peer: string; connect: () => Promise<QbitSession> };
 }
 
 export interface GetOptions {
@@ -142,6 +148,7 @@ export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResu
   const qbSave = mapPath(localSave, config.qbittorrent.pathMap);
 
   const session = await deps.qbit();
+  const relay = deps.relay ? await throughRelay(deps, deps.relay, src) : undefined;
   const existing = await session.getTorrent(hash);
   let localDir = localSave;
   if (existing) {
@@ -164,7 +171,7 @@ export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResu
     log.debug('torrent added to qBittorrent for download', { infoHash: hash, savePath: qbSave });
   }
 
-  const done = await waitForDownload(deps, session, hash, src.label, src.peers);
+  const done = await waitForDownload(deps, session, hash, src.label, relay ? [...src.peers, relay.peer] : src.peers);
   const files = await filesOf(deps, session, hash);
   const escaping = files.map((f) => escapingPath(f.name)).find((p) => p !== undefined);
   if (escaping !== undefined) {
@@ -353,7 +360,41 @@ async function afterwards(deps: GetDeps, session: QbitSession, hash: string, see
   if (seed) return true;
   await session.remove(hash, false);
   deps.log.debug('removed from qBittorrent (--no-seed); files kept', { infoHash: hash });
+  if (deps.relay) {
+    // the relay's copy was only for this: it goes too, with its files (only that torrent's)
+    await (await deps.relay.connect()).remove(hash, true).catch((e: unknown) => deps.log.warn(`relay "${deps.relay!.name}" still has it: ${(e as Error).message}; remove it in its Web UI`));
+  }
   return false;
+}
+
+/**
+ * Gives the download to the user's relay (started, in qshare-get): it fetches it from the swarm, where the sender can
+ * reach it, and this qBittorrent dials the relay (an outgoing connection passes the NAT here). Refused up front when
+ * the relay has less room than the download.
+ */
+async function throughRelay(deps: GetDeps, relay: NonNullable<GetDeps['relay']>, src: Source): Promise<{ peer: string }> {
+  let session: QbitSession;
+  try {
+    session = await relay.connect();
+  } catch (e) {
+    if (e instanceof QshareError && e.code !== 'INTERRUPTED') throw new QshareError(e.code, `relay "${relay.name}": ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e, exitCode: e.exitCode });
+    throw e;
+  }
+  if (!(await session.getTorrent(src.infoHash))) {
+    const size = src.torrent ? readTorrent(src.torrent).files.reduce((n, f) => n + f.length, 0) : undefined;
+    const free = (await session.serverState()).free_space_on_disk;
+    if (size !== undefined && typeof free === 'number' && free >= 0 && free < size) {
+      throw new QshareError('RELAY', `relay "${relay.name}" has ${formatBytes(free)} free and the download is ${formatBytes(size)}`, { hint: 'free space on the relay, or get it without --relay' });
+    }
+    await session.addForDownload(
+      { ...(src.torrent ? { torrent: src.torrent, fileName: src.fileName } : {}), ...(src.magnet ? { magnet: src.magnet } : {}), category: GET_CATEGORY, tags: deps.config.qbittorrent.tags },
+      src.infoHash,
+    );
+    // a magnet's x.pe peers, for a relay's qBittorrent that does not follow them by itself either
+    if (src.peers.length > 0) await session.addPeers(src.infoHash, src.peers).catch(() => undefined);
+  }
+  deps.log.info(`relay "${relay.name}" fetches it too; this computer gets it from the relay at ${relay.peer}`);
+  return { peer: relay.peer };
 }
 
 function interrupted(): QshareError {

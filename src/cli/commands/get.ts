@@ -2,6 +2,7 @@ import { EXIT, QshareError } from '../../errors.js';
 import { getShare, type GetResult } from '../../share/get.js';
 import { formatBytes } from '../../share/inspect.js';
 import { fetchTorrentFile } from '../../torrent/fetch.js';
+import { chooseRelays } from '../../share/relay.js';
 import type { CommandContext } from '../context.js';
 import { ttyDownloadProgress } from '../download-progress.js';
 import { promptHidden, readSecretFromStdin } from '../prompt.js';
@@ -12,12 +13,15 @@ export interface GetArgs {
   passwordStdin: boolean;
   force: boolean;
   seed: boolean;
+  /** --relay NAME: fetch it through that relay */
+  relay?: string;
 }
 
 /** How many passwords a person may type at the prompt before qshare gives up (the download is kept). */
 const MAX_TRIES = 5;
 
 export async function runGet(ctx: CommandContext, args: GetArgs): Promise<number> {
+  const relayName = args.relay === undefined ? undefined : chooseRelays(ctx.config, [args.relay], false)[0]!;
   // read --password-stdin now: a missing pipe should fail before a long download, not after
   const fromStdin = args.passwordStdin ? await readSecretFromStdin(ctx.stdin, '--password-stdin') : undefined;
   const live = !ctx.opts.json && ctx.stderr.isTTY === true ? ttyDownloadProgress(ctx.stderr) : undefined;
@@ -62,6 +66,7 @@ export async function runGet(ctx: CommandContext, args: GetArgs): Promise<number
       },
       signal: ctx.signal,
       cwd: process.cwd(),
+      ...(relayName !== undefined ? { relay: { name: relayName, peer: ctx.config.relays[relayName]!.peer, connect: () => ctx.deps.relay(relayName) } } : {}),
     },
     { source: args.source, to: args.to, force: args.force, seed: args.seed },
   ).finally(() => live?.finish());
