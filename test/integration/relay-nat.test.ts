@@ -289,6 +289,19 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     expect(await torrentOf(tiny, out.infoHash)).toBeUndefined();
   });
 
+  it('seed NAME seeds a handed-off share here again; seed NAME --handoff hands it off again', async () => {
+    const again = await cli(lab.home, homeEnv, ['seed', 'share-a', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    await until('home to seed share-a again', async () => ['uploading', 'stalledUP', 'forcedUP'].includes(String((await torrentOf(home, shareA.infoHash))?.state)), 20_000, 200);
+    const shown = JSON.parse((await cli(lab.home, homeEnv, ['show', 'share-a', '--json'])).stdout) as { handedOffAt: string | null; relays: Array<{ name: string; state: string }> };
+    expect(shown.handedOffAt).toBeNull();
+    expect(shown.relays).toEqual([expect.objectContaining({ name: 'box', state: 'holding' })]);
+    const off = await cli(lab.home, homeEnv, ['seed', 'share-a', '--handoff', '--json']);
+    expect(off.code, off.stderr).toBe(0);
+    expect(JSON.parse(off.stdout)).toMatchObject({ state: 'handed-off', handedOff: true });
+    expect(String((await torrentOf(home, shareA.infoHash))?.state)).toMatch(/^(paused|stopped)UP$/);
+  });
+
   it('doctor: one line per relay, from home through its NAT (answers, login, free disk, the peer port opens)', async () => {
     const r = await cli(lab.home, homeEnv, ['doctor', '--json']);
     const checks = (JSON.parse(r.stdout) as { checks: Array<{ id: string; status: string; detail: string }> }).checks;
