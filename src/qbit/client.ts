@@ -1,16 +1,12 @@
 /**
- * The one place that talks to qBittorrent. Everything after the login goes through @ctrl/qbittorrent 9.14; the
- * two requests before it (an unauthenticated `app/version` probe and the single login) use fetch directly, because
- * the library hides the status, body and Set-Cookie of its login and so cannot tell "bad password" from "banned"
- * from "Host header rejected".
+ * The one place that talks to qBittorrent: a small typed client over fetch for the endpoints qshare uses, with the
+ * payloads built by the pure functions in payload.ts and download.ts. Every request goes through one function
+ * (rawRequest), which never follows a redirect and turns network failures into words a person can act on.
  *
  * Login safety: qBittorrent bans an IP for an hour after 5 failed logins, so qshare logs in at most once per
- * connectQbit() and never again. The library's own re-login (on any 401/403, or when its cookie "expires") is
- * switched off by OneLoginQbittorrent below: it keeps sending the session it was given, and a rejected session
- * becomes a QBIT_AUTH error telling the person to run the command again.
+ * connectQbit() and never again: a session qBittorrent stops accepting (401/403) becomes a QBIT_AUTH error telling
+ * the person to run the command again.
  */
-import { QBittorrent } from '@ctrl/qbittorrent';
-import type { Torrent } from '@ctrl/qbittorrent';
 import { QshareError } from '../errors.js';
 import { sleep } from '../abort.js';
 import type { Logger } from '../log.js';
@@ -20,7 +16,6 @@ import {
   badCredentials,
   banned,
   forbiddenHost,
-  httpStatusOf,
   needsPassword,
   networkError,
   notQbittorrent,
@@ -169,7 +164,6 @@ export function seedPollDelay(elapsedMs: number, pollMs: number): number {
 }
 /** How long a torrent may stay stopped after qshare started it before that is reported (share limit reached…). */
 const STOPPED_GRACE_MS = 3_000;
-const FAR_FUTURE = new Date(8_640_000_000_000_000);
 
 interface SessionCookie {
   name: string;
@@ -179,39 +173,73 @@ interface SessionCookie {
 /** How requests after the probe prove who we are: a session cookie, an API key, or nothing (bypass). */
 type Auth = { cookie: SessionCookie } | { bearer: string } | undefined;
 
+/** qBittorrent's torrents/info entry: the fields qshare reads (all optional: they differ a little by version). */
+interface RawTorrent {
+  hash?: string;
+  infohash_v1?: string;
+  name?: string;
+  state?: string;
+  progress?: number;
+  save_path?: string;
+  uploaded?: number;
+  ratio?: number;
+  num_seeds?: number;
+  num_leechs?: number;
+  size?: number;
+  dlspeed?: number;
+  upspeed?: number;
+  eta?: number;
+  downloaded?: number;
+  category?: string;
+  seeding_time?: number;
+  ratio_limit?: number;
+  seeding_time_limit?: number;
+}
+
 /**
- * @ctrl/qbittorrent with its login switched off: it uses the session cookie connectQbit got (or none, when
- * qBittorrent needs no login) and, where the library would log in again after a 401/403, it puts the same session
- * back so the retry fails the same way and the status reaches us.
+ * The requests of one session: the cookie (or API key) it got, a timeout, no redirects. A 401/403 means the session
+ * is gone (sessionLost: never a second login); any other status but 200 is the caller's to judge (`answer`) or an
+ * error in words (`json`, `text`, `send`).
  */
-class OneLoginQbittorrent extends QBittorrent {
-  private readonly cookie: SessionCookie | undefined;
-  private readonly bearer: string | undefined;
+class Api {
+  constructor(
+    private readonly target: QbitTarget,
+    private readonly timeoutMs: number,
+    private readonly auth: Auth,
+    private readonly dispatcher: Dispatcher | undefined,
+  ) {}
 
-  constructor(target: QbitTarget, timeoutMs: number, auth: Auth, dispatcher: Dispatcher | undefined) {
-    // no username/password/apiKey: the library must not be able to log in, nor send Basic auth
-    super({ baseUrl: target.base, path: '/api/v2', timeout: timeoutMs, ...(dispatcher ? { dispatcher } : {}) });
-    this.cookie = auth && 'cookie' in auth ? auth.cookie : undefined;
-    this.bearer = auth && 'bearer' in auth ? auth.bearer : undefined;
-    this.restoreSession();
+  private headers(): Record<string, string> {
+    if (!this.auth) return {};
+    return 'bearer' in this.auth ? { Authorization: `Bearer ${this.auth.bearer}` } : { Cookie: `${this.auth.cookie.name}=${this.auth.cookie.value}` };
   }
 
-  private restoreSession(): void {
-    if (this.cookie) this.state.auth = { sid: this.cookie.value, cookieName: this.cookie.name, expires: FAR_FUTURE };
+  /** The status and body; only a lost session is thrown. `what` names the request in messages (`GET torrents/info`). */
+  async answer(what: string, path: string, opts: { query?: Record<string, string | number>; form?: URLSearchParams | FormData } = {}): Promise<RawAnswer> {
+    const query = opts.query ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)])).toString()}` : '';
+    const a = await rawRequest(this.target, opts.form ? 'POST' : 'GET', `${path}${query}`, this.timeoutMs, opts.form, { headers: this.headers(), dispatcher: this.dispatcher, answered: true });
+    if (a.status === 401 || a.status === 403) throw sessionLost(this.target.display, a.status, what);
+    return a;
   }
 
-  override async login(): Promise<boolean> {
-    throw new Error('qshare logs in only once per run (connectQbit); the qBittorrent library must not log in again');
+  async text(what: string, path: string, opts: { query?: Record<string, string | number>; form?: URLSearchParams } = {}): Promise<string> {
+    const a = await this.answer(what, path, opts);
+    if (a.status !== 200) throw apiError(this.target.display, a.status, a.body, what);
+    return a.body;
   }
 
-  protected override async ensureAuthenticated(_path: string): Promise<void> {
-    if (!this.state.auth) this.restoreSession();
+  async json<T>(what: string, path: string, opts: { query?: Record<string, string | number> } = {}): Promise<T> {
+    const body = await this.text(what, path, opts);
+    try {
+      return JSON.parse(body) as T;
+    } catch {
+      throw apiError(this.target.display, 200, body, what);
+    }
   }
 
-  protected override authHeaders(): Record<string, string> {
-    if (this.bearer) return { Authorization: `Bearer ${this.bearer}` };
-    const a = this.state.auth;
-    return a && a.sid ? { Cookie: `${a.cookieName ?? 'SID'}=${a.sid}` } : {};
+  /** A POST whose answer says nothing but its status. */
+  async send(what: string, path: string, form: Record<string, string>): Promise<void> {
+    await this.text(what, path, { form: new URLSearchParams(form) });
   }
 }
 
@@ -228,7 +256,7 @@ async function rawRequest(
   method: 'GET' | 'POST',
   path: string,
   timeoutMs: number,
-  form?: URLSearchParams,
+  form?: URLSearchParams | FormData,
   extra: { headers?: Record<string, string>; dispatcher?: Dispatcher | undefined; answered?: boolean } = {},
 ): Promise<RawAnswer> {
   try {
@@ -242,7 +270,7 @@ async function rawRequest(
     };
     const res = await fetch(apiUrl(target.base, path), init);
     const body = await res.text();
-    return { status: res.status, body: body.slice(0, 4000), setCookie: res.headers.getSetCookie(), location: res.headers.get('location') ?? undefined };
+    return { status: res.status, body, setCookie: res.headers.getSetCookie(), location: res.headers.get('location') ?? undefined };
   } catch (e) {
     throw networkError(e, target.display, timeoutMs, extra.answered);
   }
@@ -308,10 +336,9 @@ export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
       throw unexpectedAnswer(url, probe.status, probe.body, 'GET /api/v2/app/version');
   }
 
-  const client = new OneLoginQbittorrent(target, timeoutMs, auth, dispatcher);
-  const call = callerFor(url, timeoutMs);
-  const appVersion = (await call('GET app/version', () => client.getAppVersion())).trim();
-  const apiText = (await call('GET app/webapiVersion', () => client.getApiVersion())).trim();
+  const api = new Api(target, timeoutMs, auth, dispatcher);
+  const appVersion = (await api.text('GET app/version', '/app/version')).trim();
+  const apiText = (await api.text('GET app/webapiVersion', '/app/webapiVersion')).trim();
   let apiVersion: ApiVersion;
   try {
     apiVersion = parseApiVersion(apiText);
@@ -319,48 +346,21 @@ export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
     throw notQbittorrent(url, 200, 'GET /api/v2/app/webapiVersion');
   }
   if (apiVersion.major < 2) throw notQbittorrent(url, 200, 'GET /api/v2/app/webapiVersion');
-  // what the library reads to choose stop/start over pause/resume (it would otherwise fetch it itself)
-  client.state.version = { version: appVersion, isVersion5OrHigher: isApiV5(apiVersion) };
   log.debug('connected to qBittorrent', { url, version: appVersion, api: formatApiVersion(apiVersion) });
-  const session = new Session(client, url, appVersion, apiVersion, log, timeoutMs);
+  const session = new Session(api, url, appVersion, apiVersion, log);
   session.authMode = apiKey ? 'api-key' : auth && 'cookie' in auth && probe.status !== 200 ? 'password' : 'none';
   return session;
 }
 
-type Call = <T>(what: string, fn: () => Promise<T>) => Promise<T>;
-
-/** Runs one library request and turns its failures into QshareErrors. */
-function callerFor(url: string, timeoutMs: number): Call {
-  return async (what, fn) => {
-    try {
-      return await fn();
-    } catch (e) {
-      throw libError(e, url, timeoutMs, what);
-    }
-  };
-}
-
-function libError(e: unknown, url: string, timeoutMs: number, what: string): unknown {
-  if (e instanceof QshareError) return e;
-  const status = httpStatusOf(e);
-  if (status === undefined) {
-    // ofetch's FetchError without a response: the network failed
-    if (e instanceof Error && e.name === 'FetchError') return networkError(e, url, timeoutMs, true);
-    return e;
-  }
-  if (status === 401 || status === 403) return sessionLost(url, status, what);
-  return apiError(url, status, (e as { data?: unknown }).data, what);
-}
-
-function toStatus(t: Torrent): TorrentStatus {
+function toStatus(t: RawTorrent): TorrentStatus {
   return {
-    hash: t.hash.toLowerCase(),
-    name: t.name,
+    hash: String(t.hash ?? '').toLowerCase(),
+    name: String(t.name ?? ''),
     state: String(t.state),
-    progress: t.progress,
-    savePath: t.save_path,
-    uploaded: t.uploaded,
-    ratio: t.ratio,
+    progress: Number(t.progress ?? 0),
+    savePath: String(t.save_path ?? ''),
+    uploaded: Number(t.uploaded ?? 0),
+    ratio: Number(t.ratio ?? 0),
     numSeeds: t.num_seeds,
     numLeechs: t.num_leechs,
     size: t.size,
@@ -397,32 +397,25 @@ class Session implements QbitSession {
   authMode: AuthMode = 'none';
 
   constructor(
-    private readonly client: OneLoginQbittorrent,
+    private readonly api: Api,
     readonly url: string,
     readonly appVersion: string,
     readonly apiVersion: ApiVersion,
     private readonly log: Logger,
-    private readonly timeoutMs: number,
   ) {}
 
-  private call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    return callerFor(this.url, this.timeoutMs)(what, fn);
+  /** 5.x renamed pause/resume to stop/start (the old names answer 404 there) */
+  private v5(then: string, before: string): string {
+    return isApiV5(this.apiVersion) ? then : before;
   }
 
   /**
-   * POST torrents/add with our own form (the library's addTorrent() builds its own: useAutoTMM, `file`, …).
-   * Answers 4.x give as text (`Ok.`/`Fails.`) and 5.2 as JSON come back as a status and the body's text; a
-   * rejected session stays an error.
+   * POST torrents/add with our own form. Answers 4.x give as text (`Ok.`/`Fails.`) and 5.2 as JSON come back as a
+   * status and the body's text for classifyAdd; a rejected session stays an error.
    */
   private async postAdd(form: FormData): Promise<{ status: number; body: string }> {
-    try {
-      const res = await this.client.request<unknown>('/torrents/add', 'POST', undefined, form, undefined, false);
-      return { status: 200, body: bodyText(res) };
-    } catch (e) {
-      const status = httpStatusOf(e);
-      if (status === undefined || status === 401 || status === 403) throw libError(e, this.url, this.timeoutMs, 'POST torrents/add');
-      return { status, body: bodyText((e as { data?: unknown }).data) };
-    }
+    const a = await this.api.answer('POST torrents/add', '/torrents/add', { form });
+    return { status: a.status, body: a.body };
   }
 
   async addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'> {
@@ -456,12 +449,9 @@ class Session implements QbitSession {
 
   async getTorrent(infoHash: string): Promise<TorrentStatus | undefined> {
     const hash = infoHash.toLowerCase();
-    const list = await this.call('GET torrents/info', () => this.client.listTorrents({ hashes: hash }));
+    const list = await this.api.json<RawTorrent[]>('GET torrents/info', '/torrents/info', { query: { hashes: hash } });
     // an unknown filter makes qBittorrent return every torrent, so match the hash here too
-    const t = (Array.isArray(list) ? list : []).find((x) => {
-      const v1 = (x as Torrent & { infohash_v1?: string }).infohash_v1;
-      return x.hash?.toLowerCase() === hash || v1?.toLowerCase() === hash;
-    });
+    const t = (Array.isArray(list) ? list : []).find((x) => x.hash?.toLowerCase() === hash || x.infohash_v1?.toLowerCase() === hash);
     return t ? toStatus(t) : undefined;
   }
 
@@ -504,7 +494,7 @@ class Session implements QbitSession {
           case 'stopped':
             if (startedAt === undefined) {
               this.log.info('the torrent is stopped in qBittorrent; starting it', { hash, state: t.state });
-              await this.call(isApiV5(this.apiVersion) ? 'POST torrents/start' : 'POST torrents/resume', () => this.client.startTorrent(hash));
+              await this.startTorrent(hash);
               startedAt = Date.now();
             } else if (Date.now() - startedAt >= Math.max(STOPPED_GRACE_MS, 3 * pollMs)) {
               throw new QshareError(
@@ -536,7 +526,7 @@ class Session implements QbitSession {
   }
 
   async remove(infoHash: string, deleteFiles: boolean): Promise<void> {
-    await this.call('POST torrents/delete', () => this.client.removeTorrent(infoHash.toLowerCase(), deleteFiles));
+    await this.api.send('POST torrents/delete', '/torrents/delete', { hashes: infoHash.toLowerCase(), deleteFiles: String(deleteFiles) });
   }
 
   async addForDownload(req: DownloadRequest, infoHash: string): Promise<'added' | 'already-present'> {
@@ -568,73 +558,65 @@ class Session implements QbitSession {
 
   async getFiles(infoHash: string): Promise<TorrentFileStatus[]> {
     const hash = infoHash.toLowerCase();
-    const files = await this.call('GET torrents/files', () => this.client.torrentFiles(hash));
+    const files = await this.api.json<Array<{ name?: unknown; size?: unknown; progress?: unknown }>>('GET torrents/files', '/torrents/files', { query: { hash } });
     return (Array.isArray(files) ? files : []).map((f) => ({ name: String(f.name), size: Number(f.size), progress: Number(f.progress) }));
   }
 
   async syncPeers(infoHash: string, rid: number): Promise<PeerDelta> {
     const hash = infoHash.toLowerCase();
-    const answer = await this.call('GET sync/torrentPeers', () => this.client.request<unknown>('/sync/torrentPeers', 'GET', { hash, rid }));
-    return parsePeerDelta(answer);
+    return parsePeerDelta(await this.api.json<unknown>('GET sync/torrentPeers', '/sync/torrentPeers', { query: { hash, rid } }));
   }
 
   async getTrackers(infoHash: string): Promise<TrackerCount[]> {
     const hash = infoHash.toLowerCase();
-    return parseTrackers(await this.call('GET torrents/trackers', () => this.client.request<unknown>('/torrents/trackers', 'GET', { hash })));
+    return parseTrackers(await this.api.json<unknown>('GET torrents/trackers', '/torrents/trackers', { query: { hash } }));
   }
 
   async reannounce(infoHash: string): Promise<void> {
-    const form = new URLSearchParams({ hashes: infoHash.toLowerCase() });
-    await this.call('POST torrents/reannounce', () => this.client.request('/torrents/reannounce', 'POST', undefined, form, undefined, false));
+    await this.api.send('POST torrents/reannounce', '/torrents/reannounce', { hashes: infoHash.toLowerCase() });
   }
 
   async addPeers(infoHash: string, peers: readonly string[]): Promise<void> {
-    const form = new URLSearchParams({ hashes: infoHash.toLowerCase(), peers: peers.join('|') });
-    await this.call('POST torrents/addPeers', () => this.client.request('/torrents/addPeers', 'POST', undefined, form, undefined, false));
+    await this.api.send('POST torrents/addPeers', '/torrents/addPeers', { hashes: infoHash.toLowerCase(), peers: peers.join('|') });
   }
 
   async stopTorrent(infoHash: string): Promise<void> {
-    await this.call(isApiV5(this.apiVersion) ? 'POST torrents/stop' : 'POST torrents/pause', () => this.client.stopTorrent(infoHash.toLowerCase()));
+    const path = this.v5('/torrents/stop', '/torrents/pause');
+    await this.api.send(`POST ${path.slice(1)}`, path, { hashes: infoHash.toLowerCase() });
   }
 
   async startTorrent(infoHash: string): Promise<void> {
-    await this.call(isApiV5(this.apiVersion) ? 'POST torrents/start' : 'POST torrents/resume', () => this.client.startTorrent(infoHash.toLowerCase()));
+    const path = this.v5('/torrents/start', '/torrents/resume');
+    await this.api.send(`POST ${path.slice(1)}`, path, { hashes: infoHash.toLowerCase() });
   }
 
   async setShareLimits(infoHash: string, limits: ShareLimits): Promise<void> {
-    const form = new URLSearchParams(buildShareLimitFields(infoHash, limits, this.apiVersion));
-    await this.call('POST torrents/setShareLimits', () => this.client.request('/torrents/setShareLimits', 'POST', undefined, form, undefined, false));
+    await this.api.send('POST torrents/setShareLimits', '/torrents/setShareLimits', buildShareLimitFields(infoHash, limits, this.apiVersion));
   }
 
   async getPreferences(): Promise<Record<string, unknown>> {
-    const p = await this.call('GET app/preferences', () => this.client.request<unknown>('/app/preferences', 'GET'));
+    const p = await this.api.json<unknown>('GET app/preferences', '/app/preferences');
     if (typeof p !== 'object' || p === null) throw apiError(this.url, 200, p, 'GET app/preferences');
     return p as Record<string, unknown>;
   }
 
   async setPreferences(prefs: Record<string, unknown>): Promise<void> {
-    const form = new URLSearchParams({ json: JSON.stringify(prefs) });
-    await this.call('POST app/setPreferences', () => this.client.request('/app/setPreferences', 'POST', undefined, form, undefined, false));
+    await this.api.send('POST app/setPreferences', '/app/setPreferences', { json: JSON.stringify(prefs) });
   }
 
   async serverState(): Promise<ServerState> {
-    const d = await this.call('GET sync/maindata', () => this.client.request<{ server_state?: ServerState }>('/sync/maindata', 'GET', { rid: 0 }));
+    const d = await this.api.json<{ server_state?: ServerState } | null>('GET sync/maindata', '/sync/maindata', { query: { rid: 0 } });
     return d?.server_state ?? {};
   }
 
   async listAll(): Promise<Map<string, TorrentStatus>> {
-    const list = await this.call('GET torrents/info', () => this.client.listTorrents());
+    const list = await this.api.json<RawTorrent[]>('GET torrents/info', '/torrents/info');
     const out = new Map<string, TorrentStatus>();
     for (const t of Array.isArray(list) ? list : []) {
       const s = toStatus(t);
       out.set(s.hash, s);
-      const v1 = (t as Torrent & { infohash_v1?: string }).infohash_v1;
-      if (v1) out.set(v1.toLowerCase(), s);
+      if (t.infohash_v1) out.set(t.infohash_v1.toLowerCase(), s);
     }
     return out;
   }
-}
-
-function bodyText(data: unknown): string {
-  return typeof data === 'string' ? data : data === undefined || data === null ? '' : JSON.stringify(data);
 }

@@ -26,14 +26,6 @@ function flatten(err: unknown, out: Flat = { codes: [], names: [], messages: [] 
   return out;
 }
 
-/** True when the error carries an HTTP status (ofetch's FetchError after a response). */
-export function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { statusCode?: unknown; status?: unknown };
-  const s = e.statusCode ?? e.status;
-  return typeof s === 'number' ? s : undefined;
-}
-
 const CERT_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME_INVALID/;
 
 /**

@@ -51,10 +51,14 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
     expect(paths).toContain('dist/cli/help/100.txt');
     expect(paths.filter((p) => /^(src|test|bench|dist-bench)\//.test(p) || /\.test\.|BENCHMARKS|benchmarks\.json/.test(p))).toEqual([]);
     const prefix = join(work, 'prefix');
-    await run('npm', ['install', '-g', '--prefix', prefix, join(work, info!.filename), '--no-audit', '--no-fund', '--prefer-offline'], {
+    // --engine-strict: every dependency as resolved for a user (no overrides apply there) accepts this Node
+    const installed = await run('npm', ['install', '-g', '--prefix', prefix, join(work, info!.filename), '--engine-strict', '--no-audit', '--no-fund', '--prefer-offline'], {
       cwd: work,
-      env: { ...process.env, npm_config_loglevel: 'error' },
+      env: { ...process.env, npm_config_loglevel: 'warn' },
     });
+    expect(`${installed.stdout}${installed.stderr}`).not.toMatch(/EBADENGINE|Unsupported engine/);
+    // the bundle carries everything else: only what it loads from node_modules is installed with it
+    expect(Object.keys((JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: object }).dependencies).sort()).toEqual(['7zip-bin', '@napi-rs/keyring', 'qrcode-terminal', 'yargs']);
     bin = join(prefix, 'bin', 'qshare');
   }, 180_000);
   afterAll(async () => {

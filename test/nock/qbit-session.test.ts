@@ -305,15 +305,14 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     expect(f.calls).toEqual([`delete {"hashes":"${HASH}","deleteFiles":"true"}`]);
   });
 
-  it('a session rejected later (403) → QBIT_AUTH; the library does NOT log in again', async () => {
+  it('a session rejected later (403) → QBIT_AUTH at once: no second login, no retry', async () => {
     const f = fakeQbit(version);
     const s = await connect(f);
     f.infoStatus = 403;
     const e = await failure(s.getTorrent(HASH), 'QBIT_AUTH');
     expect(e.message).toMatch(/no longer accepts qshare's session .*run the command again/);
     expect(f.logins).toBe(1);
-    // the library retries once on 403; it must have used the same cookie, not a new login
-    expect(f.infoRequests).toBe(2);
+    expect(f.infoRequests).toBe(1);
     expect([...f.cookies]).toHaveLength(1);
   });
 });
