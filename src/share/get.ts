@@ -171,7 +171,7 @@ export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResu
     log.debug('torrent added to qBittorrent for download', { infoHash: hash, savePath: qbSave });
   }
 
-  const done = await waitForDownload(deps, session, hash, src.label, relay ? [...src.peers, relay.peer] : src.peers);
+  const done = await waitForDownload(deps, session, hash, src.label, src.peers, relay?.peer);
   const files = await filesOf(deps, session, hash);
   const escaping = files.map((f) => escapingPath(f.name)).find((p) => p !== undefined);
   if (escaping !== undefined) {
@@ -240,7 +240,11 @@ function localFolderOf(t: TorrentStatus, qbSave: string, localSave: string, path
 /** How often the magnet link's `x.pe` peers are dialled again while the download has no peer at all. */
 const REDIAL_MS = 3_000;
 
-async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string, label: string, peers: readonly string[]): Promise<TorrentStatus> {
+/**
+ * Waits until the download is complete. `peers` (a magnet's x.pe) are dialled while the download has no peer;
+ * `relay` (get --relay) is dialled until the end: it may be connected to others and still not to the relay.
+ */
+async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string, label: string, peers: readonly string[], relay?: string): Promise<TorrentStatus> {
   const pollMs = deps.pollMs ?? 1000;
   let dialedAt = -Infinity;
   const appearBy = Date.now() + deps.config.qbittorrent.seedWaitSeconds * 1000;
@@ -268,9 +272,12 @@ async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string
         eta: t.eta !== undefined && t.eta > 0 && t.eta < 8_640_000 ? t.eta : undefined,
       });
       // qBittorrent 4.5 does not connect to a magnet link's x.pe peers by itself (measured): dial them while alone
-      if (peers.length > 0 && verdict !== 'complete' && (t.numSeeds ?? 0) + (t.numLeechs ?? 0) === 0 && Date.now() - dialedAt >= REDIAL_MS) {
+      const alone = (t.numSeeds ?? 0) + (t.numLeechs ?? 0) === 0;
+      const dial = [...(alone ? peers : []), ...(relay !== undefined ? [relay] : [])];
+      if (dial.length > 0 && verdict !== 'complete' && Date.now() - dialedAt >= REDIAL_MS) {
         dialedAt = Date.now();
-        await session.addPeers(hash, peers).catch((e: unknown) => deps.log.debug('addPeers failed', { error: String(e) }));
+        // an address already connected is left as it is: qBittorrent ignores it
+        await session.addPeers(hash, dial).catch((e: unknown) => deps.log.debug('addPeers failed', { error: String(e) }));
       }
       switch (verdict) {
         case 'complete':

@@ -402,7 +402,7 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     })();
     const to = join(dir, 'friend-ctl-relay');
     const started = Date.now();
-    const r = await cli(lab.friend, friendEnv, ['get', ctl.torrentFile, '--relay', 'fbox', '--to', to, '--password-stdin', '--json'], `${ctl.password}\n`, 150_000).finally(() => {
+    const r = await cli(lab.friend, friendEnv, ['get', ctl.torrentFile, '--relay', 'fbox', '--to', to, '--password-stdin', '--json'], `${ctl.password}\n`, 240_000).finally(() => {
       going = false;
     });
     await nudging;
@@ -414,7 +414,7 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     // it came through the relay: the relay has it whole and sent the friend's qBittorrent its bytes
     expect((await torrentOf(fbox, ctl.infoHash))?.progress).toBe(1);
     expect(Number((await torrentOf(fbox, ctl.infoHash))?.uploaded)).toBeGreaterThan(0);
-  }, 180_000);
+  }, 300_000);
 
   it('home shut down: the friend behind the other NAT still gets share-a from the relay with aria2c, byte-identical, and it opens with 7zz and the password', async () => {
     await home.stop();
