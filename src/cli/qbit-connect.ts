@@ -117,10 +117,10 @@ export async function connectRelay(ctx: CommandContext, name: string): Promise<Q
     return await connectQbit({ ...base, password: stored?.secret });
   } catch (e) {
     if (isQshareError(e) && e.code === 'QBIT_AUTH') {
-      throw new QshareError('QBIT_AUTH', `relay "${name}" at ${parseQbitUrl(r.url).display} refused the login for ${r.username}`, {
-        hint: stored ? `its password was kept in ${stored.where}; if it changed, run \`qshare login --relay ${name}\` again` : `run \`qshare login --relay ${name} --url ${parseQbitUrl(r.url).display}\` to keep its password`,
-        cause: e,
-      });
+      const at = `relay "${name}" at ${parseQbitUrl(r.url).display}`;
+      throw stored
+        ? new QshareError('QBIT_AUTH', `${at} refused the login for ${r.username}`, { hint: `its password was kept in ${stored.where}; if it changed, run \`qshare login --relay ${name}\` again`, cause: e })
+        : new QshareError('QBIT_AUTH', `${at} needs the Web UI password for ${r.username}, and none is kept`, { hint: `run \`qshare login --relay ${name}\` to keep it`, cause: e });
     }
     throw e;
   }

@@ -196,6 +196,16 @@ export function nobodyWatching(share: ShareRecord): boolean {
   return completedCount(share) === 0 && share.trackerCompleted === undefined && share.watchedAt === undefined;
 }
 
+/** One look's step of a sent ledger (sent.ts) for a share's torrent, and the peers it now says were sent the whole file. */
+function sentStep(
+  ledger: SentLedger,
+  o: { now: number; torrentUploaded: number; applied: { connected: PeerInfo[]; left: PeerInfo[] }; share: ShareRecord; pieces: number | undefined; counted: Set<string> },
+): { ledger: SentLedger; whole: string[] } {
+  const enough = wholeFileSent(o.share.size, o.pieces);
+  const next = stepLedger(ledger, { now: o.now, torrentUploaded: o.torrentUploaded, connected: o.applied.connected, left: o.applied.left, keyOf: peerKey, enough, size: o.share.size, counted: o.counted });
+  return { ledger: next, whole: sentWhole(next, enough, o.share.size) };
+}
+
 /** What a long-running observer remembers of one share between looks (never written anywhere). */
 interface Live {
   view: PeerView;
@@ -289,19 +299,10 @@ export class ShareObserver {
 
         live.sending = t.uploaded !== live.lastUploaded || live.ledger.pending > 0;
         live.lastUploaded = t.uploaded;
-        const enough = wholeFileSent(share.size, pieces);
         const uploaded = new Set(share.uploadedPeers ?? []);
-        live.ledger = stepLedger(live.ledger, {
-          now: nowMs,
-          torrentUploaded: t.uploaded,
-          connected: applied.connected,
-          left: applied.left,
-          keyOf: peerKey,
-          enough,
-          size: share.size,
-          counted: new Set([...tally.completed, ...uploaded]),
-        });
-        for (const k of sentWhole(live.ledger, enough, share.size)) if (notRelay(k)) uploaded.add(k);
+        const sent = sentStep(live.ledger, { now: nowMs, torrentUploaded: t.uploaded, applied, share, pieces, counted: new Set([...tally.completed, ...uploaded]) });
+        live.ledger = sent.ledger;
+        for (const k of sent.whole) if (notRelay(k)) uploaded.add(k);
         // a peer that was downloading and left without being counted: its client may have told a tracker it finished
         const counted = new Set([...tally.completed, ...uploaded]);
         if (applied.left.some((p) => !counted.has(peerKey(p)) && (p.progress > 0 || p.uploaded > 0))) {
@@ -411,18 +412,9 @@ export class ShareObserver {
         const tally = tallyPeers({ completed: [...live.completed], finishing: live.finishing }, recipients, pieces);
         live.finishing = tally.finishing;
         for (const k of tally.completed) live.completed.add(k);
-        const enough = wholeFileSent(share.size, pieces);
-        live.ledger = stepLedger(live.ledger, {
-          now: deps.now().getTime(),
-          torrentUploaded: t.uploaded,
-          connected: applied.connected,
-          left: applied.left,
-          keyOf: peerKey,
-          enough,
-          size: share.size,
-          counted: new Set([...live.completed, ...live.uploaded, ...live.seeds]),
-        });
-        for (const k of sentWhole(live.ledger, enough, share.size)) if (!live.seeds.has(k)) live.uploaded.add(k);
+        const sent = sentStep(live.ledger, { now: deps.now().getTime(), torrentUploaded: t.uploaded, applied, share, pieces, counted: new Set([...live.completed, ...live.uploaded, ...live.seeds]) });
+        live.ledger = sent.ledger;
+        for (const k of sent.whole) if (!live.seeds.has(k)) live.uploaded.add(k);
         for (const k of live.completed) completed.add(k);
         for (const k of live.uploaded) uploaded.add(k);
       } catch (e) {
