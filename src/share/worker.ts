@@ -176,7 +176,7 @@ export class ShareWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     for (const r of this.running.values()) r.ctrl.abort();
-    await Promise.all([...this.running.values()].map((r) => r.done));
+    await Promise.all([...this.running.values()].map((r) => r.done ?? Promise.resolve()));
     await this.chain.catch(() => {});
   }
 

@@ -30,7 +30,8 @@ export async function torrent(qb: QbitNox, hash: string): Promise<Record<string,
 /** While `qshare get` waits, point the recipient's torrent at the sender every 0.7 s, until it has the whole file. */
 export function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash: string): { stop(): void } {
   let running = true;
-  (async () => {
+  // every request in the loop ends in a catch: the loop itself never rejects
+  void (async () => {
     // until stopped (the download ended), at most 3 minutes: a busy machine can take long to start the transfer
     const end = Date.now() + 180_000;
     while (running && Date.now() < end) {
