@@ -120,7 +120,7 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     homeEnv = cliEnv({ QSHARE_HOME: join(dir, 'home-data'), QSHARE_CONFIG: configFile, QSHARE_SECRET_STORE: 'file', QSHARE_QBIT_URL: `http://127.0.0.1:${home.webuiPort}`, QSHARE_QBIT_PASSWORD: home.password });
     await writeFile(join(dir, 'friend-config.json'), JSON.stringify({ managed: { autoStart: false }, qbittorrent: { seedWaitSeconds: 60 } }));
     friendEnv = cliEnv({ QSHARE_HOME: join(dir, 'friend-data'), QSHARE_CONFIG: join(dir, 'friend-config.json'), QSHARE_SECRET_STORE: 'file', QSHARE_QBIT_URL: `http://127.0.0.1:${friendQb.webuiPort}`, QSHARE_QBIT_PASSWORD: friendQb.password });
-    for (const [name, bytes] of [['ctl', 3], ['a', 12], ['b', 6], ['c', 4], ['d', 5]] as const) {
+    for (const [name, bytes] of [['ctl', 3], ['a', 12], ['b', 6], ['c', 4], ['d', 5], ['e', 12]] as const) {
       await mkdir(join(dir, 'src', name, 'photos'), { recursive: true });
       await writeFile(join(dir, 'src', name, 'photos', 'IMG_0001.jpg'), pseudoRandom(bytes * 1024 * 1024, bytes));
       await writeFile(join(dir, 'src', name, 'notes.txt'), `share ${name}\n`);
@@ -219,6 +219,38 @@ describe.skipIf(!(possible && parts) && !mustRun)('relay through your own seedbo
     expect(a.state).toBe('handed-off');
     expect(a.relays).toEqual([expect.objectContaining({ name: 'box', state: 'holding' })]);
   });
+
+  it('Ctrl-C while the relay downloads: exit 130, both sides keep running, ls shows the progress, and seed --handoff finishes it', async () => {
+    // the relay downloads slowly (1 MB/s), so the interrupt lands while it is under way
+    await box.api('app/setPreferences', { json: JSON.stringify({ dl_limit: 1_000_000 }) });
+    try {
+      const [cmd, ...rest] = lab.exec(lab.home, [process.execPath, CLI, 'add', join(dir, 'src', 'e'), '--name', 'share-e', '--relay', 'box', '--handoff', '--json']);
+      const c = spawn(cmd!, rest, { env: homeEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(c);
+      let err = '';
+      c.stderr!.on('data', (x: Buffer) => (err += x.toString()));
+      const ended = new Promise<number | null>((res) => c.on('close', (code) => res(code)));
+      // the known point: the relay lists the torrent and has some of it
+      const stateFile = join(dir, 'home-data', 'state.json');
+      const rec = await until('share-e to be recorded', async () => (existsSync(stateFile) ? (JSON.parse(await readFile(stateFile, 'utf8')) as { shares: ShareRecord[] }).shares.find((x) => x.name === 'share-e') : undefined), 60_000, 100);
+      await until('the relay to be downloading share-e', async () => {
+        const t = await torrentOf(box, rec.infoHash);
+        return t !== undefined && Number(t.progress) > 0 && Number(t.progress) < 0.8;
+      }, 60_000, 100);
+      c.kill('SIGINT');
+      expect(await ended).toBe(130);
+      expect(err).toMatch(/both sides keep running.*qshare seed share-e --handoff/);
+      // home still seeds, the relay goes on
+      expect(['uploading', 'stalledUP', 'forcedUP']).toContain(String((await torrentOf(home, rec.infoHash))?.state));
+      const ls = JSON.parse((await cli(lab.home, homeEnv, ['ls', '--json'])).stdout) as { shares: Array<{ name: string; relays?: Array<{ name: string; state: string; progress: number }> }> };
+      expect(ls.shares.find((x) => x.name === 'share-e')!.relays).toEqual([expect.objectContaining({ name: 'box', state: expect.stringMatching(/^(uploading|holding)$/) })]);
+    } finally {
+      await box.api('app/setPreferences', { json: JSON.stringify({ dl_limit: 0 }) });
+    }
+    const fin = await cli(lab.home, homeEnv, ['seed', 'share-e', '--handoff', '--json']);
+    expect(fin.code, fin.stderr).toBe(0);
+    expect(JSON.parse(fin.stdout)).toMatchObject({ handedOff: true, relays: [expect.objectContaining({ name: 'box', state: 'holding', progress: 1 })] });
+  }, 180_000);
 
   let shareB: { name: string; infoHash: string; magnet: string };
 
