@@ -89,10 +89,10 @@ export async function shareThroughRelays(
   }
 }
 
-/** The lines `add` and `seed` print about relays. Pure. */
-export function relaySummary(reports: readonly RelayReport[], handedOff: boolean): string {
+/** The lines `add` and `seed` print about a share's relays. Pure. */
+export function relaySummary(name: string, reports: readonly RelayReport[], handedOff: boolean): string {
   const lines = reports.map((r) => `  ${relayLine(r)}${r.state === 'uploading' ? ' (it goes on by itself; qshare ls shows it)' : ''}${r.error ? `: ${r.error.replace(/^relay "[^"]+": /, '')}` : ''}`);
-  if (handedOff) lines.push('  Every relay has the whole file: this computer stopped seeding it (qshare seed NAME starts it again).');
+  if (handedOff) lines.push(`  Every relay has the whole file: this computer stopped seeding it (qshare seed ${name} starts it again).`);
   return ['Relays:', ...lines].join('\n');
 }
 

@@ -308,6 +308,16 @@ export function defaultPeer(webUiUrl: string, prefs: Record<string, unknown>): {
   return { peer: `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}` };
 }
 
+/**
+ * The relays `qshare seed` hands a share to: with `handoff`, every relay it was not stopped on; otherwise the ones
+ * that do not have it yet (an add interrupted, a relay that was down) and are still paired. Pure.
+ */
+export function relaysToFinish(share: Pick<ShareRecord, 'relays'>, handoff: boolean, paired: Readonly<Record<string, unknown>>): string[] {
+  const relays = share.relays ?? [];
+  if (handoff) return relays.filter((r) => r.state !== 'stopped').map((r) => r.name);
+  return relays.filter((r) => (r.state === 'uploading' || r.state === 'error') && Object.hasOwn(paired, r.name)).map((r) => r.name);
+}
+
 /** A relay's config entry as a RelayLink's static part. Pure. */
 export function relayTarget(name: string, r: RelayConfig): Omit<RelayLink, 'connect'> {
   return { name, peer: r.peer, savePath: r.savePath };

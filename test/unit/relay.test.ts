@@ -7,11 +7,11 @@ import { relayCheck } from '../../src/doctor/checks.js';
 import { QshareError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import type { QbitSession, TorrentStatus } from '../../src/qbit/client.js';
-import { chooseRelays, defaultPeer, handToRelays, hasSeedConnected, mergeRelays, relayPeerProblem, relayStateOf, type RelayLink } from '../../src/share/relay.js';
+import { chooseRelays, defaultPeer, handToRelays, hasSeedConnected, mergeRelays, relayPeerProblem, relaysToFinish, relayStateOf, type RelayLink } from '../../src/share/relay.js';
 import { createStateStore } from '../../src/state/store.js';
 import type { ShareRecord } from '../../src/state/types.js';
 import { magnetLink } from '../../src/torrent/magnet.js';
-import { relayLine } from '../../src/cli/relays.js';
+import { relayLine, relaySummary } from '../../src/cli/relays.js';
 import { trackerCountWithoutRelays } from '../../src/share/observe.js';
 
 const H = 'ab'.repeat(20);
@@ -95,6 +95,20 @@ describe("a relay's state", () => {
     const a = { name: 'a', peer: 'a:1', state: 'uploading' as const, progress: 0 };
     const b = { name: 'b', peer: 'b:1', state: 'uploading' as const, progress: 0 };
     expect(mergeRelays([a, b], [{ ...b, state: 'holding', progress: 1 }, { ...a, name: 'c' }]).map((x) => `${x.name}:${x.state}`)).toEqual(['a:uploading', 'b:holding', 'c:uploading']);
+  });
+
+  it.each([
+    [false, ['b', 'c']],
+    [true, ['a', 'b', 'c', 'd']],
+  ])('relaysToFinish (handoff %s): the unfinished and still paired ones, or every one not stopped', (handoff, names) => {
+    const r = (name: string, state: 'uploading' | 'holding' | 'error' | 'stopped') => ({ name, peer: 'p:1', state, progress: 0 });
+    const share = { relays: [r('a', 'holding'), r('b', 'uploading'), r('c', 'error'), r('d', 'error'), r('e', 'stopped')] };
+    expect(relaysToFinish(share, handoff, { a: {}, b: {}, c: {} })).toEqual(names);
+  });
+
+  it('the summary names the share in what to run, and each relay\'s error without repeating its name', () => {
+    const text = relaySummary('gift', [{ name: 'box', peer: 'p:1', state: 'error', progress: 0, error: 'relay "box": it has 10 B free' }], true);
+    expect(text).toBe(['Relays:', '  Relay box: ERROR: it has 10 B free', '  Every relay has the whole file: this computer stopped seeding it (qshare seed gift starts it again).'].join('\n'));
   });
 
   it('the magnet link carries each relay as x.pe', () => {

@@ -90,7 +90,7 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
   const kept = result.passwordKept;
   if (ctx.opts.json) {
     ctx.printJson({ ...shareJson(result), ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}), ...(relays.length > 0 ? { relays: relaysJson(relayed?.reports ?? []), handedOff: relayed?.handedOff ?? false } : {}) });
-  } else if (relayed) ctx.print(relaySummary(relayed.reports, relayed.handedOff).replace('NAME', result.share.name));
+  } else if (relayed) ctx.print(relaySummary(result.share.name, relayed.reports, relayed.handedOff));
   else ctx.print(shareSummary(result));
   if (result.seed && !result.seed.seeding) {
     const err = result.seed.error!;

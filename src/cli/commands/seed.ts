@@ -7,7 +7,7 @@ import { endOf, forgetTarget, seedUntilDone } from '../../share/until-done.js';
 import type { ShareRecord } from '../../state/types.js';
 import type { CommandContext } from '../context.js';
 import { statusJson } from '../status-json.js';
-import { chooseRelays } from '../../share/relay.js';
+import { chooseRelays, relaysToFinish } from '../../share/relay.js';
 import { relaySummary, relaysJson, shareThroughRelays } from '../relays.js';
 
 export interface SeedArgs {
@@ -32,6 +32,7 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     if (relays.length === 0) throw new QshareError('USAGE', `"${share.name}" has no relays: --handoff finishes a share made with add --relay NAME`);
     chooseRelays(ctx.config, relays, false); // each still paired
     if (args.untilDone) throw new QshareError('USAGE', 'use either --handoff or --until-done, not both');
+    if (relaysToFinish(share, true, ctx.config.relays).length === 0) throw new QshareError('USAGE', `"${share.name}" was stopped on all its relays (qshare stop): there is nothing to hand off`);
   }
   if (share.doneAt && !args.untilDone) {
     // seeding a finished share again on purpose: its recipients target no longer applies
@@ -64,14 +65,12 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
     return EXIT.notSeeding;
   }
   if (share.handedOffAt && !args.untilDone) share = await seedingAgain(ctx, share);
-  // relays that do not have it yet (an add interrupted, a relay that was down) are handed it now
-  const unfinished = (share.relays ?? []).filter((r) => r.state === 'uploading' || r.state === 'error').map((r) => r.name);
-  if (args.handoff || (unfinished.length > 0 && !args.untilDone)) {
-    const names = args.handoff ? relays.filter((n) => share.relays!.find((r) => r.name === n)!.state !== 'stopped') : unfinished.filter((n) => Object.hasOwn(ctx.config.relays, n));
+  const toRelays = args.untilDone ? [] : relaysToFinish(share, args.handoff === true, ctx.config.relays);
+  if (toRelays.length > 0) {
     if (!ctx.opts.json) ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
-    const r = await shareThroughRelays(ctx, await connect(), share, names, args.handoff === true);
+    const r = await shareThroughRelays(ctx, await connect(), share, toRelays, args.handoff === true);
     if (ctx.opts.json) ctx.printJson({ id: share.id, name: share.name, infoHash: share.infoHash, state: r.handedOff ? 'handed-off' : outcome.state, relays: relaysJson(r.reports), handedOff: r.handedOff });
-    else ctx.print(relaySummary(r.reports, r.handedOff).replace('NAME', share.name));
+    else ctx.print(relaySummary(share.name, r.reports, r.handedOff));
     return r.exit;
   }
   if (!args.untilDone) {
