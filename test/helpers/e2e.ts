@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { ShareRecord } from '../../src/state/types.js';
 import { cliEnv } from './cli.js';
-import { startQbitNox, type QbitNox } from './qbit-nox.js';
+import { startQbitNox, type QbitNox, type QbitNoxOptions } from './qbit-nox.js';
 
 /** A closed loopback port: nothing is ever announced anywhere. */
 export const TRACKER = 'http://127.0.0.1:9/announce';
@@ -89,17 +89,23 @@ export async function qbTorrents(qb: QbitNox, hash?: string): Promise<Array<Reco
   return (await qb.api(`torrents/info${hash ? `?hashes=${hash}` : ''}`)) as Array<Record<string, unknown>>;
 }
 
-/** One throwaway qbittorrent-nox for the enclosing describe block (started before its tests, stopped after). */
-export function sharedQbitNox(): () => QbitNox {
+/**
+ * One throwaway qbittorrent-nox for the enclosing describe block: started before its tests, stopped after. The value
+ * stands for it (each property and method reaches the running instance), so a block declares its daemon in one line.
+ */
+export function sharedQbitNox(opts?: QbitNoxOptions): QbitNox {
   let qb: QbitNox | undefined;
   beforeAll(async () => {
-    qb = await startQbitNox();
+    qb = await startQbitNox(opts);
   });
   afterAll(async () => {
     await qb?.stop();
   });
-  return () => {
-    if (!qb) throw new Error('qbittorrent-nox did not start');
-    return qb;
-  };
+  return new Proxy({} as QbitNox, {
+    get(_, key) {
+      if (!qb) throw new Error('qbittorrent-nox did not start (or its describe block has not begun)');
+      const v: unknown = Reflect.get(qb, key, qb);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(qb) : v;
+    },
+  });
 }

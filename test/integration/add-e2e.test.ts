@@ -8,10 +8,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bencode from 'bencode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI as CLI_PATH, cliEnv, runCli, watchCmdlines } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { qbTorrents } from '../helpers/e2e.js';
+import { qbTorrents, sharedQbitNox } from '../helpers/e2e.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
 import { makeAwkwardTree, pseudoRandom, snapshot } from '../helpers/tree.js';
 
@@ -54,13 +54,7 @@ function sevenZipOut(args: string[], stdin: string): Promise<string> {
 }
 
 describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, real 7-Zip)', () => {
-  let qb: QbitNox;
-  beforeAll(async () => {
-    qb = await startQbitNox();
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
+  const qb = sharedQbitNox();
 
   it('encrypts an awkward folder, seeds it, and only the password opens it, byte for byte', async () => {
     const { dir, home, env } = await setup(qb);

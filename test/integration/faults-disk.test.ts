@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { e2eSetup, ls, sharesIn, until } from '../helpers/e2e.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { e2eSetup, ls, sharesIn, until, sharedQbitNox } from '../helpers/e2e.js';
+import { hasQbitNox } from '../helpers/qbit-nox.js';
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -104,13 +104,7 @@ describe.skipIf(!isRoot || !have7zz)('a full disk (QSHARE_HOME on a small tmpfs,
 });
 
 describe.skipIf(!isRoot || !have7zz || !hasQbitNox())('qshare stop with the data folder full (a real qbittorrent-nox)', () => {
-  let qb: QbitNox;
-  beforeAll(async () => {
-    qb = await startQbitNox();
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
+  const qb = sharedQbitNox();
   const listed = async (hash: string) => ((await qb.api(`torrents/info?hashes=${hash}`)) as unknown[]).length > 0;
 
   it('stop: DISK_FULL without a stack, nothing changed (still seeding, no lock left), the next command does not wait; with room it stops', async () => {

@@ -36,7 +36,7 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qBittorrent killed between the torre
   const nox = sharedQbitNox();
 
   it('exit 3 with the reason and `qshare seed <name>`; the share is kept; after a restart `qshare seed` seeds it', async () => {
-    const qb = nox();
+    const qb = nox;
     const s = await e2eSetup(qb);
     const src = await source(s.dir, 16 * 1024 * 1024, 41);
     const r = await runCli(['add', src, '--json', '--level', '1'], {

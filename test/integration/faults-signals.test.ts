@@ -37,7 +37,7 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add interrupted at each step,
   const nox = sharedQbitNox();
 
   async function scenario(step: Step, s: E2eSetup): Promise<Scenario> {
-    const qb = nox();
+    const qb = nox;
     const src = join(s.dir, 'Holiday');
     await mkdir(src);
     await writeFile(join(src, 'which.txt'), s.dir); // every share's content (and info hash) is its own
@@ -122,7 +122,7 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add interrupted at each step,
   const cases = steps.flatMap((step) => signals.map((sig) => [step, sig] as const));
 
   it.each(cases)('%s step, %s: nothing partial is left, and the re-run succeeds', async (step, sig) => {
-    const qb = nox();
+    const qb = nox;
     const s = await e2eSetup(qb);
     const sc = await scenario(step, s);
     const before = await sc.look();

@@ -69,7 +69,7 @@ describe.skipIf(!hasQbitNox() || !have7zz)('two qshare processes at once (real q
   const nox = sharedQbitNox();
 
   it('`qshare add` (three at once) while `qshare watch` shares three drops: six shares, none lost, nothing left over', async () => {
-    const qb = nox();
+    const qb = nox;
     const s = await e2eSetup(qb, { watch: { settleSeconds: 1, writePasswordFile: true } });
     s.env.QSHARE_SECRET_STORE = 'file';
     const drop = join(s.dir, 'ToShare');

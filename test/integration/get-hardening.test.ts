@@ -11,13 +11,14 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import bencode from 'bencode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cliEnv, runCli, watchCmdlines } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { hasQbitNox } from '../helpers/qbit-nox.js';
 import { byteSnapshot, makeAwkwardNames } from '../helpers/awkward-names.js';
 import { sevenZip } from '../helpers/seven-zip.js';
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
+import { sharedQbitNox } from '../helpers/e2e.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
 const TRACKER = 'http://127.0.0.1:9/announce';
@@ -76,13 +77,7 @@ async function torrentFile(dir: string, mangle: (t: Buffer) => Buffer): Promise<
 }
 
 describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: downloads that are not what qshare makes (real qbittorrent-nox)', () => {
-  let qb: QbitNox;
-  beforeAll(async () => {
-    qb = await startQbitNox();
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
+  const qb = sharedQbitNox();
 
   /**
    * The sender's side for a file: its .torrent (made by `qshare add --no-encrypt --no-seed`), and the file put in

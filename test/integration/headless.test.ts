@@ -63,7 +63,7 @@ describe.skipIf(!(hasQbitNox() && have7zz) && !mustRun)('headless (no session bu
     const cmdlines = watchCmdlines();
     const stderr: string[] = [];
     // the Web UI password once, on standard input, as over ssh
-    const login = await runCli(['login', '--url', qb().url, '--username', qb().username, '--password-stdin'], { env, input: `${qb().password}\n` });
+    const login = await runCli(['login', '--url', qb.url, '--username', qb.username, '--password-stdin'], { env, input: `${qb.password}\n` });
     stderr.push(login.stderr);
     expect(login.code, login.stderr).toBe(0);
     expect(login.stdout).toContain(`The password is kept in the owner-only file ${secretsFile} (mode 600).`);
@@ -109,7 +109,7 @@ describe.skipIf(!(hasQbitNox() && have7zz) && !mustRun)('headless (no session bu
       const outbox = readdirSync(join(drop, '.qshare'));
       expect(outbox.some((n) => n.endsWith('.password.txt'))).toBe(false);
       expect(outbox.some((n) => n.endsWith('.torrent'))).toBe(true);
-      const passwords = [share.password as string, showDropped.password as string, qb().password];
+      const passwords = [share.password as string, showDropped.password as string, qb.password];
       w.kill('SIGTERM');
       expect(await wExit).toBe(0);
       stderr.push(wErr);
@@ -136,13 +136,13 @@ describe.skipIf(!(hasQbitNox() && have7zz) && !mustRun)('headless (no session bu
     const dir = await mkdtemp(join(tmpdir(), 'qshare-headless-path-'));
     dirs.push(dir);
     // a configured address that needs a password qshare does not have
-    const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: join(dir, 'none.json'), QSHARE_QBIT_URL: qb().url });
+    const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: join(dir, 'none.json'), QSHARE_QBIT_URL: qb.url });
     const r = await runCli(['add', join(dir, 'nonexistent')], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nonexistent does not exist/);
     expect(r.stderr).not.toMatch(/password/i);
     // and with the password: the path is still said before any login
-    const withPw = await runCli(['add', join(dir, 'nonexistent'), '--verbose'], { env: { ...env, QSHARE_QBIT_PASSWORD: qb().password } });
+    const withPw = await runCli(['add', join(dir, 'nonexistent'), '--verbose'], { env: { ...env, QSHARE_QBIT_PASSWORD: qb.password } });
     expect(withPw.code).toBe(1);
     expect(withPw.stderr).toMatch(/nonexistent does not exist/);
     expect(withPw.stderr).not.toMatch(/logging in to qBittorrent|connected to qBittorrent/);

@@ -89,7 +89,7 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
   });
 
   it.skipIf(!nox)('a full `qshare add`, seeded by a real qbittorrent-nox', async () => {
-    const qb = nox!();
+    const qb = nox!;
     const s = await e2eSetup(qb);
     const src = join(s.dir, 'Photos');
     await mkdir(src);

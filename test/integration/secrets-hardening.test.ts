@@ -9,11 +9,12 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cliEnv, runCli, watchCmdlines, type CliResult } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { hasQbitNox } from '../helpers/qbit-nox.js';
 import { pseudoRandom } from '../helpers/tree.js';
+import { sharedQbitNox } from '../helpers/e2e.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
 const TRACKER = 'http://127.0.0.1:9/announce';
@@ -40,13 +41,7 @@ function holding(root: string, secret: string): string[] {
 }
 
 describe.skipIf(!hasQbitNox() || !have7zz)('secrets and access (real qbittorrent-nox)', () => {
-  let qb: QbitNox;
-  beforeAll(async () => {
-    qb = await startQbitNox();
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
+  const qb = sharedQbitNox();
 
   it("a share's whole life: the archive password only in add's and show's output and the opt-in file; the Web UI password nowhere; 0700 folders, 0600 secret files", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'qshare-secrets-'));

@@ -13,17 +13,12 @@ import { api, joinPeersWhileRunning, peerHome, torrent } from '../helpers/two-pe
 // the opt-in plain-text secret store, so `show` can give the password back without a keychain
 const home = (qb: QbitNox, label: string) => peerHome(qb, label, { secrets: { store: 'file' } });
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
+import { sharedQbitNox } from '../helpers/e2e.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
 
 describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, stop', () => {
-  let sender: QbitNox;
-  beforeAll(async () => {
-    sender = await startQbitNox();
-  });
-  afterAll(async () => {
-    await sender?.stop();
-  });
+  const sender = sharedQbitNox();
 
   it('ls and show report it; stop keeps the files, stop --delete removes only qshare\'s own', async () => {
     const s = await home(sender, 'life');

@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import type { WatchItem } from '../../src/state/journal.js';
 import type { ShareRecord } from '../../src/state/types.js';
 import { CLI, cliEnv, runCli } from '../helpers/cli.js';
 import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
-import { qbTorrents, sleep, TRACKER, until as untilHelper } from '../helpers/e2e.js';
+import { qbTorrents, sleep, TRACKER, until as untilHelper, sharedQbitNox } from '../helpers/e2e.js';
 import { pseudoRandom, snapshot } from '../helpers/tree.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
@@ -126,13 +126,7 @@ async function password(s: Setup, name: string): Promise<string> {
 const allSeeding = (items: WatchItem[], n: number) => items.length === n && items.every((i) => i.state === 'seeding');
 
 describe.skipIf(!hasQbitNox() || !have7zz)('qshare watch (real qbittorrent-nox, real 7-Zip, real filesystem events)', () => {
-  let qb: QbitNox;
-  beforeAll(async () => {
-    qb = await startQbitNox();
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
+  const qb = sharedQbitNox();
 
   it('a folder copied in slowly is shared once, after the copy ends, with the whole content; SIGTERM stops it cleanly', async () => {
     const s = await setup(qb, { watch: { settleSeconds: 1.5 } });
