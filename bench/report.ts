@@ -32,8 +32,43 @@ export interface Summary {
   /** median user + system CPU seconds, when every sample has them */
   cpuMedian?: number;
   baseline?: string;
-  /** median / the baseline's median */
+  /**
+   * The paired ratio to the baseline: each round runs this scenario and its baseline in turn on the same warm data,
+   * the ratio is taken per round, and this is their median (a ratio of medians taken from separate runs cannot
+   * resolve 10 % on a busy machine). ratioMin/ratioMax: the range over the rounds, so a noisy run shows as noisy.
+   */
   ratio?: number;
+  ratioMin?: number;
+  ratioMax?: number;
+  /** the same, of user + system CPU seconds, when every sample of both has them */
+  cpuRatio?: number;
+}
+
+/**
+ * One round's order: each baseline with the scenarios compared with it, next to one another (A and B in turn, on
+ * the same warm data), the groups rotated from round to round, and each group run forwards in even rounds and
+ * backwards in odd ones, so that neither side is always first. Pure.
+ */
+export function pairedOrder<T extends { set: string; id: string; baseline?: string }>(items: readonly T[], round: number): T[] {
+  const key = (x: { set: string; id: string }) => `${x.set}/${x.id}`;
+  const groups = new Map<string, T[]>();
+  for (const x of items) {
+    const g = x.baseline !== undefined && items.some((b) => b.set === x.set && b.id === x.baseline) ? `${x.set}/${x.baseline}` : key(x);
+    if (!groups.has(g)) groups.set(g, []);
+    // the baseline first within its group
+    if (g === key(x)) groups.get(g)!.unshift(x);
+    else groups.get(g)!.push(x);
+  }
+  const list = [...groups.values()];
+  const rotated = list.map((_, i) => list[(i + round) % list.length]!);
+  return rotated.flatMap((g) => (round % 2 === 0 ? g : [...g].reverse()));
+}
+
+/** Per round i, a[i] / b[i], for the rounds both have. Pure. */
+export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i]! > 0) out.push(a[i]! / b[i]!);
+  return out;
 }
 
 export function median(xs: readonly number[]): number {
@@ -63,7 +98,17 @@ export function summarize(results: readonly ScenarioResult[]): Summary[] {
     if (r.baseline) {
       const base = byKey.get(`${r.set}/${r.baseline}`);
       out.baseline = r.baseline;
-      if (base && base.samples.length > 0) out.ratio = med / median(base.samples.map((s) => s.seconds));
+      const ratios = base ? pairedRatios(secs, base.samples.map((s) => s.seconds)) : [];
+      if (ratios.length > 0) {
+        out.ratio = median(ratios);
+        out.ratioMin = Math.min(...ratios);
+        out.ratioMax = Math.max(...ratios);
+      }
+      const baseCpu = base?.samples.map((s) => s.cpuSeconds) ?? [];
+      if (out.cpuMedian !== undefined && baseCpu.length > 0 && baseCpu.every((c) => c !== undefined)) {
+        const cpuRatios = pairedRatios(cpu as number[], baseCpu as number[]);
+        if (cpuRatios.length > 0) out.cpuRatio = median(cpuRatios);
+      }
     }
     return out;
   });
@@ -109,7 +154,7 @@ const fmtS = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
 /** A fixed-width text table (what the benchmark prints). */
 export function textTable(s: readonly Summary[]): string {
-  const rows = [['set', 'scenario', 'median s', 'min–max s', 'ratio', 'vs', 'CPU s', 'peak RSS MiB'], ...s.map(row)];
+  const rows = [['set', 'scenario', 'median s', 'min–max s', 'paired ratio (range)', 'vs', 'CPU s', 'CPU ratio', 'peak RSS MiB'], ...s.map(row)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   return rows.map((r, j) => r.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ') + (j === 0 ? `\n${widths.map((w) => '─'.repeat(w)).join('  ')}` : '')).join('\n');
 }
@@ -120,15 +165,16 @@ function row(x: Summary): string[] {
     x.label,
     fmtS(x.median),
     `${fmtS(x.min)}–${fmtS(x.max)}`,
-    x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} ×`,
+    x.ratio === undefined ? '' : `${x.ratio.toFixed(2)} × (${x.ratioMin!.toFixed(2)}–${x.ratioMax!.toFixed(2)})`,
     x.ratio === undefined ? '' : (x.baseline ?? ''),
     x.cpuMedian === undefined ? '' : fmtS(x.cpuMedian),
+    x.cpuRatio === undefined ? '' : `${x.cpuRatio.toFixed(2)} ×`,
     x.peakRssMiB.toFixed(0),
   ];
 }
 
 export function markdownTable(s: readonly Summary[]): string {
-  const head = '| set | scenario | median s | min–max s | ratio | vs | CPU s | peak RSS MiB |\n|---|---|---:|---:|---:|---|---:|---:|';
+  const head = '| set | scenario | median s | min–max s | paired ratio (range) | vs | CPU s | CPU ratio | peak RSS MiB |\n|---|---|---:|---:|---:|---|---:|---:|---:|';
   return [head, ...s.map((x) => `| ${row(x).join(' | ')} |`)].join('\n');
 }
 

@@ -4,10 +4,12 @@
  *   npm run bench                                   # 2 GiB sets, 3 runs each, 20 GiB sparse file; writes BENCHMARKS.md
  *   npm run bench -- --size 256M --runs 1 --sparse-size 1G --out /tmp/b    # a quick smoke run
  *
- * Every scenario runs once per round, rounds repeat `--runs` times with the order rotated each round (so drift and
- * other load spread evenly), each command under GNU time (`/usr/bin/time -v`) for its peak RSS, the source read
- * into the page cache before and `sync` after each run (so one run's reads and writeback do not land in the next).
- * Medians are reported, with ratios to the floor on the same set.
+ * Every scenario runs once per round, next to the scenario it is compared with (its baseline: the floor, mktorrent),
+ * rounds repeat `--runs` times with the groups rotated and their order reversed every other round (so drift and other
+ * load spread evenly), each command under GNU time (`/usr/bin/time -v`) for its CPU time and peak RSS, the source
+ * read into the page cache before and `sync` after each run (so one run's reads and writeback do not land in the
+ * next). Ratios are paired: taken per round against the baseline of the same round, reported as their median and
+ * range, for wall time and for CPU time; medians of the absolute times stay as secondary columns.
  * Options: --size, --runs, --text-size, --sparse-size, --startup-runs, --dir (data), --out (report folder),
  * --skip-qbit, --skip-sparse.
  *
@@ -25,7 +27,7 @@ import { choosePieceLength } from '../src/torrent/piece-length.js';
 import { startQbitNox, type QbitNox } from '../test/helpers/qbit-nox.js';
 import { prepareData, type DataSets } from './data.js';
 import { measure, run, type Step } from './measure.js';
-import { checkTargets, cpuFloorRatio, formatSize, markdownTable, parseSize, summarize, targetsMarkdown, textTable, median, type Sample, type ScenarioResult, type StartupResult, type Summary } from './report.js';
+import { checkTargets, cpuFloorRatio, formatSize, markdownTable, pairedOrder, parseSize, summarize, targetsMarkdown, textTable, median, type Sample, type ScenarioResult, type StartupResult, type Summary } from './report.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(REPO, 'dist/cli/main.js');
@@ -290,7 +292,7 @@ async function main(): Promise<void> {
   let seedLatencyRange = '';
   try {
     for (let r = 0; r < o.runs; r++) {
-      const order = rounds.map((_, i) => rounds[(i + r) % rounds.length]!);
+      const order = pairedOrder(rounds, r);
       for (const s of order) {
         const sample = await runOne(s);
         results.get(`${s.set}/${s.id}`)!.samples.push(sample);

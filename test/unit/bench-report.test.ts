@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTargets, cpuFloorRatio, formatSize, markdownTable, median, parseCpuSeconds, parseSize, parseTimeV, summarize, textTable, type ScenarioResult } from '../../bench/report.js';
+import { checkTargets, cpuFloorRatio, formatSize, markdownTable, median, pairedOrder, pairedRatios, parseCpuSeconds, parseSize, parseTimeV, summarize, textTable, type ScenarioResult } from '../../bench/report.js';
 
 const MiB = 1048576;
 
@@ -56,18 +56,40 @@ describe('bench report', () => {
     { id: 'qshare-no-encrypt', label: 'qshare --no-encrypt', set: 'A', baseline: 'mktorrent', samples: [{ seconds: 0.9, peakRss: 70 * MiB }] },
   ];
 
-  it('summarize: medians, min/max, peak RSS and the ratio to the baseline on the same set', () => {
+  it('summarize: medians, min/max, peak RSS, and the paired ratio to the baseline: per round, then the median and range', () => {
     const s = summarize(results);
     expect(s[0]).toMatchObject({ id: 'floor', median: 6, min: 5, max: 7, runs: 3, peakRssMiB: 9 });
     expect(s[0]!.ratio).toBeUndefined();
-    expect(s[1]!.ratio).toBeCloseTo(6.5 / 6);
+    // rounds: 6.3/6 = 1.05, 6.6/5 = 1.32, 6.5/7 = 0.93 → median 1.05 (not the ratio of the medians, 6.5/6 = 1.08)
+    expect(s[1]!.ratio).toBeCloseTo(6.3 / 6);
+    expect(s[1]!.ratioMin).toBeCloseTo(6.5 / 7);
+    expect(s[1]!.ratioMax).toBeCloseTo(6.6 / 5);
+    // only the rounds both ran: one
+    expect(s[2]!.ratio).toBeCloseTo(7.2 / 6);
     expect(s[4]!.ratio).toBeCloseTo(1.5);
   });
+
+  it('pairedOrder: each baseline next to what is compared with it, groups rotated, every other round reversed', () => {
+    const x = (set: string, id: string, baseline?: string) => ({ set, id, ...(baseline ? { baseline } : {}) });
+    const items = [x('A', 'floor'), x('A', 'no-seed', 'floor'), x('A', 'mktorrent'), x('A', 'seed', 'floor'), x('A', 'no-encrypt', 'mktorrent'), x('B', 'floor'), x('B', 'no-seed', 'floor')];
+    const ids = (r: number) => pairedOrder(items, r).map((i) => `${i.set}.${i.id}`);
+    expect(ids(0)).toEqual(['A.floor', 'A.no-seed', 'A.seed', 'A.mktorrent', 'A.no-encrypt', 'B.floor', 'B.no-seed']);
+    expect(ids(1)).toEqual(['A.no-encrypt', 'A.mktorrent', 'B.no-seed', 'B.floor', 'A.seed', 'A.no-seed', 'A.floor']);
+    expect(ids(2)).toEqual(['B.floor', 'B.no-seed', 'A.floor', 'A.no-seed', 'A.seed', 'A.mktorrent', 'A.no-encrypt']);
+    expect(new Set(ids(3))).toEqual(new Set(ids(0)));
+  });
+
+  it.each([
+    [[2, 4, 6], [1, 2, 3], [2, 2, 2]],
+    [[2, 4], [1, 2, 3], [2, 2]],
+    [[2, 4, 6], [1, 0], [2]],
+    [[], [1], []],
+  ])('pairedRatios(%j, %j) = %j', (a, b, want) => expect(pairedRatios(a, b)).toEqual(want));
 
   it('checkTargets: the issue limits, met or not, from the same numbers', () => {
     const t = checkTargets(summarize(results), { medians: { 'node -e 0': 40, 'qshare --help': 90 }, helpRatio: 2.25 }, undefined);
     const byWhat = Object.fromEntries(t.map((x) => [x.what, x.ok]));
-    expect(byWhat['`qshare add --no-seed` (A)']).toBe(true); // 1.08
+    expect(byWhat['`qshare add --no-seed` (A)']).toBe(true); // 1.05, paired
     expect(byWhat['`qshare add` until seeding (A)']).toBe(false); // 7.2 / 6 = 1.2 > 1.15
     expect(byWhat['`qshare add --no-encrypt` hashing (A)']).toBe(false); // 1.5
     expect(byWhat['peak RSS of qshare add (A)']).toBe(false); // 160 MiB
@@ -89,15 +111,17 @@ describe('bench report', () => {
     expect(cpuFloorRatio(s[1]!, s, 4)).toBeCloseTo(0.45 / 0.72);
     expect(cpuFloorRatio(s[0]!, s, 2)).toBeUndefined(); // no baseline
     expect(cpuFloorRatio(s[2]!, s, 2)).toBeUndefined(); // no CPU times
-    expect(markdownTable(s)).toContain('| B | qshare --no-encrypt | 0.95 | 0.94–0.97 | 1.32 × | mktorrent | 1.80 | 1 |');
-    expect(textTable(s).split('\n')[0]).toMatch(/vs +CPU s +peak RSS MiB$/);
+    // per round 0.95/0.7, 0.97/0.8, 0.94/0.72 → median 1.31 (1.21–1.36); CPU 1.8/1.35, 1.84/1.4, 1.78/1.3 → 1.33
+    expect(markdownTable(s)).toContain('| B | qshare --no-encrypt | 0.95 | 0.94–0.97 | 1.31 × (1.21–1.36) | mktorrent | 1.80 | 1.33 × | 1 |');
+    expect(s[2]!.cpuRatio).toBeUndefined(); // a sample without CPU time
+    expect(textTable(s).split('\n')[0]).toMatch(/paired ratio \(range\) +vs +CPU s +CPU ratio +peak RSS MiB$/);
   });
 
   it('tables show every scenario with its ratio', () => {
     const s = summarize(results);
     const text = textTable(s);
     expect(text.split('\n')).toHaveLength(2 + results.length);
-    expect(text).toContain('1.08 ×');
+    expect(text).toContain('1.05 × (0.93–1.32)');
     const md = markdownTable(s);
     expect(md.split('\n')).toHaveLength(2 + results.length);
     expect(md).toContain('| A | qshare --no-encrypt | 0.90 |');
