@@ -2,9 +2,8 @@
  * The command side of relays: the links the share pipeline uses (each connection made once per run, through the
  * composition root), the TTY line, and how a hand-off's outcome is printed. add and seed share this.
  */
-import { EXIT } from '../errors.js';
+import { EXIT, isQshareError } from '../errors.js';
 import type { QbitSession } from '../qbit/client.js';
-import { isQshareError } from '../errors.js';
 import { handToRelays, recordRelays, relayStateOf, relayTarget, type RelayLink, type RelayReport } from '../share/relay.js';
 import { formatBytes } from '../share/inspect.js';
 import type { ShareRecord } from '../state/types.js';
@@ -75,7 +74,6 @@ export async function shareThroughRelays(
       relayLinks(ctx, names),
       { handoff },
     );
-    lines.finish();
     for (const r of reports) {
       if (r.state !== 'error') continue;
       ctx.log.error(r.error ?? `relay "${r.name}" failed`);

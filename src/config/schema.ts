@@ -175,9 +175,14 @@ export function checkRelayName(n: unknown): string | undefined {
 /** `HOST:PORT` (`[v6]:PORT`) where peers reach a relay's BitTorrent port, or the problem in words. Pure. */
 export function checkPeerAddress(a: unknown): string | undefined {
   if (typeof a !== 'string') return 'must be HOST:PORT, like 203.0.113.7:51413';
-  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(a);
-  const port = m ? Number(m[2]) : 0;
-  return m && port >= 1 && port <= 65535 ? undefined : `must be HOST:PORT with a port from 1 to 65535, like 203.0.113.7:51413 (got ${JSON.stringify(a)})`;
+  const p = splitPeer(a);
+  return p && p.port >= 1 && p.port <= 65535 ? undefined : `must be HOST:PORT with a port from 1 to 65535, like 203.0.113.7:51413 (got ${JSON.stringify(a)})`;
+}
+
+/** `HOST:PORT` or `[v6]:PORT` → the host (without brackets) and the port; undefined when it is neither. Pure. */
+export function splitPeer(a: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(a);
+  return m ? { host: (m[1] ?? m[2])!, port: Number(m[3]) } : undefined;
 }
 
 /** One relay: the user's own always-on qBittorrent (a seedbox, a VPS) that downloads each share from home and seeds it. */

@@ -4,7 +4,7 @@ import { connect as tcpConnect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createArchive } from '../archive/archive.js';
 import type { SevenZip } from '../archive/find.js';
-import type { Config } from '../config/schema.js';
+import { splitPeer, type Config } from '../config/schema.js';
 import type { Paths } from '../config/paths.js';
 import { isQshareError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -147,10 +147,10 @@ async function measureRelay(r: { name: string; url: string; peer: string; connec
 
 /** true when a TCP connection to `host:port` is accepted within `timeoutMs`, else why not. */
 export function tcpOpens(peer: string, timeoutMs: number): Promise<true | string> {
-  const m = /^\[?(.*?)\]?:(\d+)$/.exec(peer);
-  if (!m) return Promise.resolve('not HOST:PORT');
+  const p = splitPeer(peer);
+  if (!p) return Promise.resolve('not HOST:PORT');
   return new Promise((resolve) => {
-    const sock = tcpConnect({ host: m[1]!, port: Number(m[2]) });
+    const sock = tcpConnect({ host: p.host, port: p.port });
     const done = (v: true | string) => {
       sock.destroy();
       resolve(v);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import { splitPeer } from '../config/schema.js';
 import { isQshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QbitSession, TorrentStatus } from '../qbit/client.js';
@@ -116,7 +117,8 @@ export function activeRelays(share: ShareRecord): string[] {
 
 /** A relay's addresses: its peer host as given (an IP), or what the name resolves to. */
 export async function relayAddresses(peer: string): Promise<string[]> {
-  const host = peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const host = splitPeer(peer)?.host;
+  if (host === undefined) return [];
   if (isIP(host)) return [host];
   return (await lookup(host, { all: true }).catch(() => [])).map((a) => a.address);
 }

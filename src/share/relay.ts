@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { sleep } from '../abort.js';
-import type { Config, RelayConfig } from '../config/schema.js';
+import { splitPeer, type Config, type RelayConfig } from '../config/schema.js';
 import { isQshareError, QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { QbitSession, TorrentStatus } from '../qbit/client.js';
@@ -71,8 +71,7 @@ export interface RelayTiming {
 export const RELAY_TIMING: RelayTiming = { connectTimeoutMs: 90_000, pollMs: 500, redialMs: 3_000 };
 
 /** The relay names a command uses: the ones given (`--relay`), else the config's defaultRelays; each must be paired. */
-export function chooseRelays(config: Pick<Config, 'relays' | 'defaultRelays'>, given: readonly string[] | undefined, none: boolean): string[] {
-  if (none) return [];
+export function chooseRelays(config: Pick<Config, 'relays' | 'defaultRelays'>, given: readonly string[] | undefined): string[] {
   const names = [...new Set(given && given.length > 0 ? given : config.defaultRelays)];
   const unknown = names.filter((n) => !Object.hasOwn(config.relays, n));
   if (unknown.length > 0) {
@@ -175,8 +174,7 @@ async function toOneRelay(
         const s = relayStateOf(t);
         report = { ...base, state: s.state, progress: s.progress, ...(t?.dlSpeed !== undefined ? { speed: t.dlSpeed } : {}), ...(s.problem ? { error: `relay "${link.name}": ${s.problem}` } : {}) };
         opts.report(report);
-        if (s.state === 'error') return report;
-        if (s.state === 'holding') return report;
+        if (s.state === 'error' || s.state === 'holding') return report;
         if (hasSeedConnected(t)) {
           if (!connected) log.debug('relay: connected to a seed', { relay: link.name, seconds: (Date.now() - began) / 1000 });
           connected = true;
@@ -280,8 +278,8 @@ export function mergeRelays(before: readonly RelayRecord[] | undefined, after: r
 
 /** The relay's configured peer, checked for use: never a loopback address, which peers elsewhere cannot reach. Pure. */
 export function relayPeerProblem(peer: string): string | undefined {
-  const host = peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  if (isLoopbackHost(host)) return `${peer} is a loopback address: peers on other machines cannot reach it`;
+  const host = splitPeer(peer)?.host;
+  if (host !== undefined && isLoopbackHost(host)) return `${peer} is a loopback address: peers on other machines cannot reach it`;
   return undefined;
 }
 

@@ -58,10 +58,9 @@ describe('relay names, peer addresses and the config', () => {
 
   it('chooseRelays: the ones given, else the defaults; an unknown name is a usage error naming the paired ones', () => {
     const config = { relays: { box: {} as never, nas: {} as never }, defaultRelays: ['nas'] };
-    expect(chooseRelays(config, undefined, false)).toEqual(['nas']);
-    expect(chooseRelays(config, ['box', 'box'], false)).toEqual(['box']);
-    expect(chooseRelays(config, ['box'], true)).toEqual([]);
-    expect(() => chooseRelays(config, ['vps'], false)).toThrow(/no relay named "vps" \(paired: box, nas\)/);
+    expect(chooseRelays(config, undefined)).toEqual(['nas']);
+    expect(chooseRelays(config, ['box', 'box'])).toEqual(['box']);
+    expect(() => chooseRelays(config, ['vps'])).toThrow(/no relay named "vps" \(paired: box, nas\)/);
   });
 
   it.each([

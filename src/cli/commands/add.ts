@@ -31,7 +31,7 @@ export interface AddArgs {
 }
 
 export async function runAdd(ctx: CommandContext, args: AddArgs, version: string): Promise<number> {
-  const relays = chooseRelays(ctx.config, args.relay, false);
+  const relays = chooseRelays(ctx.config, args.relay);
   if (args.handoff && relays.length === 0) throw new QshareError('USAGE', '--handoff hands the share to relays, and none is named: add --relay NAME (or set defaultRelays in the config)');
   if (relays.length > 0 && !args.seed) throw new QshareError('USAGE', '--relay needs this computer to seed first (relays download from it): drop --no-seed');
   const password = await archivePassword(ctx, args);

@@ -21,7 +21,7 @@ export interface GetArgs {
 const MAX_TRIES = 5;
 
 export async function runGet(ctx: CommandContext, args: GetArgs): Promise<number> {
-  const relayName = args.relay === undefined ? undefined : chooseRelays(ctx.config, [args.relay], false)[0]!;
+  const relayName = args.relay === undefined ? undefined : chooseRelays(ctx.config, [args.relay])[0]!;
   // read --password-stdin now: a missing pipe should fail before a long download, not after
   const fromStdin = args.passwordStdin ? await readSecretFromStdin(ctx.stdin, '--password-stdin') : undefined;
   const live = !ctx.opts.json && ctx.stderr.isTTY === true ? ttyDownloadProgress(ctx.stderr) : undefined;

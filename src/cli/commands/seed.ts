@@ -30,7 +30,7 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
   const relays = (share.relays ?? []).map((r) => r.name);
   if (args.handoff) {
     if (relays.length === 0) throw new QshareError('USAGE', `"${share.name}" has no relays: --handoff finishes a share made with add --relay NAME`);
-    chooseRelays(ctx.config, relays, false); // each still paired
+    chooseRelays(ctx.config, relays); // each still paired
     if (args.untilDone) throw new QshareError('USAGE', 'use either --handoff or --until-done, not both');
     if (relaysToFinish(share, true, ctx.config.relays).length === 0) throw new QshareError('USAGE', `"${share.name}" was stopped on all its relays (qshare stop): there is nothing to hand off`);
   }
