@@ -1,14 +1,14 @@
 /**
  * `npm run build`, second step: bundles what tsc compiled into build/ as dist/cli/main.js plus the chunks its lazy
  * imports load, so a command reads a few files instead of a hundred modules (Node 20 has no compile cache; ~30 ms of
- * every start-up). Dependencies that find files next to themselves, load native code or load only for help and
- * errors stay ordinary imports. Chunks sit next to main.js, so paths relative to a module (../../package.json,
- * ./help/) mean the same in build/ and dist/. The cached --help texts are copied from build/cli/help.
+ * every start-up). Dependencies that find files next to themselves or load native code stay ordinary imports.
+ * Chunks sit next to main.js, so a path relative to a module (../../package.json) means the same in build/ and
+ * dist/.
  */
-import { cpSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const EXTERNAL = new Set(['yargs', '@napi-rs/keyring', '7zip-bin', 'qrcode-terminal']);
+const EXTERNAL = new Set(['@napi-rs/keyring', '7zip-bin', 'qrcode-terminal']);
 
 export default {
   input: 'build/cli/main.js',
@@ -23,9 +23,6 @@ export default {
       name: 'qshare-dist',
       buildStart() {
         rmSync('dist', { recursive: true, force: true });
-      },
-      writeBundle() {
-        cpSync('build/cli/help', 'dist/cli/help', { recursive: true });
       },
     },
   ],

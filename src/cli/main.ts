@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
 import { EXIT } from '../errors.js';
-import { fastOutput } from './help-cache.js';
+import { run } from './run.js';
 
 // The thin shell: wire the process to run(). Signals abort the current work; the pipeline removes partial files.
 const controller = new AbortController();
@@ -15,23 +15,14 @@ const onSignal = (sig: NodeJS.Signals) => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-const argv = process.argv.slice(2);
-// `--help` / `--version`: printed from the text the build cached, without loading the dispatcher (help-cache.ts)
-const fast = fastOutput(argv, process.stdout.isTTY ? process.stdout.columns : undefined);
-if (fast !== undefined) {
-  process.stdout.write(fast);
-  process.exitCode = EXIT.ok;
-} else {
-  const { run } = await import('./run.js');
-  process.exitCode = await run(argv, {
-    env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    signal: controller.signal,
-    entry: fileURLToPath(import.meta.url),
-  });
-  // After Ctrl-C a request that cannot be cancelled (one to qBittorrent) may still be open; it must not hold the exit
-  // back until its timeout. Everything to clean up was cleaned up before run() returned.
-  if (process.exitCode === EXIT.interrupted) setTimeout(() => process.exit(), 1000).unref();
-}
+process.exitCode = await run(process.argv.slice(2), {
+  env: process.env,
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  signal: controller.signal,
+  entry: fileURLToPath(import.meta.url),
+});
+// After Ctrl-C a request that cannot be cancelled (one to qBittorrent) may still be open; it must not hold the exit
+// back until its timeout. Everything to clean up was cleaned up before run() returned.
+if (process.exitCode === EXIT.interrupted) setTimeout(() => process.exit(), 1000).unref();

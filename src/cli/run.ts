@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { EXIT, isQshareError, QshareError } from '../errors.js';
-import { checkLevel, checkTrackerUrl } from '../config/schema.js';
-import { makeContext, type GlobalOptions, type Io } from './context.js';
-import { fastParse } from './fast-parse.js';
-import { operandsAfterDoubleDash } from './operands.js';
+import type { GlobalOptions, Io } from './context.js';
+import { renderHelp } from './help.js';
+import { parseCommandLine } from './parse.js';
 import type { ParsedArgs, ParsedCommand } from './spec.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,28 +12,38 @@ export function packageVersion(): string {
 }
 
 /**
- * The CLI's dispatcher. Returns the exit status; never calls process.exit. An ordinary command line is read from the
- * command table without loading yargs (fast-parse.ts); anything else goes to yargs (yargs-cli.ts). Commands are
- * imported lazily so each loads only what it uses. Expected failures (QshareError) are printed without a stack.
+ * The CLI's dispatcher. Returns the exit status; never calls process.exit. The command line is read once, from the
+ * command table (parse.ts); --help, --version and Tab completion are answered from the same table. Commands (and
+ * what they need: the config, the stores) are imported lazily, so each run loads only what it uses. Expected
+ * failures (QshareError) are printed without a stack.
  */
 export async function run(argv: string[], io: Io): Promise<number> {
-  const words = operandsAfterDoubleDash(argv);
   let json = argv.includes('--json');
   try {
-    let parsed = fastParse(words);
-    if (!parsed) {
-      const { parseWithYargs } = await import('./yargs-cli.js');
-      parsed = await parseWithYargs(words, packageVersion(), io.stdout.columns);
-      if (!parsed) return EXIT.ok; // yargs printed the help, the version or completions
+    const line = parseCommandLine(argv);
+    switch (line.kind) {
+      case 'help':
+        io.stdout.write(renderHelp(io.stdout.isTTY ? io.stdout.columns : undefined, line.command));
+        return EXIT.ok;
+      case 'version':
+        io.stdout.write(`${packageVersion()}\n`);
+        return EXIT.ok;
+      case 'complete': {
+        const { completions, renderCompletions } = await import('./completion.js');
+        const shell = line.shell === 'legacy' ? (io.env.ZSH_NAME === 'zsh' ? 'zsh' : 'bash') : line.shell;
+        io.stdout.write(renderCompletions(completions(line.words), shell));
+        return EXIT.ok;
+      }
+      case 'run':
+        json = line.args.json === true;
+        return await dispatch(line, io);
     }
-    json = parsed.args.json === true;
-    return await dispatch(parsed, io);
   } catch (e) {
     return report(e, io, json);
   }
 }
 
-/** Typed reads of parsed values: both parsers give each option the type the table names. */
+/** Typed reads of parsed values: the parser gives each option the type the table names. */
 function reader(a: ParsedArgs) {
   const get = <T>(k: string, type: string, ok: (v: unknown) => boolean): T => {
     const v = a[k];
@@ -53,7 +62,8 @@ function reader(a: ParsedArgs) {
 async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<number> {
   const a = reader(args);
   const globals: GlobalOptions = { json: a.bool('json'), verbose: a.bool('verbose'), config: a.str('config') };
-  /** the operand the table makes required (both parsers refuse a command line without it) */
+  /** the operand the table makes required (the parser refuses a command line without it) */
+  const makeContext = async (i: Io, g: GlobalOptions) => (await import('./context.js')).makeContext(i, g);
   const operand = (k: string): string => {
     const v = a.str(k);
     if (v === undefined) throw new Error(`internal: <${k}> missing`);
@@ -61,6 +71,7 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
   };
   switch (command) {
     case 'add': {
+      const { checkLevel, checkTrackerUrl } = await import('../config/schema.js');
       const rawLevel = a.str('level');
       const level = rawLevel === undefined || rawLevel === 'auto' ? rawLevel : Number(rawLevel);
       const levelProblem = level === undefined || level === 'auto' ? undefined : checkLevel(level);
@@ -166,7 +177,8 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
 
 function report(e: unknown, io: Io, json: boolean): number {
   if (e instanceof UsageError) {
-    io.stderr.write(`qshare: ${e.message}\nRun \`qshare --help\` for the commands and options.\n`);
+    const help = e.command ? `qshare ${e.command} --help` : 'qshare --help';
+    io.stderr.write(`qshare: ${e.message}\nRun \`${help}\` for the ${e.command ? 'options' : 'commands and options'}.\n`);
     return EXIT.usage;
   }
   if (isQshareError(e)) {

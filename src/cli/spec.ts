@@ -1,10 +1,7 @@
 /**
  * The command line as data: every command, its operand and its options, with the text `--help` shows. Pure and
- * cheap to import. Two readers:
- * - yargs-cli.ts builds the yargs parser from it (help, completion, every error message);
- * - fast-parse.ts reads ordinary command lines with it directly, so `qshare add ./photos` does not pay for loading
- *   yargs (about as long as Node itself takes to start).
- * Order matters: --help lists commands and options in this order.
+ * cheap to import. parse.ts reads command lines with it, help.ts renders `--help` from it, and completion.ts answers
+ * Tab from it. Order matters: --help lists commands and options in this order.
  */
 
 export type OptionType = 'boolean' | 'string' | 'number';
@@ -17,6 +14,8 @@ export interface OptionSpec {
   array?: boolean;
   /** only booleans have defaults here; an option without one is undefined when not given */
   default?: boolean;
+  /** what --help shows for the value of a string or number option: `--tracker URL` */
+  value?: string;
 }
 
 export interface OperandSpec {
@@ -35,12 +34,12 @@ export interface CommandSpec {
 
 export type CommandName = 'add' | 'seed' | 'watch' | 'get' | 'ls' | 'show' | 'stop' | 'login' | 'relay' | 'doctor' | 'daemon' | 'completion';
 
-export const USAGE = '$0 <command> [options]\n\nSend a large folder privately: encrypt it with 7-Zip, make a torrent, seed it from your qBittorrent.';
+export const SUMMARY = 'Send a large folder privately: encrypt it with 7-Zip, make a torrent, seed it from your qBittorrent.';
 
 export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: 'json', type: 'boolean', default: false, describe: 'print one JSON result on stdout and nothing else' },
   { name: 'verbose', type: 'boolean', default: false, describe: 'more detail on stderr' },
-  { name: 'config', type: 'string', describe: 'config file (default: $QSHARE_CONFIG or ~/.config/qshare/config.json)' },
+  { name: 'config', type: 'string', value: 'FILE', describe: 'config file (default: $QSHARE_CONFIG or ~/.config/qshare/config.json)' },
 ];
 
 const passwordStdin = (what: string): OptionSpec => ({ name: 'password-stdin', type: 'boolean', default: false, describe: `read the ${what} from the first line of stdin` });
@@ -51,17 +50,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     describe: 'encrypt a folder or file, make its torrent, and seed it from qBittorrent',
     operand: { name: 'path', required: true, describe: 'the folder or file to share' },
     options: [
-      { name: 'name', type: 'string', describe: 'the share name (default: three random words)' },
-      { name: 'level', type: 'string', describe: '7-Zip compression: 0 (store, default) … 9, or auto (store if a sample does not compress, like photos and video; else fast)' },
-      { name: 'tracker', type: 'string', array: true, describe: 'announce URL, repeatable (default: config "trackers")' },
+      { name: 'name', type: 'string', value: 'NAME', describe: 'the share name (default: three random words)' },
+      { name: 'level', type: 'string', value: '0-9|auto', describe: '7-Zip compression: 0 (store, default) … 9, or auto (store if a sample does not compress, like photos and video; else fast)' },
+      { name: 'tracker', type: 'string', value: 'URL', array: true, describe: 'announce URL, repeatable (default: config "trackers")' },
       { name: 'private', type: 'boolean', default: false, describe: 'mark the torrent private (no DHT/PeX: trackers only)' },
       { name: 'encrypt', type: 'boolean', default: true, describe: 'make the encrypted 7z (--no-encrypt: share the files as they are)' },
       { name: 'seed', type: 'boolean', default: true, describe: 'hand it to qBittorrent (--no-seed: only make the archive and .torrent)' },
       passwordStdin('archive password'),
       { name: 'ask-password', type: 'boolean', default: false, describe: 'type the archive password at a hidden prompt' },
-      { name: 'recipients', type: 'number', describe: 'stop seeding once this many peers have the whole file (qBittorrent ratio limit N as a safety net)' },
-      { name: 'expire', type: 'string', describe: 'stop seeding after this much seeding time: 7d, 48h' },
-      { name: 'relay', type: 'string', array: true, describe: 'also hand it to this relay (qshare login --relay), repeatable (default: config "defaultRelays")' },
+      { name: 'recipients', type: 'number', value: 'N', describe: 'stop seeding once this many peers have the whole file (qBittorrent ratio limit N as a safety net)' },
+      { name: 'expire', type: 'string', value: 'TIME', describe: 'stop seeding after this much seeding time: 7d, 48h' },
+      { name: 'relay', type: 'string', value: 'NAME', array: true, describe: 'also hand it to this relay (qshare login --relay), repeatable (default: config "defaultRelays")' },
       { name: 'handoff', type: 'boolean', default: false, describe: 'wait until every relay has the whole file, then stop seeding here' },
     ],
   },
@@ -87,11 +86,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     describe: 'download a share into your qBittorrent and unpack it (magnet link, .torrent file or http(s) link)',
     operand: { name: 'source', required: true, describe: 'magnet link, .torrent file, or http(s) link to a .torrent' },
     options: [
-      { name: 'to', type: 'string', describe: 'unpack into this folder (default: ./<archive name>)' },
+      { name: 'to', type: 'string', value: 'DIR', describe: 'unpack into this folder (default: ./<archive name>)' },
       passwordStdin('archive password'),
       { name: 'force', type: 'boolean', default: false, describe: 'replace files that already exist in the target folder' },
       { name: 'seed', type: 'boolean', default: true, describe: 'keep seeding afterwards (--no-seed: remove it from qBittorrent, keeping the files)' },
-      { name: 'relay', type: 'string', describe: 'fetch it through this relay of yours (qshare login --relay): for when both you and the sender are behind NAT' },
+      { name: 'relay', type: 'string', value: 'NAME', describe: 'fetch it through this relay of yours (qshare login --relay): for when both you and the sender are behind NAT' },
     ],
   },
   {
@@ -115,14 +114,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'login',
     describe: 'pair qshare with your qBittorrent: test one login, save the address and user, keep the password in the keychain',
     options: [
-      { name: 'url', type: 'string', describe: 'the Web UI address, e.g. http://127.0.0.1:8080 or https://nas/qbt/ (default: asked, or the config)' },
-      { name: 'username', type: 'string', describe: 'the Web UI user name (default: asked, or the config)' },
+      { name: 'url', type: 'string', value: 'URL', describe: 'the Web UI address, e.g. http://127.0.0.1:8080 or https://nas/qbt/ (default: asked, or the config)' },
+      { name: 'username', type: 'string', value: 'USER', describe: 'the Web UI user name (default: asked, or the config)' },
       passwordStdin('password or API key (qbt_…)'),
-      { name: 'ca-file', type: 'string', describe: 'trust this PEM certificate for an https:// Web UI with a self-signed certificate (saved in the config)' },
+      { name: 'ca-file', type: 'string', value: 'FILE', describe: 'trust this PEM certificate for an https:// Web UI with a self-signed certificate (saved in the config)' },
       { name: 'insecure', type: 'boolean', describe: 'do not check the https:// certificate at all (warns; saved in the config)' },
-      { name: 'relay', type: 'string', describe: 'pair a relay of this name instead: your always-on qBittorrent (a seedbox, a VPS) that seeds your shares past NAT' },
-      { name: 'peer', type: 'string', describe: "with --relay: HOST:PORT where peers reach the relay's BitTorrent port (default: the URL's host and its listening port)" },
-      { name: 'save-path', type: 'string', describe: "with --relay: the folder on the relay to download shares into (default: the relay's own)" },
+      { name: 'relay', type: 'string', value: 'NAME', describe: 'pair a relay of this name instead: your always-on qBittorrent (a seedbox, a VPS) that seeds your shares past NAT' },
+      { name: 'peer', type: 'string', value: 'HOST:PORT', describe: "with --relay: HOST:PORT where peers reach the relay's BitTorrent port (default: the URL's host and its listening port)" },
+      { name: 'save-path', type: 'string', value: 'DIR', describe: "with --relay: the folder on the relay to download shares into (default: the relay's own)" },
       { name: 'remove', type: 'boolean', default: false, describe: 'with --relay: forget that relay (its address, and its password in the secret store)' },
     ],
   },
@@ -154,13 +153,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-/** The command as yargs names it: `add <path>`, `watch [dir]`, `ls`. */
-export function yargsCommand(c: CommandSpec): string {
-  if (!c.operand) return c.name;
-  return c.operand.required ? `${c.name} <${c.operand.name}>` : `${c.name} [${c.operand.name}]`;
-}
-
-/** What a command line means, however it was parsed: option values keyed by their long names (`password-stdin`). */
+/** What a command line means: option values keyed by their long names (`password-stdin`). */
 export interface ParsedCommand {
   command: CommandName;
   args: ParsedArgs;

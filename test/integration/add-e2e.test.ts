@@ -267,9 +267,13 @@ describe('qshare add: input problems (no qBittorrent needed)', () => {
 
   it('usage errors exit 2', async () => {
     const { env } = await setup(null);
-    expect((await runCli(['add'], { env })).code).toBe(2);
+    const missing = await runCli(['add'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe('qshare: qshare add needs <path>: the folder or file to share\nRun `qshare add --help` for the options.\n');
     expect((await runCli(['add', '.', '--level', '12'], { env })).code).toBe(2);
-    expect((await runCli(['frobnicate'], { env })).code).toBe(2);
+    const unknown = await runCli(['frobnicate'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Run `qshare --help` for the commands and options.');
   });
 
   it('--version and --help work', async () => {

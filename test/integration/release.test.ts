@@ -48,7 +48,6 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
     const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const paths = info!.files.map((f) => f.path);
     expect(paths).toContain('dist/cli/main.js');
-    expect(paths).toContain('dist/cli/help/100.txt');
     expect(paths.filter((p) => /^(src|test|bench|dist-bench)\//.test(p) || /\.test\.|BENCHMARKS|benchmarks\.json/.test(p))).toEqual([]);
     const prefix = join(work, 'prefix');
     // --engine-strict: every dependency as resolved for a user (no overrides apply there) accepts this Node
@@ -58,7 +57,7 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
     });
     expect(`${installed.stdout}${installed.stderr}`).not.toMatch(/EBADENGINE|Unsupported engine/);
     // the bundle carries everything else: only what it loads from node_modules is installed with it
-    expect(Object.keys((JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: object }).dependencies).sort()).toEqual(['7zip-bin', '@napi-rs/keyring', 'qrcode-terminal', 'yargs']);
+    expect(Object.keys((JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: object }).dependencies).sort()).toEqual(['7zip-bin', '@napi-rs/keyring', 'qrcode-terminal']);
     bin = join(prefix, 'bin', 'qshare');
   }, 180_000);
   afterAll(async () => {
@@ -105,7 +104,7 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
   it('`qshare completion` of the installed binary completes in bash', async () => {
     const script = join(work, 'qshare.bash');
     await writeFile(script, (await exec(bin, ['completion', 'bash'], cliEnv({}))).stdout);
-    const r = await exec('bash', ['-c', `source ${script}; COMP_WORDS=(qshare da); COMP_CWORD=1; _qshare_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+    const r = await exec('bash', ['-c', `source ${script}; COMP_WORDS=(qshare da); COMP_CWORD=1; _qshare_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], {
       ...cliEnv({}),
       PATH: `${join(work, 'prefix', 'bin')}:${process.env.PATH}`,
     });
@@ -137,28 +136,29 @@ describe('shell completion (`qshare completion [bash|zsh]`)', () => {
     [['qshare', 'daemon', 'st'], 2, ['start', 'status', 'stop']],
     [['qshare', 'sh'], 1, ['show']],
   ])('bash: %j completes to %j', async (words, cword, expected) => {
-    const r = await exec('bash', ['-c', `source ${join(dir, 'qshare.bash')}; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${cword}; _qshare_yargs_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], env);
+    const r = await exec('bash', ['-c', `source ${join(dir, 'qshare.bash')}; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${cword}; _qshare_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], env);
     expect(r.stdout.split('\n').filter(Boolean).sort(), r.stderr).toEqual(expected);
   });
 
   it('picks the script from $SHELL when no shell is named', async () => {
     expect((await exec('qshare', ['completion'], { ...env, SHELL: '/usr/bin/zsh' })).stdout).toMatch(/^#compdef qshare\n/);
-    expect((await exec('qshare', ['completion'], { ...env, SHELL: '/bin/bash' })).stdout).toContain('complete -o bashdefault -o default -F _qshare_yargs_completions qshare');
+    expect((await exec('qshare', ['completion'], { ...env, SHELL: '/bin/bash' })).stdout).toContain('complete -o bashdefault -o default -F _qshare_completions qshare');
     expect((await exec('qshare', ['completion', 'fish'], env)).code).toBe(2);
   });
 
   it.skipIf(!existsSync('/usr/bin/zsh'))('zsh: compinit registers it, and it offers commands with their descriptions', async () => {
     const zdot = await mkdtemp(join(tmpdir(), 'qshare-zsh-'));
     const reg = await exec('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -d ${zdot}/.zcompdump && source ${join(dir, 'qshare.zsh')} && print -r -- $_comps[qshare]`], env);
-    expect(reg.stdout.trim(), reg.stderr).toBe('_qshare_yargs_completions');
+    expect(reg.stdout.trim(), reg.stderr).toBe('_qshare_completions');
     // the completion function itself, with zsh's _describe standing in to print what it would offer
     const offer = await exec(
       'zsh',
-      ['-f', '-c', `compdef() { :; }; _describe() { print -rl -- "\${(@P)2}"; }; source ${join(dir, 'qshare.zsh')}; words=(qshare st); CURRENT=2; BUFFER='qshare st'; CURSOR=9; _qshare_yargs_completions`],
+      ['-f', '-c', `compdef() { :; }; _describe() { print -rl -- "\${(@P)2}"; }; source ${join(dir, 'qshare.zsh')}; words=(qshare s); CURRENT=2; BUFFER='qshare s'; CURSOR=8; _qshare_completions`],
       env,
     );
     expect(offer.stdout, offer.stderr).toContain('stop:remove a share from qBittorrent');
     expect(offer.stdout).toContain('show:show a share again');
+    expect(offer.stdout).not.toContain('add:'); // only what fits the word so far
     await rm(zdot, { recursive: true, force: true });
   });
 });
