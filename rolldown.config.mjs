@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 const EXTERNAL = new Set(['@napi-rs/keyring', '7zip-bin', 'qrcode-terminal']);
 
 export default {
-  input: 'build/cli/main.js',
+  // the hash worker threads' entry (torrent/hash-parallel.ts starts them from ./hash-thread.js next to itself)
+  input: { main: 'build/cli/main.js', 'hash-thread': 'build/torrent/hash-thread.js' },
   platform: 'node',
   // unique-names-generator's "main" is one CommonJS file holding all its dictionaries (thousands of names, countries,
   // Star Wars characters); its ES build lets the bundle keep only the two qshare draws from

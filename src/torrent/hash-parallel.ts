@@ -8,13 +8,11 @@
  * thread closes its file and stops within one read), and turns a failure into the same QshareError the
  * single-thread hasher gives.
  */
-import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { QshareError } from '../errors.js';
 import { changed, denied, disappeared, interrupted } from './hash-errors.js';
-import { CTRL_DONE, CTRL_LENGTH, CTRL_STOP, hashWorkerMain, makePieceHasher, type HashWorkerData, type HashWorkerMessage, type PieceRun } from './hash-worker.js';
+import { CTRL_DONE, CTRL_LENGTH, CTRL_STOP, makePieceHasher, type HashWorkerData, type HashWorkerMessage, type PieceRun } from './hash-worker.js';
 import type { TorrentFileEntry } from './metainfo.js';
 
 export interface ParallelHashOptions {
@@ -31,15 +29,18 @@ const DEFAULT_MAX_READ = 4 * 1024 * 1024;
 /** How long the main thread hashes before it yields to its event loop. */
 const MAIN_SLICE_MS = 8;
 
-/** The worker's source: the compiled hashWorkerMain called with the hasher, the worker's own require and workerData. */
-function workerSource(): string {
-  return `(${hashWorkerMain.toString()})((${makePieceHasher.toString()}), require, require('node:worker_threads').workerData);`;
+/**
+ * The worker threads' entry module, hash-thread.js next to this one: in build/ (tsc) and in dist/ (the bundle makes
+ * it an entry of its own, rolldown.config.mjs). Run from the TypeScript sources (the tests), this module is a .ts
+ * file and Node 20 cannot start a .ts worker, so the threads run the compiled one `npm run build` left in build/.
+ */
+export function hashThreadUrl(moduleUrl: string = import.meta.url): URL {
+  return moduleUrl.endsWith('.ts') ? new URL('../../build/torrent/hash-thread.js', moduleUrl) : new URL('./hash-thread.js', moduleUrl);
 }
 
 /** The main thread's share: hash in slices, yielding to the event loop between them. */
 async function hashOnMainThread(data: HashWorkerData): Promise<PieceRun> {
-  const modules: Record<string, unknown> = { 'node:fs': fs, 'node:crypto': crypto };
-  const hasher = makePieceHasher((id) => modules[id], data);
+  const hasher = makePieceHasher(data);
   for (;;) {
     // first yield: let the caller's synchronous work after the call (and the workers' start) go first
     await new Promise((r) => setImmediate(r));
@@ -104,7 +105,7 @@ export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength:
     digests,
   };
   const threads = Math.max(1, Math.min(o.threads, pieceCount));
-  const source = workerSource();
+  const entry = hashThreadUrl();
 
   let failure: HashWorkerMessage | undefined;
   let crash: unknown;
@@ -117,7 +118,7 @@ export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength:
       { length: threads - 1 },
       () =>
         new Promise<void>((resolve) => {
-          const w = new Worker(source, { eval: true, workerData: data, stdout: false, stderr: false });
+          const w = new Worker(entry, { workerData: data, stdout: false, stderr: false });
           w.on('message', (m: HashWorkerMessage) => {
             if (m.type === 'error' && failure === undefined) failure = m;
           });

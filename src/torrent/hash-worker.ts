@@ -1,9 +1,6 @@
 /**
- * One piece-hashing thread's work, shared by the worker threads and the main thread (see hash-parallel.ts). The
- * worker threads are started from their own source text (`new Worker(code, { eval: true })`), so this works the
- * same from the bundled dist/ and from the TypeScript sources under test; makePieceHasher and hashWorkerMain must
- * therefore be SELF-CONTAINED: no imports, no references to anything outside the function; everything comes from
- * `req` (a `require`) and `data`.
+ * One piece-hashing thread's work, shared by the worker threads (hash-thread.ts, their entry module) and the main
+ * thread (see hash-parallel.ts).
  *
  * What a hasher does: claims the next unhashed piece from a shared counter (so a thread slowed by other work, like
  * the main thread, simply takes fewer pieces), reads the piece's bytes — across as many files as it spans — with
@@ -16,8 +13,11 @@
  * before every read, so an abort takes effect within one read (≤ bufferBytes).
  */
 
-/** Indices into the shared Int32 control array. */
-export const CTRL_NEXT = 0;
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+
+/** Indices into the shared Int32 control array: the next piece to claim, pieces done, the stop flag. */
+const CTRL_NEXT = 0;
 export const CTRL_DONE = 1;
 /** 0 = run; 1 = aborted by the main thread; 2 = a worker failed */
 export const CTRL_STOP = 2;
@@ -53,15 +53,8 @@ export interface PieceHasher {
   run(pause: () => boolean): PieceRun;
 }
 
-/** `req` needs only node:fs and node:crypto. */
-export function makePieceHasher(req: (id: string) => unknown, data: HashWorkerData): PieceHasher {
-  const fs = req('node:fs') as typeof import('node:fs');
-  const crypto = req('node:crypto') as typeof import('node:crypto');
-  // the same indices as CTRL_* above (this function cannot see module constants)
-  const NEXT = 0;
-  const DONE = 1;
-  const STOP = 2;
-
+export function makePieceHasher(data: HashWorkerData): PieceHasher {
+  const [NEXT, DONE, STOP] = [CTRL_NEXT, CTRL_DONE, CTRL_STOP];
   const ctrl = new Int32Array(data.control);
   const out = Buffer.from(data.digests);
   const buf = Buffer.allocUnsafe(data.bufferBytes);
@@ -195,11 +188,4 @@ export function makePieceHasher(req: (id: string) => unknown, data: HashWorkerDa
     }
   };
   return { run };
-}
-
-/** A worker thread's body: hash until done, then say how it ended. */
-export function hashWorkerMain(make: typeof makePieceHasher, req: (id: string) => unknown, data: HashWorkerData): void {
-  const { parentPort } = req('node:worker_threads') as typeof import('node:worker_threads');
-  const r = make(req, data).run(() => false);
-  parentPort?.postMessage(r.state === 'failed' ? { type: 'error', kind: r.kind, path: r.path, message: r.message } : { type: 'done', pieces: r.state === 'done' ? r.pieces : 0 });
 }

@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import bencode from 'bencode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listFiles } from '../../src/torrent/files.js';
+import { hashPiecesSerial } from '../../src/torrent/hash.js';
 import { CLI, cliEnv } from '../helpers/cli.js';
 import { e2eSetup, qbTorrents, sharedQbitNox } from '../helpers/e2e.js';
 import { hasQbitNox } from '../helpers/qbit-nox.js';
@@ -48,6 +51,7 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
     const [info] = JSON.parse(packed.stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const paths = info!.files.map((f) => f.path);
     expect(paths).toContain('dist/cli/main.js');
+    expect(paths).toContain('dist/cli/hash-thread.js'); // the hash worker threads' entry
     expect(paths.filter((p) => /^(src|test|bench|dist-bench)\//.test(p) || /\.test\.|BENCHMARKS|benchmarks\.json/.test(p))).toEqual([]);
     const prefix = join(work, 'prefix');
     // --engine-strict: every dependency as resolved for a user (no overrides apply there) accepts this Node
@@ -85,6 +89,20 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
     expect(out.state).toBe('created');
     const t = await exec('7zz', ['t', '--', out.archive], process.env, `${out.password}\n`);
     expect(t.code, t.stdout).toBe(0);
+  });
+
+  it('`qshare add --no-encrypt --no-seed` of 200 files: the hash worker threads start from the installed package', async () => {
+    const s = await e2eSetup(null);
+    const src = join(s.dir, 'Many');
+    await mkdir(src);
+    for (let i = 0; i < 200; i++) await writeFile(join(src, `f${i}.bin`), pseudoRandom(3000 + i, 100 + i));
+    const r = await exec(bin, ['add', src, '--no-encrypt', '--no-seed', '--json'], s.env);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    // the pieces the threads wrote are the ones the single-thread hasher of the checkout computes
+    const info = (bencode.decode(await readFile(out.torrentFile)) as { info: { pieces: Uint8Array; 'piece length': number } }).info;
+    const listed = await listFiles(src);
+    expect(Buffer.from(info.pieces).equals(await hashPiecesSerial(listed.files, info['piece length']))).toBe(true);
   });
 
   it.skipIf(!nox)('a full `qshare add`, seeded by a real qbittorrent-nox', async () => {

@@ -5,12 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listFiles } from '../../src/torrent/files.js';
 import { defaultHashThreads, hashPieces, hashPiecesSerial, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES } from '../../src/torrent/hash.js';
-import { hashPiecesParallel } from '../../src/torrent/hash-parallel.js';
+import { hashPiecesParallel, hashThreadUrl } from '../../src/torrent/hash-parallel.js';
 import { referencePieces, rejection, tempTrees } from '../helpers/hash-fixtures.js';
 
 const trees = tempTrees('qshare-hash-par-');
@@ -33,6 +33,15 @@ describe('defaultHashThreads', () => {
 });
 
 describe('hashPieces on worker threads', () => {
+  it('the threads start from a real module file: next to the compiled module, or build/ when run from the .ts sources', () => {
+    expect(hashThreadUrl('file:///app/dist/cli/chunk-x.js').pathname).toBe('/app/dist/cli/hash-thread.js');
+    expect(hashThreadUrl('file:///app/build/torrent/hash-parallel.js').pathname).toBe('/app/build/torrent/hash-thread.js');
+    expect(hashThreadUrl('file:///repo/src/torrent/hash-parallel.ts').pathname).toBe('/repo/build/torrent/hash-thread.js');
+    // what npm test built, and what ships
+    expect(existsSync(hashThreadUrl())).toBe(true);
+    expect(existsSync(new URL('../../dist/cli/hash-thread.js', import.meta.url))).toBe(true);
+  });
+
   const layouts: [string, Record<string, number>][] = [
     ['one file, partial last piece', { f: 40000 }],
     ['one byte', { f: 1 }],
