@@ -16,7 +16,13 @@ export default {
   platform: 'node',
   // unique-names-generator's "main" is one CommonJS file holding all its dictionaries (thousands of names, countries,
   // Star Wars characters); its ES build lets the bundle keep only the two qshare draws from
-  resolve: { alias: { 'unique-names-generator': fileURLToPath(import.meta.resolve('unique-names-generator').replace(/index\.js$/, 'index.m.js')) } },
+  resolve: {
+    alias: {
+      'unique-names-generator': fileURLToPath(
+        import.meta.resolve('unique-names-generator').replace(/index\.js$/, 'index.m.js'),
+      ),
+    },
+  },
   external: (id) => id.startsWith('node:') || EXTERNAL.has(id) || [...EXTERNAL].some((e) => id.startsWith(`${e}/`)),
   output: { dir: 'dist/cli', format: 'esm', sourcemap: false },
   plugins: [

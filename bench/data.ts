@@ -28,7 +28,7 @@ async function writeRandomFile(path: string, bytes: number): Promise<void> {
   const zeros = Buffer.alloc(4 * 1024 * 1024);
   const fh = await open(path, 'w');
   try {
-    for (let left = bytes; left > 0; ) {
+    for (let left = bytes; left > 0;) {
       const n = Math.min(left, zeros.length);
       await fh.write(cipher.update(zeros.subarray(0, n)));
       left -= n;
@@ -48,10 +48,11 @@ const WORDS = (
 async function writeTextFile(path: string, bytes: number): Promise<void> {
   const fh = await open(path, 'w');
   try {
-    for (let left = bytes; left > 0; ) {
+    for (let left = bytes; left > 0;) {
       const r = randomBytes(256 * 1024);
       let s = '';
-      for (let i = 0; i < r.length && s.length < Math.min(left, 1 << 20); i++) s += (WORDS[r[i]! % WORDS.length] as string) + (r[i]! % 11 === 0 ? '.\n' : ' ');
+      for (let i = 0; i < r.length && s.length < Math.min(left, 1 << 20); i++)
+        s += (WORDS[r[i]! % WORDS.length] as string) + (r[i]! % 11 === 0 ? '.\n' : ' ');
       const chunk = Buffer.from(s.slice(0, Math.min(left, s.length)));
       await fh.write(chunk);
       left -= chunk.length;
@@ -63,7 +64,12 @@ async function writeTextFile(path: string, bytes: number): Promise<void> {
 
 /** Makes (or reuses) the sets under `dir` for these sizes. */
 export async function prepareData(dir: string, sizes: DataSizes, log: (s: string) => void): Promise<DataSets> {
-  const sets: DataSets = { files20: join(dir, 'set-20-files'), files2000: join(dir, 'set-2000-files'), text: join(dir, 'set-text'), sparse: join(dir, 'set-sparse') };
+  const sets: DataSets = {
+    files20: join(dir, 'set-20-files'),
+    files2000: join(dir, 'set-2000-files'),
+    text: join(dir, 'set-text'),
+    sparse: join(dir, 'set-sparse'),
+  };
   const manifest = join(dir, 'manifest.json');
   const want = JSON.stringify(sizes);
   if ((await readFile(manifest, 'utf8').catch(() => '')) === want) return sets;
@@ -72,12 +78,14 @@ export async function prepareData(dir: string, sizes: DataSizes, log: (s: string
   log(`generating benchmark data in ${dir} …`);
   await mkdir(sets.files20);
   const per20 = Math.floor(sizes.size / 20);
-  for (let i = 0; i < 20; i++) await writeRandomFile(join(sets.files20, `video-${String(i).padStart(2, '0')}.mp4`), per20);
+  for (let i = 0; i < 20; i++)
+    await writeRandomFile(join(sets.files20, `video-${String(i).padStart(2, '0')}.mp4`), per20);
   const per2000 = Math.floor(sizes.size / 2000);
   for (let d = 0; d < 20; d++) {
     const sub = join(sets.files2000, `day-${String(d).padStart(2, '0')}`);
     await mkdir(sub, { recursive: true });
-    for (let i = 0; i < 100; i++) await writeRandomFile(join(sub, `IMG_${String(d * 100 + i).padStart(4, '0')}.jpg`), per2000);
+    for (let i = 0; i < 100; i++)
+      await writeRandomFile(join(sub, `IMG_${String(d * 100 + i).padStart(4, '0')}.jpg`), per2000);
   }
   await mkdir(sets.text);
   const perText = Math.floor(sizes.textSize / 8);

@@ -49,11 +49,17 @@ export interface Summary {
  * the same warm data), the groups rotated from round to round, and each group run forwards in even rounds and
  * backwards in odd ones, so that neither side is always first. Pure.
  */
-export function pairedOrder<T extends { set: string; id: string; baseline?: string }>(items: readonly T[], round: number): T[] {
+export function pairedOrder<T extends { set: string; id: string; baseline?: string }>(
+  items: readonly T[],
+  round: number,
+): T[] {
   const key = (x: { set: string; id: string }) => `${x.set}/${x.id}`;
   const groups = new Map<string, T[]>();
   for (const x of items) {
-    const g = x.baseline !== undefined && items.some((b) => b.set === x.set && b.id === x.baseline) ? `${x.set}/${x.baseline}` : key(x);
+    const g =
+      x.baseline !== undefined && items.some((b) => b.set === x.set && b.id === x.baseline)
+        ? `${x.set}/${x.baseline}`
+        : key(x);
     if (!groups.has(g)) groups.set(g, []);
     // the baseline first within its group
     if (g === key(x)) groups.get(g)!.unshift(x);
@@ -98,7 +104,12 @@ export function summarize(results: readonly ScenarioResult[]): Summary[] {
     if (r.baseline) {
       const base = byKey.get(`${r.set}/${r.baseline}`);
       out.baseline = r.baseline;
-      const ratios = base ? pairedRatios(secs, base.samples.map((s) => s.seconds)) : [];
+      const ratios = base
+        ? pairedRatios(
+            secs,
+            base.samples.map((s) => s.seconds),
+          )
+        : [];
       if (ratios.length > 0) {
         out.ratio = median(ratios);
         out.ratioMin = Math.min(...ratios);
@@ -123,24 +134,52 @@ export interface Target {
 }
 
 /** The issue's targets, checked against the summaries that exist (a quick run may not have every set). */
-export function checkTargets(s: readonly Summary[], startup: StartupResult | undefined, sparse: Summary | undefined): Target[] {
+export function checkTargets(
+  s: readonly Summary[],
+  startup: StartupResult | undefined,
+  sparse: Summary | undefined,
+): Target[] {
   const out: Target[] = [];
   const find = (set: string, id: string) => s.find((x) => x.set === set && x.id === id);
   for (const set of [...new Set(s.map((x) => x.set))]) {
     const ratioTarget = (id: string, what: string, limit: number, against: string) => {
       const r = find(set, id);
-      if (r?.ratio !== undefined) out.push({ what: `${what} (${set})`, limit: `≤ ${limit.toFixed(2)} × ${against}`, measured: `${r.ratio.toFixed(2)} ×`, ok: r.ratio <= limit });
+      if (r?.ratio !== undefined)
+        out.push({
+          what: `${what} (${set})`,
+          limit: `≤ ${limit.toFixed(2)} × ${against}`,
+          measured: `${r.ratio.toFixed(2)} ×`,
+          ok: r.ratio <= limit,
+        });
     };
     ratioTarget('qshare-no-seed', '`qshare add --no-seed`', 1.1, 'floor');
     ratioTarget('qshare-seed', '`qshare add` until seeding', 1.15, 'floor');
     ratioTarget('qshare-no-encrypt', '`qshare add --no-encrypt` hashing', 1.25, '`mktorrent -t 2`');
     for (const id of ['qshare-no-seed', 'qshare-seed']) {
       const r = find(set, id);
-      if (r) out.push({ what: `peak RSS of ${r.label} (${set})`, limit: '≤ 150 MiB', measured: `${r.peakRssMiB.toFixed(0)} MiB`, ok: r.peakRssMiB <= 150 });
+      if (r)
+        out.push({
+          what: `peak RSS of ${r.label} (${set})`,
+          limit: '≤ 150 MiB',
+          measured: `${r.peakRssMiB.toFixed(0)} MiB`,
+          ok: r.peakRssMiB <= 150,
+        });
     }
   }
-  if (sparse) out.push({ what: `peak RSS of ${sparse.label}`, limit: '≤ 150 MiB', measured: `${sparse.peakRssMiB.toFixed(0)} MiB`, ok: sparse.peakRssMiB <= 150 });
-  if (startup) out.push({ what: '`qshare --help` start-up', limit: '≤ 2.00 × `node -e 0`', measured: `${startup.helpRatio.toFixed(2)} ×`, ok: startup.helpRatio <= 2 });
+  if (sparse)
+    out.push({
+      what: `peak RSS of ${sparse.label}`,
+      limit: '≤ 150 MiB',
+      measured: `${sparse.peakRssMiB.toFixed(0)} MiB`,
+      ok: sparse.peakRssMiB <= 150,
+    });
+  if (startup)
+    out.push({
+      what: '`qshare --help` start-up',
+      limit: '≤ 2.00 × `node -e 0`',
+      measured: `${startup.helpRatio.toFixed(2)} ×`,
+      ok: startup.helpRatio <= 2,
+    });
   return out;
 }
 
@@ -154,9 +193,18 @@ const fmtS = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
 /** A fixed-width text table (what the benchmark prints). */
 export function textTable(s: readonly Summary[]): string {
-  const rows = [['set', 'scenario', 'median s', 'min–max s', 'paired ratio (range)', 'vs', 'CPU s', 'CPU ratio', 'peak RSS MiB'], ...s.map(row)];
+  const rows = [
+    ['set', 'scenario', 'median s', 'min–max s', 'paired ratio (range)', 'vs', 'CPU s', 'CPU ratio', 'peak RSS MiB'],
+    ...s.map(row),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  return rows.map((r, j) => r.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ') + (j === 0 ? `\n${widths.map((w) => '─'.repeat(w)).join('  ')}` : '')).join('\n');
+  return rows
+    .map(
+      (r, j) =>
+        r.map((c, i) => (i >= 2 && i !== 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ') +
+        (j === 0 ? `\n${widths.map((w) => '─'.repeat(w)).join('  ')}` : ''),
+    )
+    .join('\n');
 }
 
 function row(x: Summary): string[] {
@@ -174,24 +222,37 @@ function row(x: Summary): string[] {
 }
 
 export function markdownTable(s: readonly Summary[]): string {
-  const head = '| set | scenario | median s | min–max s | paired ratio (range) | vs | CPU s | CPU ratio | peak RSS MiB |\n|---|---|---:|---:|---:|---|---:|---:|---:|';
+  const head =
+    '| set | scenario | median s | min–max s | paired ratio (range) | vs | CPU s | CPU ratio | peak RSS MiB |\n|---|---|---:|---:|---:|---|---:|---:|---:|';
   return [head, ...s.map((x) => `| ${row(x).join(' | ')} |`)].join('\n');
 }
 
 export function targetsMarkdown(t: readonly Target[]): string {
-  return ['| target | limit | measured | met |', '|---|---|---:|---|', ...t.map((x) => `| ${x.what} | ${x.limit} | ${x.measured} | ${x.ok ? 'yes' : '**no**'} |`)].join('\n');
+  return [
+    '| target | limit | measured | met |',
+    '|---|---|---:|---|',
+    ...t.map((x) => `| ${x.what} | ${x.limit} | ${x.measured} | ${x.ok ? 'yes' : '**no**'} |`),
+  ].join('\n');
 }
 
 /** "256M", "2G", "1.5G", "4096" (bytes) → bytes */
 export function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMGT]?)(?:i?B)?$/i.exec(text.trim());
   if (!m) throw new Error(`not a size: ${JSON.stringify(text)} (use e.g. 256M, 2G)`);
-  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[
+    m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'
+  ];
   return Math.round(Number(m[1]) * mult);
 }
 
 export function formatSize(bytes: number): string {
-  for (const [u, m] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) if (bytes >= m) return `${+(bytes / m).toFixed(2)} ${u}`;
+  for (const [u, m] of [
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const)
+    if (bytes >= m) return `${+(bytes / m).toFixed(2)} ${u}`;
   return `${bytes} B`;
 }
 

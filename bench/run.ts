@@ -27,7 +27,22 @@ import { choosePieceLength } from '../src/torrent/piece-length.js';
 import { startQbitNox, type QbitNox } from '../test/helpers/qbit-nox.js';
 import { prepareData, type DataSets } from './data.js';
 import { measure, run, type Step } from './measure.js';
-import { checkTargets, cpuFloorRatio, formatSize, markdownTable, pairedOrder, parseSize, summarize, targetsMarkdown, textTable, median, type Sample, type ScenarioResult, type StartupResult, type Summary } from './report.js';
+import {
+  checkTargets,
+  cpuFloorRatio,
+  formatSize,
+  markdownTable,
+  pairedOrder,
+  parseSize,
+  summarize,
+  targetsMarkdown,
+  textTable,
+  median,
+  type Sample,
+  type ScenarioResult,
+  type StartupResult,
+  type Summary,
+} from './report.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(REPO, 'dist/cli/main.js');
@@ -80,7 +95,11 @@ interface Scenario {
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 function sevenZipFloor(source: string, archive: string): Step {
-  return { cmd: '7zz', args: ['a', '-t7z', '-mx0', '-mhe=on', '-p', '-bso0', '-bsp0', '--', archive, source], stdin: `${PASSWORD}\n` };
+  return {
+    cmd: '7zz',
+    args: ['a', '-t7z', '-mx0', '-mhe=on', '-p', '-bso0', '-bsp0', '--', archive, source],
+    stdin: `${PASSWORD}\n`,
+  };
 }
 
 function mktorrent(target: string, torrent: string, pieceLength: number): Step {
@@ -94,7 +113,12 @@ export const NODE_START_VARIABLES = ['NODE_EXTRA_CA_CERTS'];
 const WITH_CA_CERTS = 'node -e 0 with NODE_EXTRA_CA_CERTS';
 const LS_EMPTY = 'qshare ls (no shares)';
 
-function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: boolean) => NodeJS.ProcessEnv, nodeEnv: NodeJS.ProcessEnv): Scenario[] {
+function scenarios(
+  sets: DataSets,
+  o: Options,
+  qshareEnv: (out: string, seed: boolean) => NodeJS.ProcessEnv,
+  nodeEnv: NodeJS.ProcessEnv,
+): Scenario[] {
   const qshare = (out: string, source: string, extra: string[], seed = false, input = `${PASSWORD}\n`): Step => ({
     cmd: process.execPath,
     args: [CLI, 'add', source, '--json', ...extra],
@@ -108,21 +132,59 @@ function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: bo
     ['2000 files', sets.files2000],
   ] as const) {
     list.push(
-      { id: 'floor', label: 'floor: 7zz -mx0 -mhe=on', set, source, steps: (out) => [sevenZipFloor(source, join(out, 'floor.7z'))] },
+      {
+        id: 'floor',
+        label: 'floor: 7zz -mx0 -mhe=on',
+        set,
+        source,
+        steps: (out) => [sevenZipFloor(source, join(out, 'floor.7z'))],
+      },
       {
         id: 'fast-manual',
         label: 'fast manual: floor, then mktorrent -t 2',
         set,
         source,
         baseline: 'floor',
-        steps: (out) => [sevenZipFloor(source, join(out, 'a.7z')), mktorrent(join(out, 'a.7z'), join(out, 'a.torrent'), L)],
+        steps: (out) => [
+          sevenZipFloor(source, join(out, 'a.7z')),
+          mktorrent(join(out, 'a.7z'), join(out, 'a.torrent'), L),
+        ],
       },
-      { id: 'qshare-no-seed', label: 'qshare add --no-seed', set, source, baseline: 'floor', steps: (out) => [qshare(out, source, ['--no-seed', '--password-stdin'])] },
+      {
+        id: 'qshare-no-seed',
+        label: 'qshare add --no-seed',
+        set,
+        source,
+        baseline: 'floor',
+        steps: (out) => [qshare(out, source, ['--no-seed', '--password-stdin'])],
+      },
       ...(o.qbit
-        ? [{ id: 'qshare-seed', label: 'qshare add (until seeding)', set, source, baseline: 'floor', steps: (out: string) => [qshare(out, source, ['--password-stdin'], true)] }]
+        ? [
+            {
+              id: 'qshare-seed',
+              label: 'qshare add (until seeding)',
+              set,
+              source,
+              baseline: 'floor',
+              steps: (out: string) => [qshare(out, source, ['--password-stdin'], true)],
+            },
+          ]
         : []),
-      { id: 'mktorrent', label: 'mktorrent -t 2 (folder, no archive)', set, source, steps: (out) => [mktorrent(source, join(out, 'f.torrent'), L)] },
-      { id: 'qshare-no-encrypt', label: 'qshare add --no-encrypt --no-seed', set, source, baseline: 'mktorrent', steps: (out) => [qshare(out, source, ['--no-encrypt', '--no-seed'], false, '')] },
+      {
+        id: 'mktorrent',
+        label: 'mktorrent -t 2 (folder, no archive)',
+        set,
+        source,
+        steps: (out) => [mktorrent(source, join(out, 'f.torrent'), L)],
+      },
+      {
+        id: 'qshare-no-encrypt',
+        label: 'qshare add --no-encrypt --no-seed',
+        set,
+        source,
+        baseline: 'mktorrent',
+        steps: (out) => [qshare(out, source, ['--no-encrypt', '--no-seed'], false, '')],
+      },
       {
         id: 'node-hash',
         label: "reference: Node only lists + hashes (qshare's hasher)",
@@ -136,7 +198,13 @@ function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: bo
   const text = sets.text;
   const Lt = choosePieceLength(o.textSize);
   list.push(
-    { id: 'floor', label: 'floor: 7zz -mx0 -mhe=on', set: 'text', source: text, steps: (out) => [sevenZipFloor(text, join(out, 'floor.7z'))] },
+    {
+      id: 'floor',
+      label: 'floor: 7zz -mx0 -mhe=on',
+      set: 'text',
+      source: text,
+      steps: (out) => [sevenZipFloor(text, join(out, 'floor.7z'))],
+    },
     {
       id: 'manual',
       label: 'manual: 7zz default level (-mx5), then mktorrent -t 2',
@@ -144,17 +212,42 @@ function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: bo
       source: text,
       baseline: 'floor',
       steps: (out) => [
-        { cmd: '7zz', args: ['a', '-t7z', '-mhe=on', '-p', '-bso0', '-bsp0', '--', join(out, 'm.7z'), text], stdin: `${PASSWORD}\n` },
+        {
+          cmd: '7zz',
+          args: ['a', '-t7z', '-mhe=on', '-p', '-bso0', '-bsp0', '--', join(out, 'm.7z'), text],
+          stdin: `${PASSWORD}\n`,
+        },
         mktorrent(join(out, 'm.7z'), join(out, 'm.torrent'), Lt),
       ],
     },
-    { id: 'qshare-auto', label: 'qshare add --no-seed --level auto', set: 'text', source: text, baseline: 'floor', steps: (out) => [qshare(out, text, ['--no-seed', '--password-stdin', '--level', 'auto'])] },
+    {
+      id: 'qshare-auto',
+      label: 'qshare add --no-seed --level auto',
+      set: 'text',
+      source: text,
+      baseline: 'floor',
+      steps: (out) => [qshare(out, text, ['--no-seed', '--password-stdin', '--level', 'auto'])],
+    },
   );
   if (o.sparse) {
     const set = `sparse ${formatSize(o.sparseSize)}`;
     list.push(
-      { id: 'sparse-no-seed', label: `qshare add --no-seed (${formatSize(o.sparseSize)} sparse file)`, set, source: sets.sparse, once: true, steps: (out) => [qshare(out, sets.sparse, ['--no-seed', '--password-stdin'])] },
-      { id: 'sparse-no-encrypt', label: `qshare add --no-encrypt --no-seed (${formatSize(o.sparseSize)} sparse file)`, set, source: sets.sparse, once: true, steps: (out) => [qshare(out, sets.sparse, ['--no-encrypt', '--no-seed'], false, '')] },
+      {
+        id: 'sparse-no-seed',
+        label: `qshare add --no-seed (${formatSize(o.sparseSize)} sparse file)`,
+        set,
+        source: sets.sparse,
+        once: true,
+        steps: (out) => [qshare(out, sets.sparse, ['--no-seed', '--password-stdin'])],
+      },
+      {
+        id: 'sparse-no-encrypt',
+        label: `qshare add --no-encrypt --no-seed (${formatSize(o.sparseSize)} sparse file)`,
+        set,
+        source: sets.sparse,
+        once: true,
+        steps: (out) => [qshare(out, sets.sparse, ['--no-encrypt', '--no-seed'], false, '')],
+      },
     );
   }
   return list;
@@ -165,7 +258,12 @@ function scenarios(sets: DataSets, o: Options, qshareEnv: (out: string, seed: bo
  * `qshare add --no-encrypt --no-seed` of one 1 KiB file: start, parse, check, list, hash, write the .torrent and
  * the record — the part of every `add` that does not grow with the data.
  */
-async function startupBench(runs: number, env: NodeJS.ProcessEnv, tinyDir: string, withCaCerts: string | undefined): Promise<StartupResult> {
+async function startupBench(
+  runs: number,
+  env: NodeJS.ProcessEnv,
+  tinyDir: string,
+  withCaCerts: string | undefined,
+): Promise<StartupResult> {
   await mkdir(tinyDir, { recursive: true });
   await writeFile(join(tinyDir, 'note.txt'), 'x'.repeat(1024));
   const lines: Record<string, string[]> = {
@@ -173,14 +271,27 @@ async function startupBench(runs: number, env: NodeJS.ProcessEnv, tinyDir: strin
     ...(withCaCerts ? { [WITH_CA_CERTS]: [process.execPath, '-e', '0'] } : {}),
     'qshare --help': [process.execPath, CLI, '--help'],
     [LS_EMPTY]: [process.execPath, CLI, 'ls'],
-    'qshare add --no-encrypt --no-seed (1 KiB)': [process.execPath, CLI, 'add', tinyDir, '--no-encrypt', '--no-seed', '--json'],
+    'qshare add --no-encrypt --no-seed (1 KiB)': [
+      process.execPath,
+      CLI,
+      'add',
+      tinyDir,
+      '--no-encrypt',
+      '--no-seed',
+      '--json',
+    ],
   };
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(lines).map((k) => [k, []]));
   for (let i = 0; i < runs + 2; i++) {
     for (const [name, argv] of Object.entries(lines)) {
       const t0 = performance.now();
       // `ls` gets a data folder of its own: the adds below would otherwise give it shares to ask qBittorrent about
-      const lineEnv = name === WITH_CA_CERTS ? { ...env, NODE_EXTRA_CA_CERTS: withCaCerts } : name === LS_EMPTY ? { ...env, QSHARE_HOME: join(tinyDir, '..', 'startup-ls-home') } : env;
+      const lineEnv =
+        name === WITH_CA_CERTS
+          ? { ...env, NODE_EXTRA_CA_CERTS: withCaCerts }
+          : name === LS_EMPTY
+            ? { ...env, QSHARE_HOME: join(tinyDir, '..', 'startup-ls-home') }
+            : env;
       const r = spawnSync(argv[0]!, argv.slice(1), { env: lineEnv, stdio: 'ignore' });
       const ms = performance.now() - t0;
       if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
@@ -192,7 +303,11 @@ async function startupBench(runs: number, env: NodeJS.ProcessEnv, tinyDir: strin
 }
 
 function machine(o: Options): Record<string, string> {
-  const first = (cmd: string, args: string[]) => (spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? '?';
+  const first = (cmd: string, args: string[]) =>
+    (spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '')
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? '?';
   const fs = (spawnSync('df', ['-T', o.dir], { encoding: 'utf8' }).stdout ?? '').split('\n')[1]?.split(/\s+/)[1] ?? '?';
   return {
     cpu: `${cpus()[0]?.model ?? '?'} (${availableParallelism()} cores)`,
@@ -222,7 +337,8 @@ async function warm(dir: string): Promise<void> {
 }
 
 async function clean(dir: string): Promise<void> {
-  for (const n of await readdir(dir).catch(() => [] as string[])) await rm(join(dir, n), { recursive: true, force: true });
+  for (const n of await readdir(dir).catch(() => [] as string[]))
+    await rm(join(dir, n), { recursive: true, force: true });
 }
 
 async function main(): Promise<void> {
@@ -232,7 +348,9 @@ async function main(): Promise<void> {
     throw new Error(`${CLI} is missing: run npm run build first`);
   });
   const loadBefore = loadavg();
-  log(`qshare benchmark: ${formatSize(o.size)} sets, text ${formatSize(o.textSize)}, ${o.runs} run(s); load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `qshare benchmark: ${formatSize(o.size)} sets, text ${formatSize(o.textSize)}, ${o.runs} run(s); load average ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   const sets = await prepareData(o.dir, { size: o.size, textSize: o.textSize, sparseSize: o.sparseSize }, log);
   const work = join(o.dir, 'work');
   await mkdir(work, { recursive: true });
@@ -243,19 +361,31 @@ async function main(): Promise<void> {
     log(`qbittorrent-nox at ${qb.url}`);
   }
   const configFile = join(work, '..', 'bench-config.json');
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], secrets: { store: 'none' }, qbittorrent: { seedWaitSeconds: 300 } }));
+  await writeFile(
+    configFile,
+    JSON.stringify({ trackers: [TRACKER], secrets: { store: 'none' }, qbittorrent: { seedWaitSeconds: 300 } }),
+  );
   const baseEnv: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSHARE_') && k !== 'DBUS_SESSION_BUS_ADDRESS' && !NODE_START_VARIABLES.includes(k)) baseEnv[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('QSHARE_') && k !== 'DBUS_SESSION_BUS_ADDRESS' && !NODE_START_VARIABLES.includes(k))
+      baseEnv[k] = v;
   const qshareEnv = (out: string, seed: boolean): NodeJS.ProcessEnv => ({
     ...baseEnv,
     NO_COLOR: '1',
     QSHARE_HOME: join(out, 'home'),
     QSHARE_CONFIG: configFile,
-    ...(seed && qb ? { QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password } : { QSHARE_QBIT_URL: 'http://127.0.0.1:9' }),
+    ...(seed && qb
+      ? { QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password }
+      : { QSHARE_QBIT_URL: 'http://127.0.0.1:9' }),
   });
 
   const all = scenarios(sets, o, qshareEnv, baseEnv);
-  const results = new Map<string, ScenarioResult>(all.map((s) => [`${s.set}/${s.id}`, { id: s.id, label: s.label, set: s.set, ...(s.baseline ? { baseline: s.baseline } : {}), samples: [] }]));
+  const results = new Map<string, ScenarioResult>(
+    all.map((s) => [
+      `${s.set}/${s.id}`,
+      { id: s.id, label: s.label, set: s.set, ...(s.baseline ? { baseline: s.baseline } : {}), samples: [] },
+    ]),
+  );
   const once = all.filter((s) => s.once);
   const rounds = all.filter((s) => !s.once);
 
@@ -296,13 +426,17 @@ async function main(): Promise<void> {
       for (const s of order) {
         const sample = await runOne(s);
         results.get(`${s.set}/${s.id}`)!.samples.push(sample);
-        log(`  round ${r + 1}/${o.runs}  ${s.set.padEnd(10)}  ${s.label.padEnd(58)} ${sample.seconds.toFixed(2)} s  ${(sample.peakRss / 1048576).toFixed(0)} MiB`);
+        log(
+          `  round ${r + 1}/${o.runs}  ${s.set.padEnd(10)}  ${s.label.padEnd(58)} ${sample.seconds.toFixed(2)} s  ${(sample.peakRss / 1048576).toFixed(0)} MiB`,
+        );
       }
     }
     for (const s of once) {
       const sample = await runOne(s);
       results.get(`${s.set}/${s.id}`)!.samples.push(sample);
-      log(`  once      ${s.set.padEnd(10)}  ${s.label.padEnd(58)} ${sample.seconds.toFixed(2)} s  ${(sample.peakRss / 1048576).toFixed(0)} MiB`);
+      log(
+        `  once      ${s.set.padEnd(10)}  ${s.label.padEnd(58)} ${sample.seconds.toFixed(2)} s  ${(sample.peakRss / 1048576).toFixed(0)} MiB`,
+      );
     }
     if (qb) {
       // the data file must be where the torrent says: the text set's first file, under its own name
@@ -312,7 +446,9 @@ async function main(): Promise<void> {
       const times = await qbSeedLatency(qb, textFile, latencyDir, 9);
       seedLatencyMs = median(times);
       seedLatencyRange = `${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms`;
-      log(`  qBittorrent alone, add (skip_checking) → seeding: ${seedLatencyMs.toFixed(0)} ms (median of 9, ${seedLatencyRange})`);
+      log(
+        `  qBittorrent alone, add (skip_checking) → seeding: ${seedLatencyMs.toFixed(0)} ms (median of 9, ${seedLatencyRange})`,
+      );
     }
   } finally {
     await qb?.stop();
@@ -320,14 +456,23 @@ async function main(): Promise<void> {
   }
 
   log('start-up …');
-  const startup = await startupBench(o.startupRuns, qshareEnv(join(o.dir, 'startup'), false), join(o.dir, 'set-tiny'), process.env.NODE_EXTRA_CA_CERTS);
+  const startup = await startupBench(
+    o.startupRuns,
+    qshareEnv(join(o.dir, 'startup'), false),
+    join(o.dir, 'set-tiny'),
+    process.env.NODE_EXTRA_CA_CERTS,
+  );
   await rm(join(o.dir, 'startup'), { recursive: true, force: true });
   await rm(join(o.dir, 'startup-ls-home'), { recursive: true, force: true });
   const loadAfter = loadavg();
   const summaries = summarize([...results.values()]);
   const main2 = summaries.filter((s) => !s.id.startsWith('sparse'));
   const sparse = summaries.filter((s) => s.id.startsWith('sparse'));
-  const targets = checkTargets(main2, startup, sparse.find((s) => s.id === 'sparse-no-seed'));
+  const targets = checkTargets(
+    main2,
+    startup,
+    sparse.find((s) => s.id === 'sparse-no-seed'),
+  );
   const mach = machine(o);
 
   const startupLines = Object.entries(startup.medians).map(([k, v]) => `${k} ${v.toFixed(1)} ms`);
@@ -337,7 +482,11 @@ async function main(): Promise<void> {
     ...(sparse.length ? ['', textTable(sparse)] : []),
     '',
     `start-up (median of ${o.startupRuns}): ${startupLines.join(' | ')}; --help / node -e 0 = ${startup.helpRatio.toFixed(2)} ×`,
-    ...(seedLatencyMs !== undefined ? [`qBittorrent alone, add (skip_checking) → reports seeding: ${seedLatencyMs.toFixed(0)} ms (median of 9, ${seedLatencyRange})`] : []),
+    ...(seedLatencyMs !== undefined
+      ? [
+          `qBittorrent alone, add (skip_checking) → reports seeding: ${seedLatencyMs.toFixed(0)} ms (median of 9, ${seedLatencyRange})`,
+        ]
+      : []),
     '',
     'targets:',
     ...targets.map((t) => `  ${t.ok ? 'met   ' : 'MISSED'}  ${t.what}: ${t.measured} (${t.limit})`),
@@ -346,10 +495,23 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`${text}\n`);
 
-  const json = { date: new Date().toISOString(), options: { ...o, dir: undefined, out: undefined }, machine: mach, load: { before: loadBefore, after: loadAfter }, results: [...results.values()], summaries, startup, seedLatencyMs, targets };
+  const json = {
+    date: new Date().toISOString(),
+    options: { ...o, dir: undefined, out: undefined },
+    machine: mach,
+    load: { before: loadBefore, after: loadAfter },
+    results: [...results.values()],
+    summaries,
+    startup,
+    seedLatencyMs,
+    targets,
+  };
   await mkdir(o.out, { recursive: true });
   await writeFile(join(o.out, 'benchmarks.json'), `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(join(o.out, 'BENCHMARKS.md'), markdown(o, mach, main2, sparse, startup, targets, loadBefore, loadAfter, seedLatencyMs, seedLatencyRange));
+  await writeFile(
+    join(o.out, 'BENCHMARKS.md'),
+    markdown(o, mach, main2, sparse, startup, targets, loadBefore, loadAfter, seedLatencyMs, seedLatencyRange),
+  );
   log(`wrote ${join(o.out, 'BENCHMARKS.md')} and benchmarks.json`);
 }
 
@@ -372,7 +534,9 @@ async function qbSeedLatency(qb: QbitNox, dataFile: string, work: string, runs: 
     await link(dataFile, data);
     await run('mktorrent', ['-l', '20', '-a', TRACKER, '-o', torrent, '--', data]);
     const bytes = await readFile(torrent);
-    const hash = createHash('sha1').update(bencode.encode((bencode.decode(bytes) as { info: unknown }).info)).digest('hex');
+    const hash = createHash('sha1')
+      .update(bencode.encode((bencode.decode(bytes) as { info: unknown }).info))
+      .digest('hex');
     const form = new FormData();
     form.append('torrents', new Blob([bytes]), 'x.torrent');
     form.append('savepath', work);
@@ -383,7 +547,9 @@ async function qbSeedLatency(qb: QbitNox, dataFile: string, work: string, runs: 
     const res = await fetch(`${qb.url}/api/v2/torrents/add`, { method: 'POST', headers: { cookie }, body: form });
     if (!res.ok) throw new Error(`torrents/add answered ${res.status}`);
     for (;;) {
-      const [t] = (await (await fetch(`${qb.url}/api/v2/torrents/info?hashes=${hash}`, { headers: { cookie } })).json()) as { state: string; progress: number }[];
+      const [t] = (await (
+        await fetch(`${qb.url}/api/v2/torrents/info?hashes=${hash}`, { headers: { cookie } })
+      ).json()) as { state: string; progress: number }[];
       if (t && t.progress === 1 && /UP$|^uploading$/.test(t.state)) break;
       if (performance.now() - t0 > 60_000) throw new Error('qBittorrent did not seed within 60 s');
       await new Promise((r) => setTimeout(r, 20));
@@ -396,7 +562,11 @@ async function qbSeedLatency(qb: QbitNox, dataFile: string, work: string, runs: 
 
 async function qbDelete(qb: QbitNox, hash: string): Promise<void> {
   const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/torrents/delete`, { method: 'POST', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: `hashes=${hash}&deleteFiles=false` });
+  const res = await fetch(`${qb.url}/api/v2/torrents/delete`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: `hashes=${hash}&deleteFiles=false`,
+  });
   if (!res.ok) throw new Error(`qBittorrent torrents/delete answered ${res.status}`);
 }
 
@@ -499,7 +669,9 @@ function explain(s: Summary[], startup: StartupResult, seedLatencyMs: number | u
       const noSeed = s.find((x) => x.set === set && x.id === 'qshare-no-seed');
       lines.push(
         `- until seeding (${set}): 1.15 × the floor leaves ${(0.15 * floor.median * 1000).toFixed(0)} ms above the floor; ` +
-          (noSeed ? `seeding added ${((seed.median - noSeed.median) * 1000).toFixed(0)} ms to \`--no-seed\` (one login, the add, the wait); ` : '') +
+          (noSeed
+            ? `seeding added ${((seed.median - noSeed.median) * 1000).toFixed(0)} ms to \`--no-seed\` (one login, the add, the wait); `
+            : '') +
           `qBittorrent alone takes ${seedLatencyMs.toFixed(0)} ms (median) from the add to reporting seeding.`,
       );
     }

@@ -53,7 +53,8 @@ export class QshareError extends Error {
     this.name = 'QshareError';
     this.code = code;
     this.hint = opts.hint;
-    this.exitCode = opts.exitCode ?? (code === 'USAGE' ? EXIT.usage : code === 'INTERRUPTED' ? EXIT.interrupted : EXIT.failure);
+    this.exitCode =
+      opts.exitCode ?? (code === 'USAGE' ? EXIT.usage : code === 'INTERRUPTED' ? EXIT.interrupted : EXIT.failure);
   }
 }
 

@@ -36,12 +36,23 @@ export function createLogger(opts: LoggerOptions): Logger {
     if (order[level] < order[opts.level]) return;
     const text = redact(msg);
     if (opts.json) {
-      const rec: Record<string, unknown> = { time: now().toISOString(), level, ...(opts.label ? { label: opts.label } : {}), msg: text };
+      const rec: Record<string, unknown> = {
+        time: now().toISOString(),
+        level,
+        ...(opts.label ? { label: opts.label } : {}),
+        msg: text,
+      };
       if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = typeof v === 'string' ? redact(v) : v;
       opts.write(JSON.stringify(rec) + '\n');
     } else {
       const prefix = level === 'info' ? '' : opts.color ? `${colorOf(level)}${level}:\x1b[0m ` : `${level}: `;
-      const extra = fields && Object.keys(fields).length ? ' ' + Object.entries(fields).map(([k, v]) => `${k}=${redact(String(v))}`).join(' ') : '';
+      const extra =
+        fields && Object.keys(fields).length
+          ? ' ' +
+            Object.entries(fields)
+              .map(([k, v]) => `${k}=${redact(String(v))}`)
+              .join(' ')
+          : '';
       opts.write(`${prefix}${opts.label && level === 'debug' ? `[${opts.label}] ` : ''}${text}${extra}\n`);
     }
   };

@@ -8,7 +8,16 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { QshareError } from '../errors.js';
 import { isInside } from '../fsx/paths.js';
 import type { Logger } from '../log.js';
-import { buildCreateArgs, buildExtractArgs, buildHeaderCheckArgs, buildListArgs, buildTestArgs, checkPassword, passwordStdin, requireLevel } from './argv.js';
+import {
+  buildCreateArgs,
+  buildExtractArgs,
+  buildHeaderCheckArgs,
+  buildListArgs,
+  buildTestArgs,
+  checkPassword,
+  passwordStdin,
+  requireLevel,
+} from './argv.js';
 import type { SevenZip } from './find.js';
 import { parseTechnicalListing, type ArchiveEntry } from './listing.js';
 import { runSevenZip } from './run.js';
@@ -67,11 +76,15 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
   const realOutDir = await realpath(outDir).catch(() => null);
   if (!realOutDir) throw new QshareError('NOT_FOUND', `the folder for the archive does not exist: ${outDir}`);
   if (isInside(join(realOutDir, basename(outPath)), source)) {
-    throw new QshareError('USAGE', `the archive ${outPath} would be inside the folder being archived (${source})`, { hint: 'write the archive to another folder' });
+    throw new QshareError('USAGE', `the archive ${outPath} would be inside the folder being archived (${source})`, {
+      hint: 'write the archive to another folder',
+    });
   }
   if (!(await stat(realOutDir)).isDirectory()) throw new QshareError('NOT_FOUND', `${outDir} is not a folder`);
   if (await exists(outPath)) {
-    throw new QshareError('INPUT', `${outPath} already exists; refusing to overwrite it`, { hint: 'choose another name, or remove the old archive first' });
+    throw new QshareError('INPUT', `${outPath} already exists; refusing to overwrite it`, {
+      hint: 'choose another name, or remove the old archive first',
+    });
   }
 
   const partial = join(outDir, `.${basename(outPath)}.partial-${randomBytes(6).toString('hex')}`);
@@ -98,9 +111,16 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
       // 7za's danger (an archive silently encrypted with the empty password) at the cost of reading the headers
       // only; a full `t` would re-read every byte (+40 % in store mode).
       const t0 = Date.now();
-      await openHeaders({ sz: o.sz, archivePath: partial, password: o.password, ...(o.env ? { env: o.env } : {}) }).catch((e: unknown) => {
+      await openHeaders({
+        sz: o.sz,
+        archivePath: partial,
+        password: o.password,
+        ...(o.env ? { env: o.env } : {}),
+      }).catch((e: unknown) => {
         if (e instanceof QshareError && e.code === 'INTERRUPTED') throw e;
-        throw new QshareError('SEVENZIP_FAILED', 'the new archive did not open with its password; it was deleted', { cause: e });
+        throw new QshareError('SEVENZIP_FAILED', 'the new archive did not open with its password; it was deleted', {
+          cause: e,
+        });
       });
       log?.debug('7-Zip: archive headers verified', { ms: Date.now() - t0 });
     };
@@ -114,10 +134,14 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
   } catch (e) {
     await removePartials(partial);
     if (e instanceof QshareError && e.code === 'DISK_FULL') {
-      throw new QshareError('DISK_FULL', `the disk holding ${outDir} filled up while 7-Zip was writing the archive; the partial archive was deleted`, {
-        hint: 'free some space there (the archive needs about as much as what you share), or keep qshare\'s data on a bigger disk (QSHARE_HOME), then run the same command again',
-        cause: e,
-      });
+      throw new QshareError(
+        'DISK_FULL',
+        `the disk holding ${outDir} filled up while 7-Zip was writing the archive; the partial archive was deleted`,
+        {
+          hint: "free some space there (the archive needs about as much as what you share), or keep qshare's data on a bigger disk (QSHARE_HOME), then run the same command again",
+          cause: e,
+        },
+      );
     }
     throw e;
   }
@@ -161,7 +185,9 @@ export async function extractArchive(o: ReadArchiveOptions & { outDir: string })
     throw e;
   });
   if (existing && existing.length > 0) {
-    throw new QshareError('INPUT', `${outDir} is not empty; refusing to extract into it`, { hint: 'choose a new or empty folder' });
+    throw new QshareError('INPUT', `${outDir} is not empty; refusing to extract into it`, {
+      hint: 'choose a new or empty folder',
+    });
   }
   await mkdir(outDir, { recursive: true });
   await runSevenZip(o.sz, buildExtractArgs({ archivePath, outDir }), readRunOptions(o, 'extract'));
@@ -171,7 +197,13 @@ export async function extractArchive(o: ReadArchiveOptions & { outDir: string })
  * Lists the archive's entries. Without a password, an archive with encrypted headers (all of ours) cannot be
  * listed: this throws WRONG_PASSWORD rather than waiting for input.
  */
-export async function listArchive(o: { sz: SevenZip; archivePath: string; password?: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<ArchiveEntry[]> {
+export async function listArchive(o: {
+  sz: SevenZip;
+  archivePath: string;
+  password?: string;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}): Promise<ArchiveEntry[]> {
   const withPassword = o.password !== undefined;
   if (withPassword) checkPassword(o.password as string);
   const archivePath = await existingArchive(o.archivePath);
@@ -223,7 +255,8 @@ async function removePartials(partial: string): Promise<void> {
   const base = basename(partial);
   const names = await readdir(dir).catch(() => [] as string[]);
   // the partial itself and anything 7-Zip left with the same prefix (e.g. `<partial>.tmp`)
-  for (const n of names) if (n === base || n.startsWith(`${base}.`)) await rm(join(dir, n), { force: true }).catch(() => {});
+  for (const n of names)
+    if (n === base || n.startsWith(`${base}.`)) await rm(join(dir, n), { force: true }).catch(() => {});
 }
 
 /**
@@ -231,7 +264,8 @@ async function removePartials(partial: string): Promise<void> {
  * name is unlinked. Filesystems without hard links fall back to check-then-rename.
  */
 async function publish(from: string, to: string): Promise<void> {
-  const appeared = () => new QshareError('INPUT', `${to} appeared while the archive was being made; refusing to overwrite it`);
+  const appeared = () =>
+    new QshareError('INPUT', `${to} appeared while the archive was being made; refusing to overwrite it`);
   try {
     await link(from, to);
   } catch (e) {

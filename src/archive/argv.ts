@@ -70,7 +70,16 @@ export function buildHeaderCheckArgs(o: { archivePath: string }): string[] {
 export function buildExtractArgs(o: { archivePath: string; outDir: string; allowDangerousLinks?: boolean }): string[] {
   // `-snld` (7-Zip ≥ 21 only): create `../` links as stored instead of refusing them; only for callers that check
   // every link themselves afterwards (archive/unpack.ts), so both 7-Zips give the same result
-  return ['x', '-bso0', '-bsp1', '-y', ...(o.allowDangerousLinks ? ['-snld'] : []), `-o${o.outDir}`, '--', operand(o.archivePath)];
+  return [
+    'x',
+    '-bso0',
+    '-bsp1',
+    '-y',
+    ...(o.allowDangerousLinks ? ['-snld'] : []),
+    `-o${o.outDir}`,
+    '--',
+    operand(o.archivePath),
+  ];
 }
 
 /** Technical listing (`-slt`). Without a password a bare `-p` (empty password) keeps 7-Zip from prompting. */
@@ -89,9 +98,16 @@ export function passwordStdin(legacy: boolean, password: string, mode: 'create' 
 }
 
 export function checkPassword(password: string): void {
-  if (password.length === 0) throw new QshareError('USAGE', 'the archive password is empty', { hint: 'give a password of at least one character, or let qshare generate one' });
+  if (password.length === 0)
+    throw new QshareError('USAGE', 'the archive password is empty', {
+      hint: 'give a password of at least one character, or let qshare generate one',
+    });
   if (/[\r\n\0]/.test(password)) {
-    throw new QshareError('USAGE', 'the archive password contains a line break or NUL character, which 7-Zip cannot read', { hint: 'use a password on a single line' });
+    throw new QshareError(
+      'USAGE',
+      'the archive password contains a line break or NUL character, which 7-Zip cannot read',
+      { hint: 'use a password on a single line' },
+    );
   }
 }
 

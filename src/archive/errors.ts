@@ -35,41 +35,70 @@ export function sevenZipError(e: SevenZipExit): Error {
     return new QshareError('INTERRUPTED', `interrupted while ${what}`);
   }
   if (/No space left on device|errno=28\b|ENOSPC|not enough space on the disk/i.test(text)) {
-    return new QshareError('DISK_FULL', `the disk is full (while ${what})`, { hint: 'free some space, or choose another folder for the archives, then try again' });
+    return new QshareError('DISK_FULL', `the disk is full (while ${what})`, {
+      hint: 'free some space, or choose another folder for the archives, then try again',
+    });
   }
   if (/Wrong password\?/i.test(text)) {
-    return new QshareError('WRONG_PASSWORD', 'wrong password, or the archive is damaged', { hint: 'check the password (it is case-sensitive); if it is right, download the archive again' });
-  }
-  if (/Headers Error|Unexpected end of archive|Can ?not open the file as|Is not archive|Data Error|CRC Failed|Unsupported Method|There are data after the end/i.test(text)) {
-    return new QshareError('ARCHIVE_CORRUPT', `the archive is damaged or incomplete, or is not a 7z archive (${firstError(text, e.password)})`, {
-      hint: 'if it was downloaded, let the download finish or download it again',
+    return new QshareError('WRONG_PASSWORD', 'wrong password, or the archive is damaged', {
+      hint: 'check the password (it is case-sensitive); if it is right, download the archive again',
     });
+  }
+  if (
+    /Headers Error|Unexpected end of archive|Can ?not open the file as|Is not archive|Data Error|CRC Failed|Unsupported Method|There are data after the end/i.test(
+      text,
+    )
+  ) {
+    return new QshareError(
+      'ARCHIVE_CORRUPT',
+      `the archive is damaged or incomplete, or is not a 7z archive (${firstError(text, e.password)})`,
+      {
+        hint: 'if it was downloaded, let the download finish or download it again',
+      },
+    );
   }
   if (e.signal !== null) {
-    return new QshareError('SEVENZIP_FAILED', `7-Zip was killed by ${e.signal} while ${what}${e.signal === 'SIGKILL' ? ' (out of memory?)' : ''}`, {
-      hint: e.signal === 'SIGKILL' ? 'try a lower compression level (0 or 1 use little memory)' : undefined,
-    });
+    return new QshareError(
+      'SEVENZIP_FAILED',
+      `7-Zip was killed by ${e.signal} while ${what}${e.signal === 'SIGKILL' ? ' (out of memory?)' : ''}`,
+      {
+        hint: e.signal === 'SIGKILL' ? 'try a lower compression level (0 or 1 use little memory)' : undefined,
+      },
+    );
   }
   if (e.code === 7) {
     // our argv is wrong: a bug, not something the user can fix
     return new Error(`7-Zip rejected the command line while ${what}: ${summary(text, e.password)}`);
   }
   if (e.code === 8) {
-    return new QshareError('SEVENZIP_FAILED', `7-Zip ran out of memory while ${what}`, { hint: 'try a lower compression level (0 or 1 use little memory), or close other programs' });
+    return new QshareError('SEVENZIP_FAILED', `7-Zip ran out of memory while ${what}`, {
+      hint: 'try a lower compression level (0 or 1 use little memory), or close other programs',
+    });
   }
   if (e.op !== 'create' && /errno=2\b|No such file or directory|No more files/.test(text)) {
     return new QshareError('NOT_FOUND', `the archive was not found (while ${what})`);
   }
   if (e.op === 'create' && /errno=13\b|Permission denied|Cannot open \d+ file|WARNING/i.test(text)) {
-    return new QshareError('SEVENZIP_FAILED', `7-Zip could not read some of the files to share: ${summary(text, e.password)}`, {
-      hint: 'make those files readable (or move them out of the folder), then try again',
-    });
+    return new QshareError(
+      'SEVENZIP_FAILED',
+      `7-Zip could not read some of the files to share: ${summary(text, e.password)}`,
+      {
+        hint: 'make those files readable (or move them out of the folder), then try again',
+      },
+    );
   }
   if (/Dangerous link path/i.test(text)) {
-    return new QshareError('SEVENZIP_FAILED', `the archive contains links pointing outside the folder; 7-Zip refused them: ${summary(text, e.password)}`);
+    return new QshareError(
+      'SEVENZIP_FAILED',
+      `the archive contains links pointing outside the folder; 7-Zip refused them: ${summary(text, e.password)}`,
+    );
   }
   const hint = /E_FAIL/.test(text) ? 'check that there is enough free disk space' : undefined;
-  return new QshareError('SEVENZIP_FAILED', `7-Zip failed (exit code ${e.code ?? '?'}) while ${what}: ${summary(text, e.password)}`, { hint });
+  return new QshareError(
+    'SEVENZIP_FAILED',
+    `7-Zip failed (exit code ${e.code ?? '?'}) while ${what}: ${summary(text, e.password)}`,
+    { hint },
+  );
 }
 
 /** The meaningful stderr lines: no blanks, separators or duplicates; at most MAX_LINES; password scrubbed. */
@@ -92,7 +121,11 @@ function firstError(stderr: string, password?: string): string {
   const line = stderr
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .find((l) => /Headers Error|Unexpected end|Is not archive|Data Error|CRC Failed|Unsupported|data after the end|Can ?not open/i.test(l));
+    .find((l) =>
+      /Headers Error|Unexpected end|Is not archive|Data Error|CRC Failed|Unsupported|data after the end|Can ?not open/i.test(
+        l,
+      ),
+    );
   return scrub(line ?? 'unreadable', password);
 }
 

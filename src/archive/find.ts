@@ -65,10 +65,21 @@ export async function findSevenZip(opts: {
   if (opts.configured !== undefined && opts.configured !== '') {
     const p = resolve(opts.configured);
     const banner = await probe(p, env).catch((e: unknown) => {
-      throw new QshareError('SEVENZIP_MISSING', `the configured 7-Zip "${p}" cannot be run (${describe(e)})`, { hint: INSTALL_HINT, cause: e });
+      throw new QshareError('SEVENZIP_MISSING', `the configured 7-Zip "${p}" cannot be run (${describe(e)})`, {
+        hint: INSTALL_HINT,
+        cause: e,
+      });
     });
-    if (!banner) throw new QshareError('SEVENZIP_MISSING', `the configured 7-Zip "${p}" does not look like 7-Zip`, { hint: INSTALL_HINT });
-    return { path: p, flavour: banner.p7zip ? '7za' : flavourOfName(p), version: banner.version, legacy: isLegacy(banner) };
+    if (!banner)
+      throw new QshareError('SEVENZIP_MISSING', `the configured 7-Zip "${p}" does not look like 7-Zip`, {
+        hint: INSTALL_HINT,
+      });
+    return {
+      path: p,
+      flavour: banner.p7zip ? '7za' : flavourOfName(p),
+      version: banner.version,
+      legacy: isLegacy(banner),
+    };
   }
 
   const zz = await which('7zz', env);
@@ -93,7 +104,11 @@ export async function findSevenZip(opts: {
       // fall through to the error below
     }
   }
-  throw new QshareError('SEVENZIP_MISSING', '7-Zip was not found (looked for 7zz and 7z on PATH, and the bundled 7za)', { hint: INSTALL_HINT });
+  throw new QshareError(
+    'SEVENZIP_MISSING',
+    '7-Zip was not found (looked for 7zz and 7z on PATH, and the bundled 7za)',
+    { hint: INSTALL_HINT },
+  );
 }
 
 function flavourOfName(p: string): SevenZip['flavour'] {
@@ -105,7 +120,11 @@ function flavourOfName(p: string): SevenZip['flavour'] {
  * Returns a path to an executable copy of `file`: `file` itself if it is (or can be made) executable, else a copy in
  * `cacheDir`. `chmodFn` is there for tests (as root, chmod never fails).
  */
-export async function ensureExecutable(file: string, cacheDir: string, chmodFn: (p: string, mode: number) => Promise<void> = chmod): Promise<string> {
+export async function ensureExecutable(
+  file: string,
+  cacheDir: string,
+  chmodFn: (p: string, mode: number) => Promise<void> = chmod,
+): Promise<string> {
   if (await isExecutable(file)) return file;
   try {
     await chmodFn(file, 0o755);

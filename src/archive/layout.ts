@@ -25,7 +25,8 @@ export function parseStartHeader(b: Buffer): StartHeader | string {
   if (crc32(b.subarray(12, 32)) !== b.readUInt32LE(8)) return 'start header CRC mismatch';
   const offset = b.readBigUInt64LE(12);
   const size = b.readBigUInt64LE(20);
-  if (offset > BigInt(Number.MAX_SAFE_INTEGER) || size > BigInt(Number.MAX_SAFE_INTEGER)) return 'header offset out of range';
+  if (offset > BigInt(Number.MAX_SAFE_INTEGER) || size > BigInt(Number.MAX_SAFE_INTEGER))
+    return 'header offset out of range';
   return { nextHeaderOffset: Number(offset), nextHeaderSize: Number(size), nextHeaderCrc: b.readUInt32LE(28) };
 }
 
@@ -38,8 +39,10 @@ export async function checkSequentialLayout(fh: FileHandle, fileSize: number): P
   const { bytesRead } = await fh.read(start, 0, START_HEADER_BYTES, 0);
   const h = parseStartHeader(start.subarray(0, bytesRead));
   if (typeof h === 'string') return h;
-  if (START_HEADER_BYTES + h.nextHeaderOffset + h.nextHeaderSize !== fileSize) return 'the end header does not end the file';
-  if (h.nextHeaderSize === 0 || h.nextHeaderSize > MAX_NEXT_HEADER) return `unexpected end header size ${h.nextHeaderSize}`;
+  if (START_HEADER_BYTES + h.nextHeaderOffset + h.nextHeaderSize !== fileSize)
+    return 'the end header does not end the file';
+  if (h.nextHeaderSize === 0 || h.nextHeaderSize > MAX_NEXT_HEADER)
+    return `unexpected end header size ${h.nextHeaderSize}`;
   const end = Buffer.alloc(h.nextHeaderSize);
   const got = await fh.read(end, 0, h.nextHeaderSize, START_HEADER_BYTES + h.nextHeaderOffset);
   if (got.bytesRead !== h.nextHeaderSize) return 'the end header is cut short';

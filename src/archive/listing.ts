@@ -47,10 +47,20 @@ function toEntry(b: Map<string, string>): ArchiveEntry | null {
   const attributes = b.get('Attributes') ?? '';
   const mode = attributes.split(/\s+/)[1] ?? '';
   const flags = attributes.split(/\s+/)[0] ?? '';
-  const kind: ArchiveEntry['kind'] = mode.startsWith('l') ? 'symlink' : mode.startsWith('d') || flags.includes('D') || b.get('Folder') === '+' ? 'dir' : 'file';
+  const kind: ArchiveEntry['kind'] = mode.startsWith('l')
+    ? 'symlink'
+    : mode.startsWith('d') || flags.includes('D') || b.get('Folder') === '+'
+      ? 'dir'
+      : 'file';
   const size = Number.parseInt(b.get('Size') ?? '0', 10);
   const modified = b.get('Modified');
-  const entry: ArchiveEntry = { path, kind, size: Number.isFinite(size) ? size : 0, attributes, encrypted: b.get('Encrypted') === '+' };
+  const entry: ArchiveEntry = {
+    path,
+    kind,
+    size: Number.isFinite(size) ? size : 0,
+    attributes,
+    encrypted: b.get('Encrypted') === '+',
+  };
   if (modified) entry.modified = modified;
   return entry;
 }

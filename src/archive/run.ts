@@ -59,7 +59,11 @@ export function spawnPlan(bin: string, args: string[], setpriv: string | null): 
 const OPS: Record<string, SevenZipOp> = { a: 'create', t: 'test', x: 'extract', l: 'list' };
 const STDERR_CAP = 256 * 1024;
 
-export function runSevenZip(sz: SevenZip, args: string[], opts: RunOptions): Promise<{ stdout: string; stderr: string }> {
+export function runSevenZip(
+  sz: SevenZip,
+  args: string[],
+  opts: RunOptions,
+): Promise<{ stdout: string; stderr: string }> {
   const op = opts.op ?? OPS[args[0] ?? ''] ?? 'create';
   if (opts.signal?.aborted) return Promise.reject(new QshareError('INTERRUPTED', 'interrupted'));
   const plan = spawnPlan(sz.path, args, opts.setpriv === undefined ? defaultSetpriv() : opts.setpriv);
@@ -108,7 +112,10 @@ export function runSevenZip(sz: SevenZip, args: string[], opts: RunOptions): Pro
         const c = (spawnError as NodeJS.ErrnoException).code;
         reject(
           c === 'ENOENT' || c === 'EACCES'
-            ? new QshareError('SEVENZIP_MISSING', `7-Zip at ${sz.path} cannot be run (${c})`, { hint: 'install 7-Zip (`sudo apt install 7zip`) or fix the "sevenZip" path in the config', cause: spawnError })
+            ? new QshareError('SEVENZIP_MISSING', `7-Zip at ${sz.path} cannot be run (${c})`, {
+                hint: 'install 7-Zip (`sudo apt install 7zip`) or fix the "sevenZip" path in the config',
+                cause: spawnError,
+              })
             : spawnError,
         );
         return;
@@ -119,7 +126,11 @@ export function runSevenZip(sz: SevenZip, args: string[], opts: RunOptions): Pro
       }
       if (plan.command !== sz.path && code === 127 && /^setpriv: /m.test(stderr)) {
         // setpriv could not exec 7-Zip (it vanished since it was found)
-        reject(new QshareError('SEVENZIP_MISSING', `7-Zip at ${sz.path} cannot be run (${stderr.trim().split('\n')[0]})`, { hint: 'install 7-Zip (`sudo apt install 7zip`) or fix the "sevenZip" path in the config' }));
+        reject(
+          new QshareError('SEVENZIP_MISSING', `7-Zip at ${sz.path} cannot be run (${stderr.trim().split('\n')[0]})`, {
+            hint: 'install 7-Zip (`sudo apt install 7zip`) or fix the "sevenZip" path in the config',
+          }),
+        );
         return;
       }
       reject(sevenZipError({ op, code, signal, stderr, aborted, password: opts.password }));

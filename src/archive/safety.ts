@@ -72,7 +72,13 @@ export type LinkVerdict = 'keep' | 'absolute' | 'escapes' | 'dangling-outside';
  * folder, p7zip keeps them as they are: either way they would not point into the share once moved). A dangling
  * link stays only when its target is relative, free of `..` and lexically inside.
  */
-export function judgeLink(target: string, resolved: string | undefined, rootReal: string, lexical: string, inside: (child: string, parent: string) => boolean): LinkVerdict {
+export function judgeLink(
+  target: string,
+  resolved: string | undefined,
+  rootReal: string,
+  lexical: string,
+  inside: (child: string, parent: string) => boolean,
+): LinkVerdict {
   if (/^([\\/]|[A-Za-z]:)/.test(target)) return 'absolute';
   if (resolved !== undefined) return inside(resolved, rootReal) ? 'keep' : 'escapes';
   return !pathParts(target).includes('..') && inside(lexical, rootReal) ? 'keep' : 'dangling-outside';

@@ -65,24 +65,39 @@ const REFUSED_LINKS = /links pointing outside the folder/;
 
 export async function unpackArchive(o: UnpackOptions): Promise<UnpackResult> {
   const target = resolve(o.target);
-  const entries = o.entries ?? (await listArchive({ sz: o.sz, archivePath: o.archivePath, password: o.password, ...(o.signal ? { signal: o.signal } : {}), ...(o.env ? { env: o.env } : {}) }));
+  const entries =
+    o.entries ??
+    (await listArchive({
+      sz: o.sz,
+      archivePath: o.archivePath,
+      password: o.password,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.env ? { env: o.env } : {}),
+    }));
   const problems = checkEntries(entries);
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).map((p) => `${JSON.stringify(p.path)} (${p.why})`);
-    throw new QshareError('ARCHIVE_UNSAFE', `refusing to unpack this archive: ${shown.join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, {
-      hint: 'nothing was unpacked. A qshare archive never holds such paths: this one was made by hand, possibly to write files outside the folder',
-    });
+    throw new QshareError(
+      'ARCHIVE_UNSAFE',
+      `refusing to unpack this archive: ${shown.join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+      {
+        hint: 'nothing was unpacked. A qshare archive never holds such paths: this one was made by hand, possibly to write files outside the folder',
+      },
+    );
   }
   const files = entries.filter((e) => e.kind === 'file');
   const bytes = files.reduce((n, e) => n + e.size, 0);
   const topLevel = [...new Set(entries.map((e) => pathParts(e.path)[0]!))];
 
   const existing = await lstat(target).catch(() => null);
-  if (existing && !existing.isDirectory()) throw new QshareError('INPUT', `${target} exists and is not a folder`, { hint: 'choose another folder with --to' });
+  if (existing && !existing.isDirectory())
+    throw new QshareError('INPUT', `${target} exists and is not a folder`, { hint: 'choose another folder with --to' });
   const conflicts = existing ? await findConflicts(target, entries) : [];
   if (conflicts.length > 0 && !o.force) {
     const shown = conflicts.slice(0, 5).join(', ') + (conflicts.length > 5 ? ` and ${conflicts.length - 5} more` : '');
-    throw new QshareError('INPUT', `${target} already holds ${shown}; refusing to overwrite`, { hint: 'nothing was unpacked: choose another folder with --to, or add --force to replace them' });
+    throw new QshareError('INPUT', `${target} already holds ${shown}; refusing to overwrite`, {
+      hint: 'nothing was unpacked: choose another folder with --to, or add --force to replace them',
+    });
   }
   await mkdir(dirname(target), { recursive: true });
   await checkRoom(existing ? target : dirname(target), bytes);
@@ -97,14 +112,18 @@ export async function unpackArchive(o: UnpackOptions): Promise<UnpackResult> {
     await mkdir(tmp, { mode: 0o700 });
     const removed: RemovedEntry[] = [];
     try {
-      await runSevenZip(o.sz, buildExtractArgs({ archivePath: o.archivePath, outDir: tmp, allowDangerousLinks: !o.sz.legacy }), {
-        stdin: passwordStdin(o.sz.legacy, o.password, 'read'),
-        op: 'extract',
-        password: o.password,
-        ...(o.signal ? { signal: o.signal } : {}),
-        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-        ...(o.env ? { env: o.env } : {}),
-      });
+      await runSevenZip(
+        o.sz,
+        buildExtractArgs({ archivePath: o.archivePath, outDir: tmp, allowDangerousLinks: !o.sz.legacy }),
+        {
+          stdin: passwordStdin(o.sz.legacy, o.password, 'read'),
+          op: 'extract',
+          password: o.password,
+          ...(o.signal ? { signal: o.signal } : {}),
+          ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+          ...(o.env ? { env: o.env } : {}),
+        },
+      );
     } catch (e) {
       if (!(e instanceof QshareError && e.code === 'SEVENZIP_FAILED' && REFUSED_LINKS.test(e.message))) throw e;
       o.log?.debug('7-Zip refused links pointing outside the folder; they are left out');
@@ -156,9 +175,13 @@ async function checkRoom(dir: string, bytes: number): Promise<void> {
   const free = Number(s.bavail) * Number(s.bsize);
   const need = bytes + 16 * 1024 * 1024;
   if (free < need) {
-    throw new QshareError('DISK_SPACE', `not enough free space to unpack: it needs about ${Math.ceil(need / 1e6)} MB in ${dir}, which has ${Math.floor(free / 1e6)} MB free`, {
-      hint: 'free some space, or unpack elsewhere with --to',
-    });
+    throw new QshareError(
+      'DISK_SPACE',
+      `not enough free space to unpack: it needs about ${Math.ceil(need / 1e6)} MB in ${dir}, which has ${Math.floor(free / 1e6)} MB free`,
+      {
+        hint: 'free some space, or unpack elsewhere with --to',
+      },
+    );
   }
 }
 
@@ -194,8 +217,15 @@ async function neutralise(root: string, entries: ArchiveEntry[]): Promise<Remove
           (b) => b.toString('utf8'),
           () => undefined,
         );
-        const verdict = judgeLink(target, resolved, rootReal, resolve(dirname(join(root, item.rel.toString('utf8'))), target), isInside);
-        if (verdict !== 'keep') why = `a link to ${JSON.stringify(storedTarget(target, root))}, ${verdict === 'absolute' ? 'an absolute path' : 'outside the folder'}`;
+        const verdict = judgeLink(
+          target,
+          resolved,
+          rootReal,
+          resolve(dirname(join(root, item.rel.toString('utf8'))), target),
+          isInside,
+        );
+        if (verdict !== 'keep')
+          why = `a link to ${JSON.stringify(storedTarget(target, root))}, ${verdict === 'absolute' ? 'an absolute path' : 'outside the folder'}`;
       } else if (item.kind === 'file' && listedLinks.has(item.rel.toString('utf8'))) {
         why = 'a link pointing outside the folder (7-Zip refused it)';
       } else if (item.kind === 'other') {
@@ -209,7 +239,10 @@ async function neutralise(root: string, entries: ArchiveEntry[]): Promise<Remove
     }
     if (!changed) return removed;
   }
-  throw new QshareError('ARCHIVE_UNSAFE', 'the archive holds a tangle of links qshare could not check; nothing was unpacked');
+  throw new QshareError(
+    'ARCHIVE_UNSAFE',
+    'the archive holds a tangle of links qshare could not check; nothing was unpacked',
+  );
 }
 
 interface WalkItem {
@@ -263,5 +296,6 @@ async function moveInto(src: string | Buffer, dst: string | Buffer, force: boole
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new QshareError('INTERRUPTED', 'interrupted while unpacking; the partly unpacked files were removed');
+  if (signal?.aborted)
+    throw new QshareError('INTERRUPTED', 'interrupted while unpacking; the partly unpacked files were removed');
 }

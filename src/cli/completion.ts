@@ -39,12 +39,18 @@ export function completions(words: readonly string[], commands: readonly Command
   const previous = options.find((o) => o.type !== 'boolean' && before.at(-1) === `--${o.name}`);
   if (previous || before.includes('--')) return [];
   if (current.startsWith('-')) {
-    const given = new Set(before.filter((w) => w.startsWith('--')).map((w) => w.slice(2).replace(/=.*$/, '').replace(/^no-/, '')));
+    const given = new Set(
+      before.filter((w) => w.startsWith('--')).map((w) => w.slice(2).replace(/=.*$/, '').replace(/^no-/, '')),
+    );
     const offered = options.filter((o) => o.array || !given.has(o.name)).flatMap((o) => optionCandidates(o));
     return [...offered, { value: '--help', describe: 'show help' }].filter(starts);
   }
   if (at < 0) return commands.map((c) => ({ value: c.name, describe: c.describe })).filter(starts);
-  const operandGiven = before.slice(at + 1).some((w, i, ws) => !w.startsWith('-') && !options.some((o) => o.type !== 'boolean' && ws[i - 1] === `--${o.name}`));
+  const operandGiven = before
+    .slice(at + 1)
+    .some(
+      (w, i, ws) => !w.startsWith('-') && !options.some((o) => o.type !== 'boolean' && ws[i - 1] === `--${o.name}`),
+    );
   if (spec?.operand?.choices && !operandGiven) return spec.operand.choices.map((value) => ({ value })).filter(starts);
   return [];
 }
@@ -56,7 +62,9 @@ function optionCandidates(o: OptionSpec): Candidate[] {
 
 /** The lines the shell reads: values for bash; `value:description` for zsh (a colon in the value escaped). */
 export function renderCompletions(candidates: readonly Candidate[], shell: Shell): string {
-  const lines = candidates.map((c) => (shell === 'zsh' ? `${c.value.replace(/:/g, '\\:')}${c.describe ? `:${c.describe}` : ''}` : c.value));
+  const lines = candidates.map((c) =>
+    shell === 'zsh' ? `${c.value.replace(/:/g, '\\:')}${c.describe ? `:${c.describe}` : ''}` : c.value,
+  );
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
 }
 

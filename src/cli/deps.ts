@@ -33,7 +33,12 @@ export function makeDeps(ctx: Omit<CommandContext, 'deps'>): CommandDeps {
   const deps: CommandDeps = {
     state: createStateStore(ctx.paths.stateFile, { log: ctx.log, signal: ctx.signal }),
     secrets: once(() => openSecretStore({ paths: ctx.paths, config: ctx.config, log: ctx.log.child('secrets') })),
-    sevenZip: once(async () => (await import('../archive/find.js')).findSevenZip({ configured: ctx.config.sevenZip ?? undefined, cacheDir: ctx.paths.cacheDir })),
+    sevenZip: once(async () =>
+      (await import('../archive/find.js')).findSevenZip({
+        configured: ctx.config.sevenZip ?? undefined,
+        cacheDir: ctx.paths.cacheDir,
+      }),
+    ),
     // the qBittorrent client (and the fetch machinery under it) loads only when something is sent to qBittorrent;
     // the connector memoises its session, and retries only "nothing listening"
     async qbit() {

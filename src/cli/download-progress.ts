@@ -17,7 +17,12 @@ export function downloadLine(s: DownloadSnapshot): string {
     case 'complete':
       return `Downloaded  100%  ${formatBytes(s.size)}`;
     default: {
-      const parts = [`Downloading  ${pct.padStart(6)}`, `${formatBytes(s.progress * s.size)} / ${formatBytes(s.size)}`, `${formatBytes(s.dlSpeed)}/s`, peers];
+      const parts = [
+        `Downloading  ${pct.padStart(6)}`,
+        `${formatBytes(s.progress * s.size)} / ${formatBytes(s.size)}`,
+        `${formatBytes(s.dlSpeed)}/s`,
+        peers,
+      ];
       if (s.eta !== undefined) parts.push(`ETA ${clock(s.eta)}`);
       else if (s.peers === 0) parts.push('(waiting for peers: is the sender seeding?)');
       return parts.join('  ');
@@ -31,7 +36,9 @@ export function clock(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
   if (h >= 48) return `${Math.floor(h / 24)} days`;
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+  return h > 0
+    ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
+    : `${m}:${String(sec).padStart(2, '0')}`;
 }
 
 /** Redraws the download line in place on a TTY; `finish()` ends it with a newline. */

@@ -14,7 +14,11 @@ export function commandUsage(c: CommandSpec): string {
   return c.operand.required ? `${c.name} <${c.operand.name}>` : `${c.name} [${c.operand.name}]`;
 }
 
-export function renderHelp(columns: number | undefined, command?: CommandName, commands: readonly CommandSpec[] = COMMANDS): string {
+export function renderHelp(
+  columns: number | undefined,
+  command?: CommandName,
+  commands: readonly CommandSpec[] = COMMANDS,
+): string {
   const width = helpWidth(columns);
   const c = commands.find((x) => x.name === command);
   if (!c) {
@@ -24,10 +28,20 @@ export function renderHelp(columns: number | undefined, command?: CommandName, c
       ...wrap(SUMMARY, width, 0),
       '',
       'Commands:',
-      ...table(commands.map((x) => [`qshare ${commandUsage(x)}`, x.describe]), width),
+      ...table(
+        commands.map((x) => [`qshare ${commandUsage(x)}`, x.describe]),
+        width,
+      ),
       '',
       'Options:',
-      ...table([...GLOBAL_OPTIONS.map(optionRow), ['-h, --help', 'show this help; qshare COMMAND --help shows a command\'s options'], ['--version', 'show the version']], width),
+      ...table(
+        [
+          ...GLOBAL_OPTIONS.map(optionRow),
+          ['-h, --help', "show this help; qshare COMMAND --help shows a command's options"],
+          ['--version', 'show the version'],
+        ],
+        width,
+      ),
       '',
     ].join('\n');
   }
@@ -37,7 +51,24 @@ export function renderHelp(columns: number | undefined, command?: CommandName, c
     '',
     ...wrap(c.describe, width, 0),
     ...(operand
-      ? ['', ...table([[`<${operand.name}>`, [operand.describe, operand.choices ? `one of: ${operand.choices.join(', ')}` : undefined, operand.required ? undefined : '(optional)'].filter(Boolean).join('; ')]], width)]
+      ? [
+          '',
+          ...table(
+            [
+              [
+                `<${operand.name}>`,
+                [
+                  operand.describe,
+                  operand.choices ? `one of: ${operand.choices.join(', ')}` : undefined,
+                  operand.required ? undefined : '(optional)',
+                ]
+                  .filter(Boolean)
+                  .join('; '),
+              ],
+            ],
+            width,
+          ),
+        ]
       : []),
     ...(c.options.length > 0 ? ['', 'Options:', ...table(c.options.map(optionRow), width)] : []),
     '',
@@ -48,7 +79,11 @@ export function renderHelp(columns: number | undefined, command?: CommandName, c
 }
 
 function optionRow(o: OptionSpec): [string, string] {
-  if (o.type === 'boolean') return [o.default === true ? `--[no-]${o.name}` : `--${o.name}`, o.default === true ? `${o.describe} (default: on)` : o.describe];
+  if (o.type === 'boolean')
+    return [
+      o.default === true ? `--[no-]${o.name}` : `--${o.name}`,
+      o.default === true ? `${o.describe} (default: on)` : o.describe,
+    ];
   return [`--${o.name} ${o.value ?? o.name.toUpperCase()}`, o.describe];
 }
 

@@ -5,7 +5,15 @@
  * answered from the same table (help.ts, completion.ts).
  */
 import { parseArgs } from 'node:util';
-import { COMMANDS, GLOBAL_OPTIONS, type CommandName, type CommandSpec, type OptionSpec, type ParsedArgs, type ParsedValue } from './spec.js';
+import {
+  COMMANDS,
+  GLOBAL_OPTIONS,
+  type CommandName,
+  type CommandSpec,
+  type OptionSpec,
+  type ParsedArgs,
+  type ParsedValue,
+} from './spec.js';
 import { UsageError } from './usage-error.js';
 
 export type CommandLine =
@@ -47,32 +55,57 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   }
   if (optionWords.includes('--version')) return { kind: 'version' };
   if (name === undefined) throw new UsageError('name a command, for example: qshare add <folder>');
-  if (!spec) throw new UsageError(`there is no command "${name}"${suggest(name, commands.map((c) => c.name))}`);
+  if (!spec)
+    throw new UsageError(
+      `there is no command "${name}"${suggest(
+        name,
+        commands.map((c) => c.name),
+      )}`,
+    );
 
   const words = [...argv.slice(0, at), ...argv.slice(at + 1)];
   const { values, operands } = readOptions(words, [...GLOBAL_OPTIONS, ...spec.options], spec);
   const args: Record<string, ParsedValue> = {};
-  for (const o of [...GLOBAL_OPTIONS, ...spec.options]) args[o.name] = values.has(o.name) ? values.get(o.name) : o.default;
+  for (const o of [...GLOBAL_OPTIONS, ...spec.options])
+    args[o.name] = values.has(o.name) ? values.get(o.name) : o.default;
   const operand = spec.operand;
   if (!operand) {
-    if (operands.length > 0) throw new UsageError(`qshare ${spec.name} takes no operand (got "${operands[0]}")`, spec.name);
+    if (operands.length > 0)
+      throw new UsageError(`qshare ${spec.name} takes no operand (got "${operands[0]}")`, spec.name);
     return { kind: 'run', command: spec.name, args };
   }
   const [value, extra] = operands;
-  if (extra !== undefined) throw new UsageError(`qshare ${spec.name} takes one <${operand.name}> (got "${value}" and "${extra}"; quote a name with spaces)`, spec.name);
-  if (value === undefined && operand.required) throw new UsageError(`qshare ${spec.name} needs <${operand.name}>${operand.describe ? `: ${operand.describe}` : ''}`, spec.name);
+  if (extra !== undefined)
+    throw new UsageError(
+      `qshare ${spec.name} takes one <${operand.name}> (got "${value}" and "${extra}"; quote a name with spaces)`,
+      spec.name,
+    );
+  if (value === undefined && operand.required)
+    throw new UsageError(
+      `qshare ${spec.name} needs <${operand.name}>${operand.describe ? `: ${operand.describe}` : ''}`,
+      spec.name,
+    );
   if (value === '') throw new UsageError(`<${operand.name}> is empty`, spec.name);
   if (value !== undefined && operand.choices && !operand.choices.includes(value)) {
-    throw new UsageError(`qshare ${spec.name} <${operand.name}> is one of ${operand.choices.join(', ')} (got "${value}")`, spec.name);
+    throw new UsageError(
+      `qshare ${spec.name} <${operand.name}> is one of ${operand.choices.join(', ')} (got "${value}")`,
+      spec.name,
+    );
   }
   args[operand.name] = value;
   return { kind: 'run', command: spec.name, args };
 }
 
 /** The options and operands in `words` (the command name taken out), checked against `options`. */
-function readOptions(words: string[], options: readonly OptionSpec[], spec: CommandSpec): { values: Map<string, ParsedValue>; operands: string[] } {
+function readOptions(
+  words: string[],
+  options: readonly OptionSpec[],
+  spec: CommandSpec,
+): { values: Map<string, ParsedValue>; operands: string[] } {
   const byName = new Map(options.map((o) => [o.name, o]));
-  const config = Object.fromEntries(options.map((o) => [o.name, { type: o.type === 'boolean' ? ('boolean' as const) : ('string' as const) }]));
+  const config = Object.fromEntries(
+    options.map((o) => [o.name, { type: o.type === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+  );
   const { tokens } = parseArgs({ args: words, options: config, strict: false, allowPositionals: true, tokens: true });
   const values = new Map<string, ParsedValue>();
   const operands: string[] = [];
@@ -86,13 +119,17 @@ function readOptions(words: string[], options: readonly OptionSpec[], spec: Comm
       throw new UsageError(`qshare ${spec.name} has no option ${t.rawName}${suggest(t.rawName, names)}`, spec.name);
     }
     if (o.type === 'boolean') {
-      if (t.inlineValue) throw new UsageError(`${t.rawName} takes no value: write ${t.rawName} or --no-${o.name}`, spec.name);
+      if (t.inlineValue)
+        throw new UsageError(`${t.rawName} takes no value: write ${t.rawName} or --no-${o.name}`, spec.name);
       values.set(o.name, o !== negated);
       continue;
     }
     const v = t.value;
     if (v === undefined || v === '' || (!t.inlineValue && v.startsWith('-'))) {
-      throw new UsageError(`${t.rawName} needs a value${v?.startsWith('-') ? ` (for one that starts with "-", write ${t.rawName}=${v})` : ''}`, spec.name);
+      throw new UsageError(
+        `${t.rawName} needs a value${v?.startsWith('-') ? ` (for one that starts with "-", write ${t.rawName}=${v})` : ''}`,
+        spec.name,
+      );
     }
     if (o.array) {
       values.set(o.name, [...((values.get(o.name) as string[] | undefined) ?? []), v]);
@@ -121,7 +158,11 @@ function distance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
     for (let j = 1; j <= b.length; j++) {
-      next[j] = Math.min((row[j] as number) + 1, (next[j - 1] as number) + 1, (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      next[j] = Math.min(
+        (row[j] as number) + 1,
+        (next[j - 1] as number) + 1,
+        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     row = next;
   }

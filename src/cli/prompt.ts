@@ -33,7 +33,12 @@ export function promptHidden(question: string, input: NodeJS.ReadStream, output:
 }
 
 /** Asks for a visible line on a TTY; an empty answer takes `fallback`. */
-export async function promptLine(question: string, fallback: string, input: NodeJS.ReadStream, output: Writable): Promise<string> {
+export async function promptLine(
+  question: string,
+  fallback: string,
+  input: NodeJS.ReadStream,
+  output: Writable,
+): Promise<string> {
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input, output, terminal: true });
   try {
@@ -53,6 +58,10 @@ export async function readSecretFromStdin(input: Readable, what: string): Promis
   }
   const text = Buffer.concat(chunks).toString('utf8');
   const line = text.split('\n')[0]!.replace(/\r$/, '');
-  if (line === '') throw new QshareError('USAGE', `${what}: standard input was empty; pipe the password in, e.g. from a password manager`);
+  if (line === '')
+    throw new QshareError(
+      'USAGE',
+      `${what}: standard input was empty; pipe the password in, e.g. from a password manager`,
+    );
   return line;
 }

@@ -25,7 +25,8 @@ export function qbitBaseOptions(ctx: CommandContext): QbitOptions {
 }
 
 /** The ways to give qshare the Web UI password, for messages. */
-export const PASSWORD_WAYS = "run `qshare login` once (keeps it in the keychain, or in qshare's owner-only secrets file), or set QSHARE_QBIT_PASSWORD, or run qshare in a terminal to be asked";
+export const PASSWORD_WAYS =
+  "run `qshare login` once (keeps it in the keychain, or in qshare's owner-only secrets file), or set QSHARE_QBIT_PASSWORD, or run qshare in a terminal to be asked";
 
 /**
  * Connects to qBittorrent. The password (or 5.2 API key) comes from, in order: QSHARE_QBIT_PASSWORD → the secret
@@ -45,9 +46,17 @@ export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
       if (!isQshareError(e) || e.code !== 'QBIT_UNREACHABLE' || !/^nothing is listening at /.test(e.message)) throw e;
       // only while qshare is not pointed at a qBittorrent of the user's (qshare login, qbittorrent.url, QSHARE_QBIT_URL):
       // seeding into another client than the one they chose would be a surprise
-      if (!ctx.config.managed.autoStart || ctx.config.qbittorrent.url !== DEFAULT_CONFIG.qbittorrent.url || !findNox(ctx.env)) throw e;
+      if (
+        !ctx.config.managed.autoStart ||
+        ctx.config.qbittorrent.url !== DEFAULT_CONFIG.qbittorrent.url ||
+        !findNox(ctx.env)
+      )
+        throw e;
       const m = await ensureManaged(managedDeps(ctx));
-      if (m.started) ctx.log.info(`nothing is listening at ${parseQbitUrl(ctx.config.qbittorrent.url).display}: started qshare's own qBittorrent at ${m.url} (it keeps seeding after qshare exits; \`qshare daemon stop\` stops it)`);
+      if (m.started)
+        ctx.log.info(
+          `nothing is listening at ${parseQbitUrl(ctx.config.qbittorrent.url).display}: started qshare's own qBittorrent at ${m.url} (it keeps seeding after qshare exits; \`qshare daemon stop\` stops it)`,
+        );
       return connectQbit({ ...qbitBaseOptions(ctx), url: m.url, username: m.username, password: m.password });
     }
   };
@@ -64,10 +73,14 @@ export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
         return await connectQbit({ ...base, password: stored.secret });
       } catch (e) {
         if (isQshareError(e) && e.code === 'QBIT_AUTH') {
-          throw new QshareError('QBIT_AUTH', e.message.replace(/ \(QSHARE_QBIT_PASSWORD, qbittorrent\.username;/, ' (qbittorrent.username;'), {
-            hint: `that password was kept in ${stored.where} by \`qshare login\`; if it changed, run \`qshare login\` again`,
-            cause: e,
-          });
+          throw new QshareError(
+            'QBIT_AUTH',
+            e.message.replace(/ \(QSHARE_QBIT_PASSWORD, qbittorrent\.username;/, ' (qbittorrent.username;'),
+            {
+              hint: `that password was kept in ${stored.where} by \`qshare login\`; if it changed, run \`qshare login\` again`,
+              cause: e,
+            },
+          );
         }
         throw e;
       }
@@ -78,11 +91,21 @@ export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
     } catch (e) {
       if (!isQshareError(e) || e.code !== 'QBIT_AUTH') throw e;
       if (!ctx.interactive || ctx.opts.json) {
-        throw new QshareError('QBIT_AUTH', `qBittorrent at ${parseQbitUrl(q.url).display} needs the Web UI password for ${q.username}`, { hint: PASSWORD_WAYS });
+        throw new QshareError(
+          'QBIT_AUTH',
+          `qBittorrent at ${parseQbitUrl(q.url).display} needs the Web UI password for ${q.username}`,
+          { hint: PASSWORD_WAYS },
+        );
       }
-      const password = await promptHidden(`qBittorrent Web UI password (or API key) for ${q.username} at ${parseQbitUrl(q.url).display}: `, ctx.stdin, ctx.stderr);
+      const password = await promptHidden(
+        `qBittorrent Web UI password (or API key) for ${q.username} at ${parseQbitUrl(q.url).display}: `,
+        ctx.stdin,
+        ctx.stderr,
+      );
       const session = await connectQbit({ ...base, password });
-      ctx.log.info("tip: `qshare login` keeps the password (in the keychain, or qshare's owner-only secrets file) so you are not asked again");
+      ctx.log.info(
+        "tip: `qshare login` keeps the password (in the keychain, or qshare's owner-only secrets file) so you are not asked again",
+      );
       return session;
     }
   };
@@ -104,7 +127,10 @@ export function qbitConnector(ctx: CommandContext): () => Promise<QbitSession> {
  */
 export async function connectRelay(ctx: CommandContext, name: string): Promise<QbitSession> {
   const r = ctx.config.relays[name];
-  if (!r) throw new QshareError('USAGE', `no relay named "${name}"`, { hint: 'pair one with `qshare login --relay NAME --url URL`' });
+  if (!r)
+    throw new QshareError('USAGE', `no relay named "${name}"`, {
+      hint: 'pair one with `qshare login --relay NAME --url URL`',
+    });
   const base: QbitOptions = {
     url: r.url,
     username: r.username,
@@ -119,15 +145,27 @@ export async function connectRelay(ctx: CommandContext, name: string): Promise<Q
     if (isQshareError(e) && e.code === 'QBIT_AUTH') {
       const at = `relay "${name}" at ${parseQbitUrl(r.url).display}`;
       throw stored
-        ? new QshareError('QBIT_AUTH', `${at} refused the login for ${r.username}`, { hint: `its password was kept in ${stored.where}; if it changed, run \`qshare login --relay ${name}\` again`, cause: e })
-        : new QshareError('QBIT_AUTH', `${at} needs the Web UI password for ${r.username}, and none is kept`, { hint: `run \`qshare login --relay ${name}\` to keep it`, cause: e });
+        ? new QshareError('QBIT_AUTH', `${at} refused the login for ${r.username}`, {
+            hint: `its password was kept in ${stored.where}; if it changed, run \`qshare login --relay ${name}\` again`,
+            cause: e,
+          })
+        : new QshareError('QBIT_AUTH', `${at} needs the Web UI password for ${r.username}, and none is kept`, {
+            hint: `run \`qshare login --relay ${name}\` to keep it`,
+            cause: e,
+          });
     }
     throw e;
   }
 }
 
 export function managedDeps(ctx: CommandContext): ManagedDeps {
-  return { dataDir: ctx.paths.dataDir, loopbackOnly: ctx.config.managed.loopbackOnly, log: ctx.log.child('managed'), secrets: ctx.deps.secrets, env: ctx.env };
+  return {
+    dataDir: ctx.paths.dataDir,
+    loopbackOnly: ctx.config.managed.loopbackOnly,
+    log: ctx.log.child('managed'),
+    secrets: ctx.deps.secrets,
+    env: ctx.env,
+  };
 }
 
 async function storedPassword(

@@ -4,7 +4,14 @@
  */
 import { EXIT, isQshareError } from '../errors.js';
 import type { QbitSession } from '../qbit/client.js';
-import { handToRelays, recordRelays, relayStateOf, relayTarget, type RelayLink, type RelayReport } from '../share/relay.js';
+import {
+  handToRelays,
+  recordRelays,
+  relayStateOf,
+  relayTarget,
+  type RelayLink,
+  type RelayReport,
+} from '../share/relay.js';
 import { formatBytes } from '../share/inspect.js';
 import type { ShareRecord } from '../state/types.js';
 import type { CommandContext } from './context.js';
@@ -51,7 +58,14 @@ function ttyRelayLines(ctx: CommandContext): { update(rs: readonly RelayReport[]
 
 /** The relays part of `--json`: `[{name, state, progress, peer, error}]`. Pure. */
 export function relaysJson(reports: readonly RelayReport[]): Record<string, unknown>[] {
-  return reports.map((r) => ({ name: r.name, state: r.state, progress: r.progress, peer: r.peer, error: r.error ?? null, ...(r.hint ? { hint: r.hint } : {}) }));
+  return reports.map((r) => ({
+    name: r.name,
+    state: r.state,
+    progress: r.progress,
+    peer: r.peer,
+    error: r.error ?? null,
+    ...(r.hint ? { hint: r.hint } : {}),
+  }));
 }
 
 /**
@@ -68,7 +82,14 @@ export async function shareThroughRelays(
   const lines = ttyRelayLines(ctx);
   try {
     const { reports, handedOff } = await handToRelays(
-      { config: ctx.config, log: ctx.log, store: ctx.deps.state, signal: ctx.signal, now: () => new Date(), onProgress: (rs) => lines.update(rs) },
+      {
+        config: ctx.config,
+        log: ctx.log,
+        store: ctx.deps.state,
+        signal: ctx.signal,
+        now: () => new Date(),
+        onProgress: (rs) => lines.update(rs),
+      },
       local,
       share,
       relayLinks(ctx, names),
@@ -80,7 +101,10 @@ export async function shareThroughRelays(
       if (r.hint) ctx.log.error(`  ${r.hint}`);
     }
     const failed = reports.some((r) => r.state === 'error');
-    if (failed) ctx.log.error(`"${share.name}" still seeds here; the relays above did not take it. Fix them, then run: qshare seed ${share.name}${handoff ? ' --handoff' : ''}`);
+    if (failed)
+      ctx.log.error(
+        `"${share.name}" still seeds here; the relays above did not take it. Fix them, then run: qshare seed ${share.name}${handoff ? ' --handoff' : ''}`,
+      );
     return { reports, handedOff, exit: failed ? EXIT.relayFailed : EXIT.ok };
   } finally {
     lines.finish();
@@ -89,8 +113,14 @@ export async function shareThroughRelays(
 
 /** The lines `add` and `seed` print about a share's relays. Pure. */
 export function relaySummary(name: string, reports: readonly RelayReport[], handedOff: boolean): string {
-  const lines = reports.map((r) => `  ${relayLine(r)}${r.state === 'uploading' ? ' (it goes on by itself; qshare ls shows it)' : ''}${r.error ? `: ${r.error.replace(/^relay "[^"]+": /, '')}` : ''}`);
-  if (handedOff) lines.push(`  Every relay has the whole file: this computer stopped seeding it (qshare seed ${name} starts it again).`);
+  const lines = reports.map(
+    (r) =>
+      `  ${relayLine(r)}${r.state === 'uploading' ? ' (it goes on by itself; qshare ls shows it)' : ''}${r.error ? `: ${r.error.replace(/^relay "[^"]+": /, '')}` : ''}`,
+  );
+  if (handedOff)
+    lines.push(
+      `  Every relay has the whole file: this computer stopped seeding it (qshare seed ${name} starts it again).`,
+    );
   return ['Relays:', ...lines].join('\n');
 }
 
@@ -98,7 +128,10 @@ export function relaySummary(name: string, reports: readonly RelayReport[], hand
  * What each share's relays say now (ls, show): one connection per relay, one look per share there; recorded on the
  * shares. A relay that does not answer keeps its last recorded state, with why it was not asked.
  */
-export async function lookAtRelays(ctx: CommandContext, shares: readonly ShareRecord[]): Promise<Map<string, RelayReport[]>> {
+export async function lookAtRelays(
+  ctx: CommandContext,
+  shares: readonly ShareRecord[],
+): Promise<Map<string, RelayReport[]>> {
   const out = new Map<string, RelayReport[]>();
   const sessions = new Map<string, Promise<QbitSession | Error>>();
   const session = (name: string) => {
@@ -130,7 +163,15 @@ export async function lookAtRelays(ctx: CommandContext, shares: readonly ShareRe
       try {
         const t = await s.getTorrent(share.infoHash);
         const st = relayStateOf(t);
-        reports.push({ name: r.name, peer: r.peer, state: st.state, progress: st.progress, added: true, ...(t?.dlSpeed ? { speed: t.dlSpeed } : {}), ...(st.problem ? { error: `relay "${r.name}": ${st.problem}` } : {}) });
+        reports.push({
+          name: r.name,
+          peer: r.peer,
+          state: st.state,
+          progress: st.progress,
+          added: true,
+          ...(t?.dlSpeed ? { speed: t.dlSpeed } : {}),
+          ...(st.problem ? { error: `relay "${r.name}": ${st.problem}` } : {}),
+        });
       } catch (e) {
         if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
         reports.push({ ...r, error: `relay "${r.name}": ${e.message}` });
@@ -138,8 +179,11 @@ export async function lookAtRelays(ctx: CommandContext, shares: readonly ShareRe
     }
     if (reports.length === 0) continue;
     out.set(share.id, reports);
-    const answered = reports.filter((x, i) => x.state !== share.relays![i]!.state || x.progress !== share.relays![i]!.progress);
-    if (answered.length > 0) await recordRelays({ store: ctx.deps.state, now: () => new Date() }, share, answered, undefined);
+    const answered = reports.filter(
+      (x, i) => x.state !== share.relays![i]!.state || x.progress !== share.relays![i]!.progress,
+    );
+    if (answered.length > 0)
+      await recordRelays({ store: ctx.deps.state, now: () => new Date() }, share, answered, undefined);
   }
   return out;
 }

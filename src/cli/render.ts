@@ -20,7 +20,9 @@ export function shareJson(r: AddResult): Record<string, unknown> {
     // the 7-Zip level used; with --level auto also what the sample said (null with --no-encrypt)
     level: r.level,
     message: r.message,
-    ...(r.seed?.error ? { error: { code: r.seed.error.code, message: r.seed.error.message, hint: r.seed.error.hint ?? null } } : {}),
+    ...(r.seed?.error
+      ? { error: { code: r.seed.error.code, message: r.seed.error.message, hint: r.seed.error.hint ?? null } }
+      : {}),
   };
 }
 
@@ -29,7 +31,11 @@ export function shareSummary(r: AddResult): string {
   const kept = r.passwordKept;
   const rule = '─'.repeat(72);
   const status =
-    s.state === 'seeding' ? 'seeding in qBittorrent' : s.state === 'created' ? 'made, not seeding (--no-seed)' : 'made, but NOT seeding (see below)';
+    s.state === 'seeding'
+      ? 'seeding in qBittorrent'
+      : s.state === 'created'
+        ? 'made, not seeding (--no-seed)'
+        : 'made, but NOT seeding (see below)';
   const lines = [
     `Shared "${s.name}" (${formatBytes(s.size)}): ${status}.`,
     '',

@@ -53,7 +53,8 @@ function reader(a: ParsedArgs) {
   return {
     str: (k: string) => get<string | undefined>(k, 'string', (v) => typeof v === 'string'),
     num: (k: string) => get<number | undefined>(k, 'number', (v) => typeof v === 'number'),
-    strs: (k: string) => get<string[] | undefined>(k, 'string[]', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string')),
+    strs: (k: string) =>
+      get<string[] | undefined>(k, 'string[]', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string')),
     bool: (k: string) => get<boolean | undefined>(k, 'boolean', (v) => typeof v === 'boolean') === true,
     optBool: (k: string) => get<boolean | undefined>(k, 'boolean', (v) => typeof v === 'boolean'),
   };
@@ -121,7 +122,14 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
     case 'get': {
       const ctx = await makeContext(io, globals);
       const { runGet } = await import('./commands/get.js');
-      return runGet(ctx, { source: operand('source'), to: a.str('to'), passwordStdin: a.bool('password-stdin'), force: a.bool('force'), seed: a.bool('seed'), relay: a.str('relay') });
+      return runGet(ctx, {
+        source: operand('source'),
+        to: a.str('to'),
+        passwordStdin: a.bool('password-stdin'),
+        force: a.bool('force'),
+        seed: a.bool('seed'),
+        relay: a.str('relay'),
+      });
     }
     case 'ls': {
       const ctx = await makeContext(io, globals);
@@ -140,16 +148,29 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
     }
     case 'login': {
       const ctx = await makeContext(io, globals);
-      const login = { url: a.str('url'), username: a.str('username'), passwordStdin: a.bool('password-stdin'), caFile: a.str('ca-file'), insecure: a.optBool('insecure') };
+      const login = {
+        url: a.str('url'),
+        username: a.str('username'),
+        passwordStdin: a.bool('password-stdin'),
+        caFile: a.str('ca-file'),
+        insecure: a.optBool('insecure'),
+      };
       const relay = a.str('relay');
       if (relay === undefined) {
-        for (const k of ['peer', 'save-path']) if (a.str(k) !== undefined) throw new QshareError('USAGE', `--${k} goes with --relay NAME`);
+        for (const k of ['peer', 'save-path'])
+          if (a.str(k) !== undefined) throw new QshareError('USAGE', `--${k} goes with --relay NAME`);
         if (a.bool('remove')) throw new QshareError('USAGE', '--remove goes with --relay NAME');
         const { runLogin } = await import('./commands/login.js');
         return runLogin(ctx, login);
       }
       const { runRelayLogin } = await import('./commands/relay.js');
-      return runRelayLogin(ctx, { ...login, name: relay, peer: a.str('peer'), savePath: a.str('save-path'), remove: a.bool('remove') });
+      return runRelayLogin(ctx, {
+        ...login,
+        name: relay,
+        peer: a.str('peer'),
+        savePath: a.str('save-path'),
+        remove: a.bool('remove'),
+      });
     }
     case 'relay': {
       const ctx = await makeContext(io, globals);
@@ -178,14 +199,21 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
 function report(e: unknown, io: Io, json: boolean): number {
   if (e instanceof UsageError) {
     const help = e.command ? `qshare ${e.command} --help` : 'qshare --help';
-    io.stderr.write(`qshare: ${e.message}\nRun \`${help}\` for the ${e.command ? 'options' : 'commands and options'}.\n`);
+    io.stderr.write(
+      `qshare: ${e.message}\nRun \`${help}\` for the ${e.command ? 'options' : 'commands and options'}.\n`,
+    );
     return EXIT.usage;
   }
   if (isQshareError(e)) {
-    if (json) io.stdout.write(JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + '\n');
+    if (json)
+      io.stdout.write(
+        JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint ?? null } }, null, 2) + '\n',
+      );
     io.stderr.write(`qshare: ${e.message}\n${e.hint ? `  ${e.hint}\n` : ''}`);
     return e.exitCode;
   }
-  io.stderr.write(`qshare: unexpected error (a bug; please report it with this text):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  io.stderr.write(
+    `qshare: unexpected error (a bug; please report it with this text):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   return EXIT.failure;
 }

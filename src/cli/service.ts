@@ -100,6 +100,7 @@ export function launchdPlist(s: ServiceSpec & { logFile: string }): string {
 /** Where the service file goes for this user. */
 export function serviceFilePath(platform: NodeJS.Platform, env: NodeJS.ProcessEnv, home: string): string {
   if (platform === 'darwin') return join(home, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
-  const configHome = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.trim() !== '' ? env.XDG_CONFIG_HOME : join(home, '.config');
+  const configHome =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.trim() !== '' ? env.XDG_CONFIG_HOME : join(home, '.config');
   return join(configHome, 'systemd', 'user', SYSTEMD_UNIT_NAME);
 }

@@ -12,7 +12,8 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv): Promise<
     text = await readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new QshareError('CONFIG', `cannot read the config file ${file}: ${(e as Error).message}`);
+    if (code !== 'ENOENT')
+      throw new QshareError('CONFIG', `cannot read the config file ${file}: ${(e as Error).message}`);
   }
   let raw: unknown = {};
   if (text !== undefined && text.trim() !== '') {
@@ -28,7 +29,10 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv): Promise<
   const withEnv = applyEnv(fromFile.config, env);
   const problems = [...fromFile.problems, ...withEnv.problems];
   if (problems.length > 0) {
-    throw new QshareError('CONFIG', `the configuration has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`} (${file}):\n  - ${problems.join('\n  - ')}`);
+    throw new QshareError(
+      'CONFIG',
+      `the configuration has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`} (${file}):\n  - ${problems.join('\n  - ')}`,
+    );
   }
   return withEnv.config;
 }

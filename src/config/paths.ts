@@ -11,7 +11,11 @@ export interface Paths {
   cacheDir: string;
 }
 
-export function resolvePaths(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: string = homedir()): Paths {
+export function resolvePaths(
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+  home: string = homedir(),
+): Paths {
   const configFile = nonEmpty(env.QSHARE_CONFIG) ?? join(configBase(env, platform, home), 'qshare', 'config.json');
   const dataDir = nonEmpty(env.QSHARE_HOME) ?? join(dataBase(env, platform, home), 'qshare');
   return dataPaths(configFile, dataDir);

@@ -9,7 +9,8 @@ export const DEFAULT_TRACKER = 'udp://tracker.opentrackr.org:1337/announce';
 export function expireMinutes(text: string): number | { problem: string } {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(d|h)\s*$/i.exec(text);
   const n = m ? Number(m[1]) : NaN;
-  if (!m || !(n > 0)) return { problem: `takes a number of days or hours, like 7d or 48h (got ${JSON.stringify(text)})` };
+  if (!m || !(n > 0))
+    return { problem: `takes a number of days or hours, like 7d or 48h (got ${JSON.stringify(text)})` };
   const minutes = Math.round(n * (m[2]!.toLowerCase() === 'd' ? 1440 : 60));
   if (minutes > 525_600 * 10) return { problem: 'cannot be more than ten years' };
   return minutes;
@@ -17,7 +18,9 @@ export function expireMinutes(text: string): number | { problem: string } {
 
 /** A recipients count, or the problem in words. Pure; the one check of --recipients and watch.recipients. */
 export function checkRecipientsCount(n: unknown): string | undefined {
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1000 ? undefined : `takes a whole number from 1 to 1000 (got ${String(n)})`;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1000
+    ? undefined
+    : `takes a whole number from 1 to 1000 (got ${String(n)})`;
 }
 
 /**
@@ -42,7 +45,11 @@ function checkedBy<T>(problem: (x: unknown) => string | undefined) {
 }
 
 /** An object section: `notObject` when it is not one, and each unknown key reported by name. */
-function section<E extends v.ObjectEntries>(entries: E, notObject: string, unknownKey: (key: string, known: string[]) => string) {
+function section<E extends v.ObjectEntries>(
+  entries: E,
+  notObject: string,
+  unknownKey: (key: string, known: string[]) => string,
+) {
   const known = Object.keys(entries);
   return v.pipe(
     v.custom<Record<string, unknown>>(isObject, notObject),
@@ -50,7 +57,11 @@ function section<E extends v.ObjectEntries>(entries: E, notObject: string, unkno
     v.rawCheck(({ dataset, addIssue }) => {
       if (!isObject(dataset.value)) return;
       for (const key of Object.keys(dataset.value)) {
-        if (!known.includes(key)) addIssue({ message: unknownKey(key, known), path: [{ type: 'object', origin: 'key', input: dataset.value, key, value: dataset.value[key] }] });
+        if (!known.includes(key))
+          addIssue({
+            message: unknownKey(key, known),
+            path: [{ type: 'object', origin: 'key', input: dataset.value, key, value: dataset.value[key] }],
+          });
       }
     }),
     v.transform((o) => o as v.InferOutput<v.ObjectSchema<E, undefined>>),
@@ -60,7 +71,10 @@ const unknownIn = (key: string, known: string[]) => `unknown key (known: ${known
 
 /** A number of seconds up to a day: above 0 (`least` undefined) or at least `least`. */
 const seconds = (least: number | undefined, words: string) =>
-  v.message(v.pipe(v.number(), v.finite(), least === undefined ? v.gtValue(0) : v.minValue(least), v.maxValue(86_400)), words);
+  v.message(
+    v.pipe(v.number(), v.finite(), least === undefined ? v.gtValue(0) : v.minValue(least), v.maxValue(86_400)),
+    words,
+  );
 const yesNo = v.message(v.boolean(), 'must be true or false');
 const D = {
   qbittorrent: {
@@ -97,9 +111,15 @@ const QbittorrentSchema = section(
       {},
     ),
     /** per request, seconds */
-    timeoutSeconds: v.optional(seconds(undefined, 'must be a number of seconds between 1 and 86400'), D.qbittorrent.timeoutSeconds),
+    timeoutSeconds: v.optional(
+      seconds(undefined, 'must be a number of seconds between 1 and 86400'),
+      D.qbittorrent.timeoutSeconds,
+    ),
     /** how long `add` waits for qBittorrent to report the torrent as seeding, seconds */
-    seedWaitSeconds: v.optional(seconds(undefined, 'must be a number of seconds between 1 and 86400'), D.qbittorrent.seedWaitSeconds),
+    seedWaitSeconds: v.optional(
+      seconds(undefined, 'must be a number of seconds between 1 and 86400'),
+      D.qbittorrent.seedWaitSeconds,
+    ),
     category: v.optional(
       v.message(
         v.pipe(
@@ -111,11 +131,18 @@ const QbittorrentSchema = section(
       D.qbittorrent.category,
     ),
     tags: v.optional(
-      checkedBy<string[]>((t) => (Array.isArray(t) && t.every((x) => typeof x === 'string' && x !== '' && !x.includes(',')) ? undefined : 'must be an array of non-empty strings without commas')),
+      checkedBy<string[]>((t) =>
+        Array.isArray(t) && t.every((x) => typeof x === 'string' && x !== '' && !x.includes(','))
+          ? undefined
+          : 'must be an array of non-empty strings without commas',
+      ),
       () => [...D.qbittorrent.tags],
     ),
     /** PEM file with the Web UI's self-signed certificate (or its CA), trusted on top of the usual CAs */
-    caFile: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a PEM certificate file, or null')), null),
+    caFile: v.optional(
+      v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a PEM certificate file, or null')),
+      null,
+    ),
     /** do not check the Web UI's HTTPS certificate at all (warns on every run) */
     insecureTls: v.optional(yesNo, false),
   },
@@ -141,9 +168,18 @@ const WatchSchema = v.pipe(
         D.watch.dir,
       ),
       /** an item is complete once nothing in it changed for this long */
-      settleSeconds: v.optional(seconds(0.5, 'must be a number of seconds between 0.5 and 86400'), D.watch.settleSeconds),
+      settleSeconds: v.optional(
+        seconds(0.5, 'must be a number of seconds between 0.5 and 86400'),
+        D.watch.settleSeconds,
+      ),
       /** archives made at the same time */
-      concurrency: v.optional(v.message(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(16)), 'must be a whole number from 1 to 16 (archives made at the same time)'), D.watch.concurrency),
+      concurrency: v.optional(
+        v.message(
+          v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(16)),
+          'must be a whole number from 1 to 16 (archives made at the same time)',
+        ),
+        D.watch.concurrency,
+      ),
       /** also write each share's password beside its card (plain text, mode 600) */
       writePasswordFile: v.optional(yesNo, false),
       /** each share made by watch seeds until this many recipients have it (as `add --recipients`) */
@@ -164,19 +200,27 @@ const WatchSchema = v.pipe(
     'must be an object like {"dir": "~/ToShare"}',
     unknownIn,
   ),
-  v.transform(({ expire, recipients, ...w }) => ({ ...w, ...(recipients !== undefined ? { recipients } : {}), ...(expire !== undefined ? { expireMinutes: expire } : {}) })),
+  v.transform(({ expire, recipients, ...w }) => ({
+    ...w,
+    ...(recipients !== undefined ? { recipients } : {}),
+    ...(expire !== undefined ? { expireMinutes: expire } : {}),
+  })),
 );
 
 /** A relay's name as used on the command line (`--relay box`): letters, digits, `-` and `_`. Pure. */
 export function checkRelayName(n: unknown): string | undefined {
-  return typeof n === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/.test(n) ? undefined : `must be 1–40 letters, digits, "-" or "_" (got ${JSON.stringify(n)})`;
+  return typeof n === 'string' && /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/.test(n)
+    ? undefined
+    : `must be 1–40 letters, digits, "-" or "_" (got ${JSON.stringify(n)})`;
 }
 
 /** `HOST:PORT` (`[v6]:PORT`) where peers reach a relay's BitTorrent port, or the problem in words. Pure. */
 export function checkPeerAddress(a: unknown): string | undefined {
   if (typeof a !== 'string') return 'must be HOST:PORT, like 203.0.113.7:51413';
   const p = splitPeer(a);
-  return p && p.port >= 1 && p.port <= 65535 ? undefined : `must be HOST:PORT with a port from 1 to 65535, like 203.0.113.7:51413 (got ${JSON.stringify(a)})`;
+  return p && p.port >= 1 && p.port <= 65535
+    ? undefined
+    : `must be HOST:PORT with a port from 1 to 65535, like 203.0.113.7:51413 (got ${JSON.stringify(a)})`;
 }
 
 /** `HOST:PORT` or `[v6]:PORT` → the host (without brackets) and the port; undefined when it is neither. Pure. */
@@ -192,37 +236,76 @@ const RelaySchema = section(
     username: v.optional(v.message(v.string(), 'must be a string'), 'admin'),
     /** where peers reach the relay's BitTorrent port (HOST:PORT) */
     peer: checkedBy<string>(checkPeerAddress),
-    caFile: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a PEM certificate file, or null')), null),
+    caFile: v.optional(
+      v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a PEM certificate file, or null')),
+      null,
+    ),
     insecureTls: v.optional(yesNo, false),
     /** the folder the relay downloads into, as the relay sees it; default: the relay's own default save path */
-    savePath: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be a folder on the relay, or null for its default')), null),
+    savePath: v.optional(
+      v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be a folder on the relay, or null for its default')),
+      null,
+    ),
   },
   'must be an object like {"url": "https://seedbox.example:8080", "username": "admin", "peer": "203.0.113.7:51413"}',
-  (key, known) => (key === 'password' || key === 'apiKey' ? 'qshare never reads a password from the config file: `qshare login --relay NAME` keeps it in the secret store' : unknownIn(key, known)),
+  (key, known) =>
+    key === 'password' || key === 'apiKey'
+      ? 'qshare never reads a password from the config file: `qshare login --relay NAME` keeps it in the secret store'
+      : unknownIn(key, known),
 );
 
 const ConfigSchema = section(
   {
     qbittorrent: v.optional(QbittorrentSchema, {}),
-    trackers: v.optional(v.message(v.array(checkedBy<string>(checkTrackerUrl)), 'must be an array of announce URLs (an empty array means DHT only)'), () => [DEFAULT_TRACKER]),
+    trackers: v.optional(
+      v.message(
+        v.array(checkedBy<string>(checkTrackerUrl)),
+        'must be an array of announce URLs (an empty array means DHT only)',
+      ),
+      () => [DEFAULT_TRACKER],
+    ),
     /** path to a 7-Zip binary; null = find 7zz / 7z on PATH, then the bundled 7za */
-    sevenZip: v.optional(v.nullable(v.message(v.pipe(v.string(), v.nonEmpty()), 'must be the path to a 7-Zip binary (7zz, 7z or 7za), or null to find one')), null),
+    sevenZip: v.optional(
+      v.nullable(
+        v.message(
+          v.pipe(v.string(), v.nonEmpty()),
+          'must be the path to a 7-Zip binary (7zz, 7z or 7za), or null to find one',
+        ),
+      ),
+      null,
+    ),
     /** 7-Zip compression level 0 (store) … 9 */
     level: v.optional(checkedBy<number>(checkLevel), 0),
     secrets: v.optional(
-      section({ store: v.optional(v.message(v.picklist(SECRET_STORES), `must be one of ${SECRET_STORES.map((x) => `"${x}"`).join(', ')}`), 'auto') }, 'must be an object like {"store": "auto"}', unknownIn),
+      section(
+        {
+          store: v.optional(
+            v.message(v.picklist(SECRET_STORES), `must be one of ${SECRET_STORES.map((x) => `"${x}"`).join(', ')}`),
+            'auto',
+          ),
+        },
+        'must be an object like {"store": "auto"}',
+        unknownIn,
+      ),
       {},
     ),
     watch: v.optional(WatchSchema, {}),
     /** relays paired with `qshare login --relay NAME`, by name */
     relays: v.optional(
       v.pipe(
-        v.custom<Record<string, unknown>>(isObject, 'must be an object of relays by name, like {"box": {"url": …, "peer": …}}'),
+        v.custom<Record<string, unknown>>(
+          isObject,
+          'must be an object of relays by name, like {"box": {"url": …, "peer": …}}',
+        ),
         v.rawCheck(({ dataset, addIssue }) => {
           if (!isObject(dataset.value)) return;
           for (const key of Object.keys(dataset.value)) {
             const p = checkRelayName(key);
-            if (p) addIssue({ message: `a relay name ${p}`, path: [{ type: 'object', origin: 'key', input: dataset.value, key, value: dataset.value[key] }] });
+            if (p)
+              addIssue({
+                message: `a relay name ${p}`,
+                path: [{ type: 'object', origin: 'key', input: dataset.value, key, value: dataset.value[key] }],
+              });
           }
         }),
         v.record(v.string(), RelaySchema),
@@ -230,7 +313,14 @@ const ConfigSchema = section(
       {},
     ),
     /** relays every `add` and `watch` shares through unless told otherwise (`--relay`, `--no-relay`) */
-    defaultRelays: v.optional(checkedBy<string[]>((x) => (Array.isArray(x) && x.every((n) => checkRelayName(n) === undefined) ? undefined : 'must be an array of relay names, like ["box"]')), () => []),
+    defaultRelays: v.optional(
+      checkedBy<string[]>((x) =>
+        Array.isArray(x) && x.every((n) => checkRelayName(n) === undefined)
+          ? undefined
+          : 'must be an array of relay names, like ["box"]',
+      ),
+      () => [],
+    ),
     /** the qBittorrent qshare starts and owns when none answers (`qshare daemon`) */
     managed: v.optional(
       section(
@@ -291,7 +381,13 @@ export function validateConfig(raw: unknown): { config: Config; problems: string
   if (r.success) {
     const { $schema: _s, '//': _c, ...config } = r.output;
     const unknown = config.defaultRelays.filter((n) => !(n in config.relays));
-    if (unknown.length > 0) return { config: structuredClone(DEFAULT_CONFIG), problems: [`defaultRelays: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in "relays" (pair one with \`qshare login --relay NAME --url URL\`)`] };
+    if (unknown.length > 0)
+      return {
+        config: structuredClone(DEFAULT_CONFIG),
+        problems: [
+          `defaultRelays: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in "relays" (pair one with \`qshare login --relay NAME --url URL\`)`,
+        ],
+      };
     return { config, problems: [] };
   }
   const problems = [...new Set(r.issues.map((i) => `${where(i)}: ${i.message}`))];
@@ -299,7 +395,9 @@ export function validateConfig(raw: unknown): { config: Config; problems: string
 }
 
 export function checkLevel(v: unknown): string | undefined {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 9 ? undefined : 'must be a whole number from 0 (store, the default: best for photos and video) to 9';
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 9
+    ? undefined
+    : 'must be a whole number from 0 (store, the default: best for photos and video) to 9';
 }
 
 export function checkWebUiUrl(v: unknown): string | undefined {
@@ -310,8 +408,10 @@ export function checkWebUiUrl(v: unknown): string | undefined {
   } catch {
     return `"${v}" is not a URL; write it like http://127.0.0.1:8080`;
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `must start with http:// or https:// (got ${u.protocol})`;
-  if (u.username || u.password) return 'must not contain a user name or password; use qbittorrent.username and QSHARE_QBIT_PASSWORD';
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    return `must start with http:// or https:// (got ${u.protocol})`;
+  if (u.username || u.password)
+    return 'must not contain a user name or password; use qbittorrent.username and QSHARE_QBIT_PASSWORD';
   return undefined;
 }
 
@@ -323,7 +423,8 @@ export function checkTrackerUrl(v: unknown): string | undefined {
   } catch {
     return `"${v}" is not a URL`;
   }
-  if (!['udp:', 'http:', 'https:', 'wss:'].includes(u.protocol)) return `unsupported tracker scheme ${u.protocol} (use udp://, http:// or https://)`;
+  if (!['udp:', 'http:', 'https:', 'wss:'].includes(u.protocol))
+    return `unsupported tracker scheme ${u.protocol} (use udp://, http:// or https://)`;
   return undefined;
 }
 

@@ -18,21 +18,31 @@ export async function updateConfigFile(file: string, mutate: (raw: Raw) => void)
     text = await readFile(file, 'utf8');
     mode = (await stat(file)).mode & 0o777;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new QshareError('CONFIG', `cannot read the config file ${file}: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new QshareError('CONFIG', `cannot read the config file ${file}: ${(e as Error).message}`);
   }
   let raw: unknown = {};
   if (text !== undefined && text.trim() !== '') {
     try {
       raw = JSON.parse(text);
     } catch (e) {
-      throw new QshareError('CONFIG', `the config file ${file} is not valid JSON (${(e as Error).message}); qshare did not change it`, { hint: 'fix it or move it aside, then try again' });
+      throw new QshareError(
+        'CONFIG',
+        `the config file ${file} is not valid JSON (${(e as Error).message}); qshare did not change it`,
+        { hint: 'fix it or move it aside, then try again' },
+      );
     }
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new QshareError('CONFIG', `the config file ${file} is not a JSON object; qshare did not change it`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new QshareError('CONFIG', `the config file ${file} is not a JSON object; qshare did not change it`);
   const obj = raw as Raw;
   mutate(obj);
   const { problems } = validateConfig(obj);
-  if (problems.length > 0) throw new QshareError('CONFIG', `the config file ${file} would not be valid, so qshare did not change it:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new QshareError(
+      'CONFIG',
+      `the config file ${file} would not be valid, so qshare did not change it:\n  - ${problems.join('\n  - ')}`,
+    );
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   await writeFileAtomic(file, JSON.stringify(obj, null, 2) + '\n', { mode });
 }

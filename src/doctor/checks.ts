@@ -41,7 +41,8 @@ export function preferenceChecks(prefs: Record<string, unknown>, trackers: strin
   const out: Check[] = [];
   const noTrackers = trackers.length === 0;
 
-  if (prefs.dht === true) out.push({ id: 'dht', title: 'DHT', status: 'ok', detail: 'on: recipients can find you without a tracker' });
+  if (prefs.dht === true)
+    out.push({ id: 'dht', title: 'DHT', status: 'ok', detail: 'on: recipients can find you without a tracker' });
   else
     out.push({
       id: 'dht',
@@ -54,7 +55,8 @@ export function preferenceChecks(prefs: Record<string, unknown>, trackers: strin
       prefFix: { prefs: { dht: true }, what: 'turn DHT on' },
     });
 
-  if (prefs.pex === true) out.push({ id: 'pex', title: 'peer exchange (PeX)', status: 'ok', detail: 'on: peers tell each other about you' });
+  if (prefs.pex === true)
+    out.push({ id: 'pex', title: 'peer exchange (PeX)', status: 'ok', detail: 'on: peers tell each other about you' });
   else
     out.push({
       id: 'pex',
@@ -66,13 +68,20 @@ export function preferenceChecks(prefs: Record<string, unknown>, trackers: strin
     });
 
   const enc = prefs.encryption;
-  if (enc === 0) out.push({ id: 'encryption', title: 'protocol encryption', status: 'ok', detail: '"prefer encryption": encrypted with peers that can, plain with the rest' });
+  if (enc === 0)
+    out.push({
+      id: 'encryption',
+      title: 'protocol encryption',
+      status: 'ok',
+      detail: '"prefer encryption": encrypted with peers that can, plain with the rest',
+    });
   else if (enc === 1)
     out.push({
       id: 'encryption',
       title: 'protocol encryption',
       status: 'info',
-      detail: '"require encryption": peers that cannot encrypt are refused (some mobile clients), so a recipient may not connect',
+      detail:
+        '"require encryption": peers that cannot encrypt are refused (some mobile clients), so a recipient may not connect',
       fix: `if a recipient cannot connect, choose "Allow encryption" (prefer): qshare doctor --fix, or ${WHERE_PREFS} → BitTorrent → Encryption mode`,
       prefFix: { prefs: { encryption: 0 }, what: 'set encryption to "prefer" (allow encryption)' },
     });
@@ -81,18 +90,26 @@ export function preferenceChecks(prefs: Record<string, unknown>, trackers: strin
       id: 'encryption',
       title: 'protocol encryption',
       status: 'warn',
-      detail: 'disabled: the torrent traffic is plain, so networks that throttle or block BitTorrent see it easily (the archive itself stays AES-encrypted)',
+      detail:
+        'disabled: the torrent traffic is plain, so networks that throttle or block BitTorrent see it easily (the archive itself stays AES-encrypted)',
       fix: `choose "Allow encryption" (prefer): qshare doctor --fix, or ${WHERE_PREFS} → BitTorrent → Encryption mode`,
       prefFix: { prefs: { encryption: 0 }, what: 'set encryption to "prefer" (allow encryption)' },
     });
-  else out.push({ id: 'encryption', title: 'protocol encryption', status: 'skip', detail: `unknown setting ${JSON.stringify(enc)}` });
+  else
+    out.push({
+      id: 'encryption',
+      title: 'protocol encryption',
+      status: 'skip',
+      detail: `unknown setting ${JSON.stringify(enc)}`,
+    });
 
   if (prefs.anonymous_mode === true)
     out.push({
       id: 'anonymous',
       title: 'anonymous mode',
       status: 'warn',
-      detail: 'on: qBittorrent hides its identity and turns off features peers use to reach it; it is not meant as privacy without a proxy or VPN',
+      detail:
+        'on: qBittorrent hides its identity and turns off features peers use to reach it; it is not meant as privacy without a proxy or VPN',
       fix: `turn it off unless you use it with a proxy: qshare doctor --fix, or ${WHERE_PREFS} → BitTorrent → "Enable anonymous mode"`,
       prefFix: { prefs: { anonymous_mode: false }, what: 'turn anonymous mode off' },
     });
@@ -106,7 +123,10 @@ export function preferenceChecks(prefs: Record<string, unknown>, trackers: strin
       title: 'proxy',
       status: 'info',
       detail: `qBittorrent connects through a ${proxy} proxy${typeof prefs.proxy_ip === 'string' && prefs.proxy_ip ? ` (${prefs.proxy_ip})` : ''}: recipients can reach you only if it forwards incoming connections`,
-      fix: `if recipients stay at 0 peers, check the proxy (or VPN) forwards the listening port ${prefs.listen_port ?? ''}; ${WHERE_PREFS} → Connection → Proxy Server`.replace(' port  ', ' port '),
+      fix: `if recipients stay at 0 peers, check the proxy (or VPN) forwards the listening port ${prefs.listen_port ?? ''}; ${WHERE_PREFS} → Connection → Proxy Server`.replace(
+        ' port  ',
+        ' port ',
+      ),
     });
   return out;
 }
@@ -114,7 +134,10 @@ export function preferenceChecks(prefs: Record<string, unknown>, trackers: strin
 /** proxy_type: an int up to 4.5 (-1/0 none, 1 HTTP, 2 SOCKS5, 3 HTTP+auth, 4 SOCKS5+auth, 5 SOCKS4), a string from 4.6. */
 export function proxyKind(v: unknown): string | undefined {
   if (v === undefined || v === null || v === -1 || v === 0 || v === '' || v === 'None') return undefined;
-  if (typeof v === 'number') return ({ 1: 'HTTP', 2: 'SOCKS5', 3: 'HTTP', 4: 'SOCKS5', 5: 'SOCKS4' } as Record<number, string>)[v] ?? `type ${v}`;
+  if (typeof v === 'number')
+    return (
+      ({ 1: 'HTTP', 2: 'SOCKS5', 3: 'HTTP', 4: 'SOCKS5', 5: 'SOCKS4' } as Record<number, string>)[v] ?? `type ${v}`
+    );
   return String(v);
 }
 
@@ -124,7 +147,12 @@ export function connectionCheck(status: string | undefined, prefs: Record<string
   const upnpOff = prefs.upnp === false;
   switch (status) {
     case 'connected':
-      return { id: 'connection', title: 'incoming connections', status: 'ok', detail: 'connected: peers from outside have reached qBittorrent' };
+      return {
+        id: 'connection',
+        title: 'incoming connections',
+        status: 'ok',
+        detail: 'connected: peers from outside have reached qBittorrent',
+      };
     case 'firewalled':
       return {
         id: 'connection',
@@ -138,7 +166,7 @@ export function connectionCheck(status: string | undefined, prefs: Record<string
           (upnpOff
             ? 'or, if the router supports it, turn on "Use UPnP / NAT-PMP port forwarding from my router" (Tools → Options → Connection; qshare does not change this for you: it opens a port on your router)'
             : 'UPnP / NAT-PMP is on, but the router did not open the port: forward it by hand') +
-          '; allow the port in this computer\'s firewall too',
+          "; allow the port in this computer's firewall too",
       };
     case 'disconnected':
       return {
@@ -149,15 +177,36 @@ export function connectionCheck(status: string | undefined, prefs: Record<string
         fix: 'check Tools → Options → Advanced → "Network interface" and the listening port (Connection), and that the computer is online',
       };
     default:
-      return { id: 'connection', title: 'incoming connections', status: 'skip', detail: `qBittorrent did not say (${status ?? 'no connection_status'})` };
+      return {
+        id: 'connection',
+        title: 'incoming connections',
+        status: 'skip',
+        detail: `qBittorrent did not say (${status ?? 'no connection_status'})`,
+      };
   }
 }
 
 export function diskCheck(dataDir: string, freeBytes: number | undefined): Check {
-  if (freeBytes === undefined) return { id: 'disk', title: 'free disk space', status: 'skip', detail: `could not measure the free space of ${dataDir}` };
+  if (freeBytes === undefined)
+    return {
+      id: 'disk',
+      title: 'free disk space',
+      status: 'skip',
+      detail: `could not measure the free space of ${dataDir}`,
+    };
   const base = { id: 'disk', title: 'free disk space', detail: `${formatSize(freeBytes)} free in ${dataDir}` };
-  if (freeBytes < 100 * MiB) return { ...base, status: 'fail', fix: 'free some space there, or move the data folder (QSHARE_HOME) to a bigger disk: an encrypted share needs as much space as the folder itself' };
-  if (freeBytes < 2 * GiB) return { ...base, status: 'warn', fix: 'an encrypted share needs about as much free space as the folder you share; free some, or move QSHARE_HOME to a bigger disk' };
+  if (freeBytes < 100 * MiB)
+    return {
+      ...base,
+      status: 'fail',
+      fix: 'free some space there, or move the data folder (QSHARE_HOME) to a bigger disk: an encrypted share needs as much space as the folder itself',
+    };
+  if (freeBytes < 2 * GiB)
+    return {
+      ...base,
+      status: 'warn',
+      fix: 'an encrypted share needs about as much free space as the folder you share; free some, or move QSHARE_HOME to a bigger disk',
+    };
   return { ...base, status: 'ok' };
 }
 
@@ -172,10 +221,23 @@ export interface SevenZipFacts {
 }
 
 export function sevenZipCheck(facts: SevenZipFacts | { missing: string; hint?: string }): Check {
-  if ('missing' in facts) return { id: '7zip', title: '7-Zip', status: 'fail', detail: facts.missing, fix: facts.hint ?? 'install 7-Zip (Debian/Ubuntu: sudo apt install 7zip)' };
+  if ('missing' in facts)
+    return {
+      id: '7zip',
+      title: '7-Zip',
+      status: 'fail',
+      detail: facts.missing,
+      fix: facts.hint ?? 'install 7-Zip (Debian/Ubuntu: sudo apt install 7zip)',
+    };
   const what = `${facts.flavour} ${facts.version} (${facts.path})`;
   if (facts.aesWorks === false)
-    return { id: '7zip', title: '7-Zip', status: 'fail', detail: `${what} could not make an AES-256 archive with encrypted file names: ${facts.aesError ?? 'unknown error'}`, fix: 'install a current 7-Zip (Debian/Ubuntu: sudo apt install 7zip) or set "sevenZip" in the config' };
+    return {
+      id: '7zip',
+      title: '7-Zip',
+      status: 'fail',
+      detail: `${what} could not make an AES-256 archive with encrypted file names: ${facts.aesError ?? 'unknown error'}`,
+      fix: 'install a current 7-Zip (Debian/Ubuntu: sudo apt install 7zip) or set "sevenZip" in the config',
+    };
   if (facts.legacy)
     return {
       id: '7zip',
@@ -197,19 +259,37 @@ export function keychainCheck(kind: 'keychain' | 'file' | 'none', description: s
       detail: `${description}${why ? `, because ${why}` : ''}: plain text that only your user (and root) can read`,
       fix: 'usual on a server; to keep no passwords set "secrets": {"store": "none"}, to allow only the OS keychain "keychain"',
     };
-  return { id: 'keychain', title: 'password store', status: 'info', detail: description, fix: 'without a store, `qshare show` cannot give share passwords again and the Web UI password must come from QSHARE_QBIT_PASSWORD or a prompt' };
+  return {
+    id: 'keychain',
+    title: 'password store',
+    status: 'info',
+    detail: description,
+    fix: 'without a store, `qshare show` cannot give share passwords again and the Web UI password must come from QSHARE_QBIT_PASSWORD or a prompt',
+  };
 }
 
-export function pathProbeCheck(result: { ok: true; savePath: string } | { ok: false; savePath: string; state: string; mapped: boolean } | { skipped: string }): Check {
-  if ('skipped' in result) return { id: 'paths', title: 'qBittorrent sees qshare\'s files', status: 'skip', detail: result.skipped };
-  if (result.ok) return { id: 'paths', title: 'qBittorrent sees qshare\'s files', status: 'ok', detail: `a probe torrent seeded from ${result.savePath} as qBittorrent sees it` };
+export function pathProbeCheck(
+  result:
+    | { ok: true; savePath: string }
+    | { ok: false; savePath: string; state: string; mapped: boolean }
+    | { skipped: string },
+): Check {
+  if ('skipped' in result)
+    return { id: 'paths', title: "qBittorrent sees qshare's files", status: 'skip', detail: result.skipped };
+  if (result.ok)
+    return {
+      id: 'paths',
+      title: "qBittorrent sees qshare's files",
+      status: 'ok',
+      detail: `a probe torrent seeded from ${result.savePath} as qBittorrent sees it`,
+    };
   return {
     id: 'paths',
-    title: 'qBittorrent sees qshare\'s files',
+    title: "qBittorrent sees qshare's files",
     status: 'fail',
     detail: `a probe torrent saved at ${result.savePath} became "${result.state}": qBittorrent cannot read qshare's data folder there`,
     fix: result.mapped
-      ? 'check qbittorrent.pathMap: the folder on the right must be where qBittorrent (its container, its machine) sees qshare\'s data folder, and readable by it'
+      ? "check qbittorrent.pathMap: the folder on the right must be where qBittorrent (its container, its machine) sees qshare's data folder, and readable by it"
       : 'if qBittorrent runs in Docker or on another machine, mount qshare\'s data folder there and set qbittorrent.pathMap, e.g. {"/home/me/.local/share/qshare": "/downloads/qshare"}',
   };
 }
@@ -242,11 +322,24 @@ export interface RelayMeasure {
 export function relayCheck(m: RelayMeasure): Check {
   const id = `relay:${m.name}`;
   const title = `relay ${m.name}`;
-  if (m.error !== undefined) return { id, title, status: 'fail', detail: m.error, fix: m.hint ?? `run \`qshare login --relay ${m.name}\` again` };
+  if (m.error !== undefined)
+    return {
+      id,
+      title,
+      status: 'fail',
+      detail: m.error,
+      fix: m.hint ?? `run \`qshare login --relay ${m.name}\` again`,
+    };
   const parts = [`qBittorrent ${m.version ?? '?'} answers at ${m.url}`];
   if (m.connection !== undefined) parts.push(`its connection: ${m.connection}`);
   if (m.freeBytes !== undefined) parts.push(`${formatSize(m.freeBytes)} free`);
-  parts.push(m.peerOpens === true ? `${m.peer} opens from here` : m.peerOpens === undefined ? `${m.peer} not tried` : `${m.peer} does NOT open from here (${m.peerOpens})`);
+  parts.push(
+    m.peerOpens === true
+      ? `${m.peer} opens from here`
+      : m.peerOpens === undefined
+        ? `${m.peer} not tried`
+        : `${m.peer} does NOT open from here (${m.peerOpens})`,
+  );
   const detail = parts.join('; ');
   const port = m.peer.replace(/^.*:/, '');
   if (m.peerOpens !== undefined && m.peerOpens !== true) {
@@ -261,7 +354,13 @@ export function relayCheck(m: RelayMeasure): Check {
   const fixes: string[] = [];
   // libtorrent says "firewalled" until its first incoming connection from a public address (it counts none from
   // private ones): a fresh relay is "firewalled" too. The port opening from here is the proof that matters.
-  if (m.connection === 'firewalled') fixes.push(`its qBittorrent has had no incoming connection from the internet yet; if that stays so once recipients download, open its BitTorrent port (${port}) to the internet`);
-  if (m.freeBytes !== undefined && m.freeBytes < GiB) fixes.push('free space on the relay: each share needs its whole size there');
-  return fixes.length > 0 ? { id, title, status: 'warn', detail, fix: fixes.join('; ') } : { id, title, status: 'ok', detail };
+  if (m.connection === 'firewalled')
+    fixes.push(
+      `its qBittorrent has had no incoming connection from the internet yet; if that stays so once recipients download, open its BitTorrent port (${port}) to the internet`,
+    );
+  if (m.freeBytes !== undefined && m.freeBytes < GiB)
+    fixes.push('free space on the relay: each share needs its whole size there');
+  return fixes.length > 0
+    ? { id, title, status: 'warn', detail, fix: fixes.join('; ') }
+    : { id, title, status: 'ok', detail };
 }

@@ -10,7 +10,10 @@ import type { QbitSession } from '../qbit/client.js';
 import { classifyState } from '../qbit/payload.js';
 import { createTorrent } from '../torrent/index.js';
 
-export type ProbeResult = { ok: true; savePath: string } | { ok: false; savePath: string; state: string; mapped: boolean } | { skipped: string };
+export type ProbeResult =
+  | { ok: true; savePath: string }
+  | { ok: false; savePath: string; state: string; mapped: boolean }
+  | { skipped: string };
 
 const PROBE_BYTES = 16 * 1024;
 
@@ -19,7 +22,14 @@ const PROBE_BYTES = 16 * 1024;
  * 16 KiB random file there, hands qBittorrent a private, tracker-less torrent of it to seed (never announced
  * anywhere), waits until it seeds or turns `missingFiles`/`error`, then removes the torrent and the file.
  */
-export async function pathProbe(deps: { session: QbitSession; config: Config; paths: Paths; log: Logger; timeoutMs?: number; signal?: AbortSignal }): Promise<ProbeResult> {
+export async function pathProbe(deps: {
+  session: QbitSession;
+  config: Config;
+  paths: Paths;
+  log: Logger;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}): Promise<ProbeResult> {
   const { session, config, paths, log } = deps;
   const dir = paths.archivesDir;
   await ensurePrivateDir(paths.dataDir);
@@ -34,7 +44,13 @@ export async function pathProbe(deps: { session: QbitSession; config: Config; pa
     const t = await createTorrent({ root: file, name, trackers: [], private: true, createdBy: 'qshare doctor' });
     hash = t.infoHash;
     await session.addForSeeding(
-      { torrent: t.torrent, fileName: `${name}.torrent`, savePath, category: config.qbittorrent.category, tags: [...config.qbittorrent.tags, 'qshare-probe'] },
+      {
+        torrent: t.torrent,
+        fileName: `${name}.torrent`,
+        savePath,
+        category: config.qbittorrent.category,
+        tags: [...config.qbittorrent.tags, 'qshare-probe'],
+      },
       t.infoHash,
     );
     const deadline = Date.now() + (deps.timeoutMs ?? 20_000);
@@ -49,12 +65,20 @@ export async function pathProbe(deps: { session: QbitSession; config: Config; pa
         // a complete torrent that is merely stopped was still found on disk
         if (v === 'stopped' && s.progress >= 1) return { ok: true, savePath };
       }
-      if (Date.now() > deadline) return { skipped: `the probe torrent did not settle within ${Math.round((deps.timeoutMs ?? 20_000) / 1000)} s (last state: ${last})` };
+      if (Date.now() > deadline)
+        return {
+          skipped: `the probe torrent did not settle within ${Math.round((deps.timeoutMs ?? 20_000) / 1000)} s (last state: ${last})`,
+        };
       if (deps.signal?.aborted) return { skipped: 'interrupted' };
       await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
-    if (hash) await session.remove(hash, false).catch((e: unknown) => log.warn(`could not remove the probe torrent ${hash} from qBittorrent: ${(e as Error).message}`));
+    if (hash)
+      await session
+        .remove(hash, false)
+        .catch((e: unknown) =>
+          log.warn(`could not remove the probe torrent ${hash} from qBittorrent: ${(e as Error).message}`),
+        );
     await rm(file, { force: true });
   }
 }

@@ -11,7 +11,17 @@ import type { Logger } from '../log.js';
 import type { QbitSession } from '../qbit/client.js';
 import { formatApiVersion } from '../qbit/payload.js';
 import type { SecretStore } from '../secrets/store.js';
-import { connectionCheck, diskCheck, keychainCheck, pathProbeCheck, preferenceChecks, relayCheck, sevenZipCheck, type Check, type RelayMeasure } from './checks.js';
+import {
+  connectionCheck,
+  diskCheck,
+  keychainCheck,
+  pathProbeCheck,
+  preferenceChecks,
+  relayCheck,
+  sevenZipCheck,
+  type Check,
+  type RelayMeasure,
+} from './checks.js';
 import { pathProbe } from './probe.js';
 
 export interface DoctorDeps {
@@ -45,7 +55,12 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   try {
     session = await deps.connect();
     report.session = session;
-    checks.push({ id: 'qbittorrent', title: 'qBittorrent', status: 'ok', detail: `${session.appVersion} (Web API ${formatApiVersion(session.apiVersion)}) answers at ${session.url}` });
+    checks.push({
+      id: 'qbittorrent',
+      title: 'qBittorrent',
+      status: 'ok',
+      detail: `${session.appVersion} (Web API ${formatApiVersion(session.apiVersion)}) answers at ${session.url}`,
+    });
     const how =
       session.authMode === 'none'
         ? 'none needed: qBittorrent lets this computer in without a login (localhost bypass or whitelist)'
@@ -54,12 +69,30 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   } catch (e) {
     if (!isQshareError(e)) throw e;
     if (e.code === 'QBIT_UNREACHABLE') {
-      checks.push({ id: 'qbittorrent', title: 'qBittorrent', status: 'fail', detail: e.message, fix: 'start qBittorrent with its Web UI on, or set the address with `qshare login`' });
+      checks.push({
+        id: 'qbittorrent',
+        title: 'qBittorrent',
+        status: 'fail',
+        detail: e.message,
+        fix: 'start qBittorrent with its Web UI on, or set the address with `qshare login`',
+      });
     } else if (e.code === 'QBIT_FORBIDDEN') {
-      checks.push({ id: 'qbittorrent', title: 'qBittorrent', status: 'fail', detail: e.message, fix: 'see above: Host header validation / CSRF settings of the Web UI' });
+      checks.push({
+        id: 'qbittorrent',
+        title: 'qBittorrent',
+        status: 'fail',
+        detail: e.message,
+        fix: 'see above: Host header validation / CSRF settings of the Web UI',
+      });
     } else {
       checks.push({ id: 'qbittorrent', title: 'qBittorrent', status: 'ok', detail: `a Web UI answers at ${url}` });
-      checks.push({ id: 'credentials', title: 'credentials', status: 'fail', detail: e.message, fix: e.hint ?? 'run `qshare login`' });
+      checks.push({
+        id: 'credentials',
+        title: 'credentials',
+        status: 'fail',
+        detail: e.message,
+        fix: e.hint ?? 'run `qshare login`',
+      });
     }
   }
 
@@ -69,19 +102,47 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
       report.prefs = prefs;
       checks.push(...preferenceChecks(prefs, deps.config.trackers));
       const state = await session.serverState();
-      checks.push(connectionCheck(typeof state.connection_status === 'string' ? state.connection_status : undefined, prefs));
+      checks.push(
+        connectionCheck(typeof state.connection_status === 'string' ? state.connection_status : undefined, prefs),
+      );
     } catch (e) {
       if (!isQshareError(e)) throw e;
-      checks.push({ id: 'preferences', title: 'qBittorrent settings', status: 'skip', detail: `could not read them: ${e.message}` });
+      checks.push({
+        id: 'preferences',
+        title: 'qBittorrent settings',
+        status: 'skip',
+        detail: `could not read them: ${e.message}`,
+      });
     }
     try {
-      checks.push(pathProbeCheck(await pathProbe({ session, config: deps.config, paths: deps.paths, log: deps.log, ...(deps.signal ? { signal: deps.signal } : {}) })));
+      checks.push(
+        pathProbeCheck(
+          await pathProbe({
+            session,
+            config: deps.config,
+            paths: deps.paths,
+            log: deps.log,
+            ...(deps.signal ? { signal: deps.signal } : {}),
+          }),
+        ),
+      );
     } catch (e) {
       if (!isQshareError(e)) throw e;
-      checks.push({ id: 'paths', title: "qBittorrent sees qshare's files", status: 'fail', detail: `the probe torrent failed: ${e.message}`, ...(e.hint ? { fix: e.hint } : {}) });
+      checks.push({
+        id: 'paths',
+        title: "qBittorrent sees qshare's files",
+        status: 'fail',
+        detail: `the probe torrent failed: ${e.message}`,
+        ...(e.hint ? { fix: e.hint } : {}),
+      });
     }
   } else {
-    checks.push({ id: 'paths', title: "qBittorrent sees qshare's files", status: 'skip', detail: 'needs a connection to qBittorrent' });
+    checks.push({
+      id: 'paths',
+      title: "qBittorrent sees qshare's files",
+      status: 'skip',
+      detail: 'needs a connection to qBittorrent',
+    });
   }
 
   for (const r of deps.relays ?? []) checks.push(relayCheck(await measureRelay(r)));
@@ -116,7 +177,14 @@ async function sevenZip(deps: DoctorDeps): Promise<Check> {
   const tmp = await mkdtemp(join(tmpdir(), 'qshare-doctor-'));
   try {
     await writeFile(join(tmp, 'probe.txt'), 'qshare doctor\n');
-    await createArchive({ sz, source: join(tmp, 'probe.txt'), outPath: join(tmp, 'probe.7z'), password: 'doctor-probe-password', level: 0, log: deps.log });
+    await createArchive({
+      sz,
+      source: join(tmp, 'probe.txt'),
+      outPath: join(tmp, 'probe.7z'),
+      password: 'doctor-probe-password',
+      level: 0,
+      log: deps.log,
+    });
     return sevenZipCheck({ ...sz, aesWorks: true });
   } catch (e) {
     return sevenZipCheck({ ...sz, aesWorks: false, aesError: e instanceof Error ? e.message : String(e) });
@@ -126,7 +194,12 @@ async function sevenZip(deps: DoctorDeps): Promise<Check> {
 }
 
 /** A relay's answer, state and free disk, and a TCP connection to its peer address from here. */
-async function measureRelay(r: { name: string; url: string; peer: string; connect: () => Promise<QbitSession> }): Promise<RelayMeasure> {
+async function measureRelay(r: {
+  name: string;
+  url: string;
+  peer: string;
+  connect: () => Promise<QbitSession>;
+}): Promise<RelayMeasure> {
   const base: RelayMeasure = { name: r.name, url: r.url, peer: r.peer };
   let session: QbitSession;
   try {

@@ -13,7 +13,11 @@ export function partialName(finalPath: string): string {
  * `exclusive` refuses to replace an existing file (checked again at rename time is not possible on POSIX, so the
  * caller owns name uniqueness; this guards against the common case).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  opts: { mode?: number } = {},
+): Promise<void> {
   const tmp = partialName(path);
   const fh = await open(tmp, 'wx', opts.mode ?? 0o644).catch((e: unknown) => Promise.reject(diskFull(e, path)));
   try {
@@ -37,10 +41,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 export function diskFull(e: unknown, path: string): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if (code !== 'ENOSPC' && code !== 'EDQUOT') return e;
-  return new QshareError('DISK_FULL', `the disk is full: could not write ${path}${code === 'EDQUOT' ? ' (disk quota reached)' : ''}; nothing was changed`, {
-    hint: 'free some space there, then run the same command again',
-    cause: e,
-  });
+  return new QshareError(
+    'DISK_FULL',
+    `the disk is full: could not write ${path}${code === 'EDQUOT' ? ' (disk quota reached)' : ''}; nothing was changed`,
+    {
+      hint: 'free some space there, then run the same command again',
+      cause: e,
+    },
+  );
 }
 
 /** Creates qshare's private folders: 0700, since they hold archives, torrents and state. */

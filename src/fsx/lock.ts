@@ -99,7 +99,11 @@ async function release(lockFile: string, held: Held): Promise<void> {
  * when `signal` is aborted while waiting (a free lock is still taken after an abort: cleaning up may need it), and
  * DISK_FULL when the lock cannot be written.
  */
-export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, opts: { waitMs?: number; onTimeout: () => Error; signal?: AbortSignal }): Promise<T> {
+export async function withFileLock<T>(
+  lockFile: string,
+  fn: () => Promise<T>,
+  opts: { waitMs?: number; onTimeout: () => Error; signal?: AbortSignal },
+): Promise<T> {
   const deadline = Date.now() + (opts.waitMs ?? 10_000);
   let held: Held | null;
   for (;;) {

@@ -96,7 +96,14 @@ export function displayPath(p: Buffer | string): string {
     }
     const ch = b.subarray(i, i + len).toString('utf8');
     const code = ch.codePointAt(0)!;
-    out += code < 0x20 || code === 0x7f ? (ch === '\n' ? '\\n' : ch === '\t' ? '\\t' : `\\x${code.toString(16).padStart(2, '0')}`) : ch;
+    out +=
+      code < 0x20 || code === 0x7f
+        ? ch === '\n'
+          ? '\\n'
+          : ch === '\t'
+            ? '\\t'
+            : `\\x${code.toString(16).padStart(2, '0')}`
+        : ch;
     i += len;
   }
   return out;
@@ -140,7 +147,12 @@ export async function treeStates(root: string): Promise<TreeStates> {
 export function changesBetween(before: TreeStates, after: TreeStates, max = 5): { count: number; shown: string[] } {
   const notes: Array<{ text: string; folder: boolean }> = [];
   const note = (key: string, how: string, state: string) => {
-    const name = key === '' ? (state.startsWith('dir\0') ? 'the folder itself' : 'the file itself') : `"${displayPath(Buffer.from(key, 'latin1'))}"`;
+    const name =
+      key === ''
+        ? state.startsWith('dir\0')
+          ? 'the folder itself'
+          : 'the file itself'
+        : `"${displayPath(Buffer.from(key, 'latin1'))}"`;
     notes.push({ text: `${name} ${how}`, folder: state.startsWith('dir\0') });
   };
   for (const [k, v] of before) {

@@ -101,7 +101,8 @@ async function readState(file: string): Promise<ManagedState | undefined> {
   }
 }
 
-const writeState = (file: string, s: ManagedState) => writeFileAtomic(file, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
+const writeState = (file: string, s: ManagedState) =>
+  writeFileAtomic(file, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
 
 /** True when `pid` is a live process started with this profile (on Linux checked through /proc; elsewhere only alive). */
 async function isOurs(pid: number | undefined, profileDir: string): Promise<boolean> {
@@ -165,7 +166,14 @@ export async function managedStatus(deps: ManagedDeps): Promise<ManagedStatus> {
   const installed = findNox(deps.env) !== undefined;
   const st = await readState(f.state);
   if (st && (await isOurs(st.pid, f.dir))) {
-    return { installed, running: true, profileDir: f.dir, url: urlOf(st.webUiPort), pid: st.pid!, ...(st.noxVersion ? { noxVersion: st.noxVersion } : {}) };
+    return {
+      installed,
+      running: true,
+      profileDir: f.dir,
+      url: urlOf(st.webUiPort),
+      pid: st.pid!,
+      ...(st.noxVersion ? { noxVersion: st.noxVersion } : {}),
+    };
   }
   return { installed, running: false, profileDir: f.dir };
 }
@@ -174,30 +182,54 @@ export async function managedStatus(deps: ManagedDeps): Promise<ManagedStatus> {
 export async function ensureManaged(deps: ManagedDeps): Promise<ManagedInstance> {
   const nox = findNox(deps.env);
   if (!nox) {
-    throw new QshareError('QBIT_UNREACHABLE', 'qshare cannot start its own qBittorrent: qbittorrent-nox is not installed', {
-      hint: 'install it (Debian/Ubuntu: sudo apt install qbittorrent-nox), or start your own qBittorrent with its Web UI and run `qshare login`',
-    });
+    throw new QshareError(
+      'QBIT_UNREACHABLE',
+      'qshare cannot start its own qBittorrent: qbittorrent-nox is not installed',
+      {
+        hint: 'install it (Debian/Ubuntu: sudo apt install qbittorrent-nox), or start your own qBittorrent with its Web UI and run `qshare login`',
+      },
+    );
   }
   const store = await deps.secrets();
   if (store.kind === 'none') {
-    throw new QshareError('SECRET', `qshare cannot start its own qBittorrent: it has nowhere to keep that qBittorrent's Web UI password (${store.description.split('. To keep')[0]})`, {
-      hint: 'set "secrets": {"store": "auto"} in the config (the keychain, else an owner-only file in the data folder), or start your own qBittorrent and run `qshare login`',
-    });
+    throw new QshareError(
+      'SECRET',
+      `qshare cannot start its own qBittorrent: it has nowhere to keep that qBittorrent's Web UI password (${store.description.split('. To keep')[0]})`,
+      {
+        hint: 'set "secrets": {"store": "auto"} in the config (the keychain, else an owner-only file in the data folder), or start your own qBittorrent and run `qshare login`',
+      },
+    );
   }
   const f = files(deps.dataDir);
   await ensurePrivateDir(deps.dataDir);
   await ensurePrivateDir(f.dir);
   return withFileLock(f.lock, () => ensureLocked(deps, nox, store, f), {
     waitMs: START_TIMEOUT_MS + 5_000,
-    onTimeout: () => new QshareError('QBIT_UNREACHABLE', `another qshare process is starting qshare's qBittorrent (${f.lock}); try again in a moment`),
+    onTimeout: () =>
+      new QshareError(
+        'QBIT_UNREACHABLE',
+        `another qshare process is starting qshare's qBittorrent (${f.lock}); try again in a moment`,
+      ),
   });
 }
 
-async function ensureLocked(deps: ManagedDeps, nox: string, store: SecretStore, f: ReturnType<typeof files>): Promise<ManagedInstance> {
+async function ensureLocked(
+  deps: ManagedDeps,
+  nox: string,
+  store: SecretStore,
+  f: ReturnType<typeof files>,
+): Promise<ManagedInstance> {
   let st = await readState(f.state);
   let password = await store.get(MANAGED_SECRET_KEY);
   if (st && password && (await isOurs(st.pid, f.dir)) && (await answers(urlOf(st.webUiPort)))) {
-    return { url: urlOf(st.webUiPort), username: MANAGED_USERNAME, password, pid: st.pid!, started: false, noxVersion: st.noxVersion ?? '' };
+    return {
+      url: urlOf(st.webUiPort),
+      username: MANAGED_USERNAME,
+      password,
+      pid: st.pid!,
+      started: false,
+      noxVersion: st.noxVersion ?? '',
+    };
   }
   if (st?.pid && (await isOurs(st.pid, f.dir))) {
     // ours but not answering (or its password was lost): restart it cleanly
@@ -220,12 +252,21 @@ async function ensureLocked(deps: ManagedDeps, nox: string, store: SecretStore, 
     if (!confExists) {
       await mkdir(join(f.dir, 'qBittorrent', 'config'), { recursive: true, mode: 0o700 });
       await mkdir(f.downloads, { recursive: true, mode: 0o700 });
-      const conf = managedConf({ webUiPort: st.webUiPort, torrentPort: st.torrentPort, username: MANAGED_USERNAME, passwordPbkdf2: hash, downloadsDir: f.downloads, loopbackOnly: deps.loopbackOnly });
+      const conf = managedConf({
+        webUiPort: st.webUiPort,
+        torrentPort: st.torrentPort,
+        username: MANAGED_USERNAME,
+        passwordPbkdf2: hash,
+        downloadsDir: f.downloads,
+        loopbackOnly: deps.loopbackOnly,
+      });
       await writeFile(f.conf, renderConf(conf), { mode: 0o600 });
     } else {
       const text = await readFile(f.conf, 'utf8');
       const line = `WebUI\\Password_PBKDF2="${hash}"`;
-      const next = /^WebUI\\Password_PBKDF2=.*$/m.test(text) ? text.replace(/^WebUI\\Password_PBKDF2=.*$/m, () => line) : text.replace(/^\[Preferences\]$/m, () => `[Preferences]\n${line}`);
+      const next = /^WebUI\\Password_PBKDF2=.*$/m.test(text)
+        ? text.replace(/^WebUI\\Password_PBKDF2=.*$/m, () => line)
+        : text.replace(/^\[Preferences\]$/m, () => `[Preferences]\n${line}`);
       await writeFileAtomic(f.conf, next, { mode: 0o600 });
     }
     await store.set(MANAGED_SECRET_KEY, password);
@@ -253,7 +294,10 @@ async function ensureLocked(deps: ManagedDeps, nox: string, store: SecretStore, 
     if (!(await isOurs(pid, f.dir)) || Date.now() > deadline) {
       await terminate(pid, f.dir).catch(() => {});
       const tail = (await readFile(f.log, 'utf8').catch(() => '')).split('\n').slice(-8).join('\n');
-      throw new QshareError('QBIT_UNREACHABLE', `qshare's qBittorrent (${nox}, profile ${f.dir}) did not come up within ${START_TIMEOUT_MS / 1000} s. Its last output:\n${tail}`);
+      throw new QshareError(
+        'QBIT_UNREACHABLE',
+        `qshare's qBittorrent (${nox}, profile ${f.dir}) did not come up within ${START_TIMEOUT_MS / 1000} s. Its last output:\n${tail}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

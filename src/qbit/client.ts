@@ -211,18 +211,34 @@ class Api {
 
   private headers(): Record<string, string> {
     if (!this.auth) return {};
-    return 'bearer' in this.auth ? { Authorization: `Bearer ${this.auth.bearer}` } : { Cookie: `${this.auth.cookie.name}=${this.auth.cookie.value}` };
+    return 'bearer' in this.auth
+      ? { Authorization: `Bearer ${this.auth.bearer}` }
+      : { Cookie: `${this.auth.cookie.name}=${this.auth.cookie.value}` };
   }
 
   /** The status and body; only a lost session is thrown. `what` names the request in messages (`GET torrents/info`). */
-  async answer(what: string, path: string, opts: { query?: Record<string, string | number>; form?: URLSearchParams | FormData } = {}): Promise<RawAnswer> {
-    const query = opts.query ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)])).toString()}` : '';
-    const a = await rawRequest(this.target, opts.form ? 'POST' : 'GET', `${path}${query}`, this.timeoutMs, opts.form, { headers: this.headers(), dispatcher: this.dispatcher, answered: true });
+  async answer(
+    what: string,
+    path: string,
+    opts: { query?: Record<string, string | number>; form?: URLSearchParams | FormData } = {},
+  ): Promise<RawAnswer> {
+    const query = opts.query
+      ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`
+      : '';
+    const a = await rawRequest(this.target, opts.form ? 'POST' : 'GET', `${path}${query}`, this.timeoutMs, opts.form, {
+      headers: this.headers(),
+      dispatcher: this.dispatcher,
+      answered: true,
+    });
     if (a.status === 401 || a.status === 403) throw sessionLost(this.target.display, a.status, what);
     return a;
   }
 
-  async text(what: string, path: string, opts: { query?: Record<string, string | number>; form?: URLSearchParams } = {}): Promise<string> {
+  async text(
+    what: string,
+    path: string,
+    opts: { query?: Record<string, string | number>; form?: URLSearchParams } = {},
+  ): Promise<string> {
     const a = await this.answer(what, path, opts);
     if (a.status !== 200) throw apiError(this.target.display, a.status, a.body, what);
     return a.body;
@@ -270,7 +286,12 @@ async function rawRequest(
     };
     const res = await fetch(apiUrl(target.base, path), init);
     const body = await res.text();
-    return { status: res.status, body, setCookie: res.headers.getSetCookie(), location: res.headers.get('location') ?? undefined };
+    return {
+      status: res.status,
+      body,
+      setCookie: res.headers.getSetCookie(),
+      location: res.headers.get('location') ?? undefined,
+    };
   } catch (e) {
     throw networkError(e, target.display, timeoutMs, extra.answered);
   }
@@ -288,11 +309,17 @@ export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
   const dispatcher = await tlsDispatcher(target, opts.tls, log);
   const apiKey = opts.password && isApiKey(opts.password) ? opts.password : undefined;
   const warnPlain = () => {
-    if (sendsSecretInClear(target.base)) log.warn(`sending the Web UI ${apiKey ? 'API key' : 'password'} to ${url} over plain http: anyone on the network between here and there can read it. Use https:// (Tools → Options → Web UI → Use HTTPS), or run qshare on the machine qBittorrent runs on`);
+    if (sendsSecretInClear(target.base))
+      log.warn(
+        `sending the Web UI ${apiKey ? 'API key' : 'password'} to ${url} over plain http: anyone on the network between here and there can read it. Use https:// (Tools → Options → Web UI → Use HTTPS), or run qshare on the machine qBittorrent runs on`,
+      );
   };
   if (apiKey) warnPlain();
 
-  const probe = await rawRequest(target, 'GET', '/app/version', timeoutMs, undefined, { dispatcher, ...(apiKey ? { headers: { Authorization: `Bearer ${apiKey}` } } : {}) });
+  const probe = await rawRequest(target, 'GET', '/app/version', timeoutMs, undefined, {
+    dispatcher,
+    ...(apiKey ? { headers: { Authorization: `Bearer ${apiKey}` } } : {}),
+  });
   let auth: Auth;
   switch (classifyPreflight(probe.status, probe.body)) {
     case 'open':
@@ -421,7 +448,10 @@ class Session implements QbitSession {
   async addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'> {
     const hash = infoHash.toLowerCase();
     const form = new FormData();
-    form.append('torrents', new File([new Uint8Array(req.torrent)], req.fileName, { type: 'application/x-bittorrent' }));
+    form.append(
+      'torrents',
+      new File([new Uint8Array(req.torrent)], req.fileName, { type: 'application/x-bittorrent' }),
+    );
     for (const [k, v] of Object.entries(buildAddFields(req, this.apiVersion))) form.append(k, v);
 
     const { status, body } = await this.postAdd(form);
@@ -432,7 +462,10 @@ class Session implements QbitSession {
       case 'pending':
         return 'added';
       case 'not-a-torrent':
-        throw new QshareError('QBIT_REJECTED', `qBittorrent at ${this.url} says ${req.fileName} is not a valid torrent file: make the torrent again`);
+        throw new QshareError(
+          'QBIT_REJECTED',
+          `qBittorrent at ${this.url} says ${req.fileName} is not a valid torrent file: make the torrent again`,
+        );
       case 'duplicate-or-failed': {
         const present = await this.getTorrent(hash);
         if (present) return 'already-present';
@@ -451,7 +484,9 @@ class Session implements QbitSession {
     const hash = infoHash.toLowerCase();
     const list = await this.api.json<RawTorrent[]>('GET torrents/info', '/torrents/info', { query: { hashes: hash } });
     // an unknown filter makes qBittorrent return every torrent, so match the hash here too
-    const t = (Array.isArray(list) ? list : []).find((x) => x.hash?.toLowerCase() === hash || x.infohash_v1?.toLowerCase() === hash);
+    const t = (Array.isArray(list) ? list : []).find(
+      (x) => x.hash?.toLowerCase() === hash || x.infohash_v1?.toLowerCase() === hash,
+    );
     return t ? toStatus(t) : undefined;
   }
 
@@ -474,7 +509,11 @@ class Session implements QbitSession {
       if (opts.signal?.aborted) throw interrupted();
       const t = await this.getTorrent(hash);
       if (!t) {
-        if (last) throw new QshareError('QBIT_API', `torrent ${last.name} (${hash}) disappeared from qBittorrent at ${this.url} while qshare waited for it to seed: someone removed it`);
+        if (last)
+          throw new QshareError(
+            'QBIT_API',
+            `torrent ${last.name} (${hash}) disappeared from qBittorrent at ${this.url} while qshare waited for it to seed: someone removed it`,
+          );
       } else {
         last = t;
         switch (classifyState(t.state, t.progress)) {
@@ -515,25 +554,41 @@ class Session implements QbitSession {
 
   private timeout(hash: string, timeoutMs: number, last: TorrentStatus | undefined): QshareError {
     const secs = Math.round(timeoutMs / 1000);
-    if (!last) return new QshareError('QBIT_TIMEOUT', `qBittorrent at ${this.url} accepted torrent ${hash} but did not list it within ${secs} s: look at qBittorrent's window or Web UI`);
+    if (!last)
+      return new QshareError(
+        'QBIT_TIMEOUT',
+        `qBittorrent at ${this.url} accepted torrent ${hash} but did not list it within ${secs} s: look at qBittorrent's window or Web UI`,
+      );
     const checking = /^checking|^moving$|^allocating$/.test(last.state);
     const why = checking
       ? 'it is still checking or moving the files and will start seeding by itself when done'
       : last.progress < 1
         ? `it thinks ${percent(1 - last.progress)} of the data is missing: check that the save path holds the complete files`
         : 'look at it in qBittorrent';
-    return new QshareError('QBIT_TIMEOUT', `qBittorrent did not report torrent ${last.name} as seeding within ${secs} s (state "${last.state}", ${percent(last.progress)} complete): ${why}`);
+    return new QshareError(
+      'QBIT_TIMEOUT',
+      `qBittorrent did not report torrent ${last.name} as seeding within ${secs} s (state "${last.state}", ${percent(last.progress)} complete): ${why}`,
+    );
   }
 
   async remove(infoHash: string, deleteFiles: boolean): Promise<void> {
-    await this.api.send('POST torrents/delete', '/torrents/delete', { hashes: infoHash.toLowerCase(), deleteFiles: String(deleteFiles) });
+    await this.api.send('POST torrents/delete', '/torrents/delete', {
+      hashes: infoHash.toLowerCase(),
+      deleteFiles: String(deleteFiles),
+    });
   }
 
   async addForDownload(req: DownloadRequest, infoHash: string): Promise<'added' | 'already-present'> {
     const hash = infoHash.toLowerCase();
     const form = new FormData();
     const what = req.fileName ?? 'the magnet link';
-    if (req.torrent) form.append('torrents', new File([new Uint8Array(req.torrent)], req.fileName ?? `${hash}.torrent`, { type: 'application/x-bittorrent' }));
+    if (req.torrent)
+      form.append(
+        'torrents',
+        new File([new Uint8Array(req.torrent)], req.fileName ?? `${hash}.torrent`, {
+          type: 'application/x-bittorrent',
+        }),
+      );
     for (const [k, v] of Object.entries(buildDownloadFields(req, this.apiVersion))) form.append(k, v);
     const { status, body } = await this.postAdd(form);
     const verdict = classifyAdd(status, body);
@@ -558,18 +613,30 @@ class Session implements QbitSession {
 
   async getFiles(infoHash: string): Promise<TorrentFileStatus[]> {
     const hash = infoHash.toLowerCase();
-    const files = await this.api.json<Array<{ name?: unknown; size?: unknown; progress?: unknown }>>('GET torrents/files', '/torrents/files', { query: { hash } });
-    return (Array.isArray(files) ? files : []).map((f) => ({ name: String(f.name), size: Number(f.size), progress: Number(f.progress) }));
+    const files = await this.api.json<Array<{ name?: unknown; size?: unknown; progress?: unknown }>>(
+      'GET torrents/files',
+      '/torrents/files',
+      { query: { hash } },
+    );
+    return (Array.isArray(files) ? files : []).map((f) => ({
+      name: String(f.name),
+      size: Number(f.size),
+      progress: Number(f.progress),
+    }));
   }
 
   async syncPeers(infoHash: string, rid: number): Promise<PeerDelta> {
     const hash = infoHash.toLowerCase();
-    return parsePeerDelta(await this.api.json<unknown>('GET sync/torrentPeers', '/sync/torrentPeers', { query: { hash, rid } }));
+    return parsePeerDelta(
+      await this.api.json<unknown>('GET sync/torrentPeers', '/sync/torrentPeers', { query: { hash, rid } }),
+    );
   }
 
   async getTrackers(infoHash: string): Promise<TrackerCount[]> {
     const hash = infoHash.toLowerCase();
-    return parseTrackers(await this.api.json<unknown>('GET torrents/trackers', '/torrents/trackers', { query: { hash } }));
+    return parseTrackers(
+      await this.api.json<unknown>('GET torrents/trackers', '/torrents/trackers', { query: { hash } }),
+    );
   }
 
   async reannounce(infoHash: string): Promise<void> {
@@ -577,7 +644,10 @@ class Session implements QbitSession {
   }
 
   async addPeers(infoHash: string, peers: readonly string[]): Promise<void> {
-    await this.api.send('POST torrents/addPeers', '/torrents/addPeers', { hashes: infoHash.toLowerCase(), peers: peers.join('|') });
+    await this.api.send('POST torrents/addPeers', '/torrents/addPeers', {
+      hashes: infoHash.toLowerCase(),
+      peers: peers.join('|'),
+    });
   }
 
   async stopTorrent(infoHash: string): Promise<void> {
@@ -591,7 +661,11 @@ class Session implements QbitSession {
   }
 
   async setShareLimits(infoHash: string, limits: ShareLimits): Promise<void> {
-    await this.api.send('POST torrents/setShareLimits', '/torrents/setShareLimits', buildShareLimitFields(infoHash, limits, this.apiVersion));
+    await this.api.send(
+      'POST torrents/setShareLimits',
+      '/torrents/setShareLimits',
+      buildShareLimitFields(infoHash, limits, this.apiVersion),
+    );
   }
 
   async getPreferences(): Promise<Record<string, unknown>> {
@@ -605,7 +679,9 @@ class Session implements QbitSession {
   }
 
   async serverState(): Promise<ServerState> {
-    const d = await this.api.json<{ server_state?: ServerState } | null>('GET sync/maindata', '/sync/maindata', { query: { rid: 0 } });
+    const d = await this.api.json<{ server_state?: ServerState } | null>('GET sync/maindata', '/sync/maindata', {
+      query: { rid: 0 },
+    });
     return d?.server_state ?? {};
   }
 

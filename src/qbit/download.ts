@@ -38,7 +38,8 @@ export function buildDownloadFields(req: DownloadRequest, api: ApiVersion): Reco
   return f;
 }
 
-export type DownloadVerdict = 'complete' | 'downloading' | 'metadata' | 'checking' | 'queued' | 'stopped' | 'missing-files' | 'error';
+export type DownloadVerdict =
+  'complete' | 'downloading' | 'metadata' | 'checking' | 'queued' | 'stopped' | 'missing-files' | 'error';
 
 /**
  * What a torrent being downloaded is doing. Complete = progress 1 in any upload state (a stopped complete torrent is

@@ -6,7 +6,8 @@ import { redact } from '../log.js';
  * display form from url.ts (no credentials); nothing here ever sees a password or cookie.
  */
 
-const WEBUI_HOWTO = "start qBittorrent and enable its Web UI (Tools → Options → Web UI → 'Web User Interface (Remote control)'), or set qbittorrent.url / QSHARE_QBIT_URL";
+const WEBUI_HOWTO =
+  "start qBittorrent and enable its Web UI (Tools → Options → Web UI → 'Web User Interface (Remote control)'), or set qbittorrent.url / QSHARE_QBIT_URL";
 
 interface Flat {
   codes: string[];
@@ -37,34 +38,78 @@ export function networkError(err: unknown, url: string, timeoutMs: number, answe
   const has = (c: string) => f.codes.includes(c);
   const opts = { cause: err };
   const host = safeHost(url);
-  if (f.names.includes('TimeoutError') || has('UND_ERR_CONNECT_TIMEOUT') || has('UND_ERR_HEADERS_TIMEOUT') || has('ETIMEDOUT')) {
-    return new QshareError('QBIT_UNREACHABLE', `qBittorrent at ${url} did not answer within ${Math.round(timeoutMs / 100) / 10} s: check the address, and that qBittorrent is not frozen or busy (raise qbittorrent.timeoutSeconds for a slow machine)`, opts);
+  if (
+    f.names.includes('TimeoutError') ||
+    has('UND_ERR_CONNECT_TIMEOUT') ||
+    has('UND_ERR_HEADERS_TIMEOUT') ||
+    has('ETIMEDOUT')
+  ) {
+    return new QshareError(
+      'QBIT_UNREACHABLE',
+      `qBittorrent at ${url} did not answer within ${Math.round(timeoutMs / 100) / 10} s: check the address, and that qBittorrent is not frozen or busy (raise qbittorrent.timeoutSeconds for a slow machine)`,
+      opts,
+    );
   }
-  if (has('ECONNREFUSED')) return new QshareError('QBIT_UNREACHABLE', `nothing is listening at ${url}: ${WEBUI_HOWTO}`, opts);
+  if (has('ECONNREFUSED'))
+    return new QshareError('QBIT_UNREACHABLE', `nothing is listening at ${url}: ${WEBUI_HOWTO}`, opts);
   if (has('ENOTFOUND') || has('EAI_AGAIN') || has('EAI_NONAME')) {
-    return new QshareError('QBIT_UNREACHABLE', `cannot find the host ${host} of ${url} (DNS lookup failed): check qbittorrent.url / QSHARE_QBIT_URL`, opts);
+    return new QshareError(
+      'QBIT_UNREACHABLE',
+      `cannot find the host ${host} of ${url} (DNS lookup failed): check qbittorrent.url / QSHARE_QBIT_URL`,
+      opts,
+    );
   }
   if (has('EHOSTUNREACH') || has('ENETUNREACH') || has('EHOSTDOWN') || has('ENETDOWN')) {
-    return new QshareError('QBIT_UNREACHABLE', `no network route to ${url}: check the address and that the machine running qBittorrent is on and reachable`, opts);
+    return new QshareError(
+      'QBIT_UNREACHABLE',
+      `no network route to ${url}: check the address and that the machine running qBittorrent is on and reachable`,
+      opts,
+    );
   }
   if (f.codes.some((c) => CERT_CODES.test(c))) {
-    return new QshareError('QBIT_UNREACHABLE', `the HTTPS certificate of ${url} is not trusted (${f.codes.find((c) => CERT_CODES.test(c))}): if the Web UI uses its own (self-signed) certificate, give qshare that certificate file with \`qshare login --ca-file FILE\` (qbittorrent.caFile); or, only on a network you trust, qbittorrent.insecureTls / --insecure`, opts);
+    return new QshareError(
+      'QBIT_UNREACHABLE',
+      `the HTTPS certificate of ${url} is not trusted (${f.codes.find((c) => CERT_CODES.test(c))}): if the Web UI uses its own (self-signed) certificate, give qshare that certificate file with \`qshare login --ca-file FILE\` (qbittorrent.caFile); or, only on a network you trust, qbittorrent.insecureTls / --insecure`,
+      opts,
+    );
   }
-  if (has('EPROTO') || has('ERR_SSL_WRONG_VERSION_NUMBER') || f.messages.some((m) => /wrong version number|packet length too long/i.test(m))) {
-    return new QshareError('QBIT_UNREACHABLE', `TLS handshake with ${url} failed: the Web UI probably speaks plain HTTP there, so use http:// instead of https://`, opts);
+  if (
+    has('EPROTO') ||
+    has('ERR_SSL_WRONG_VERSION_NUMBER') ||
+    f.messages.some((m) => /wrong version number|packet length too long/i.test(m))
+  ) {
+    return new QshareError(
+      'QBIT_UNREACHABLE',
+      `TLS handshake with ${url} failed: the Web UI probably speaks plain HTTP there, so use http:// instead of https://`,
+      opts,
+    );
   }
   if (has('ECONNRESET') || has('EPIPE') || has('UND_ERR_SOCKET') || has('UND_ERR_CLOSED')) {
     if (answered) {
-      return new QshareError('QBIT_UNREACHABLE', `qBittorrent at ${url} closed the connection in the middle of a request: it may have quit, crashed or restarted; check that it is running (qshare doctor), then try again`, opts);
+      return new QshareError(
+        'QBIT_UNREACHABLE',
+        `qBittorrent at ${url} closed the connection in the middle of a request: it may have quit, crashed or restarted; check that it is running (qshare doctor), then try again`,
+        opts,
+      );
     }
-    const https = /^http:/i.test(url) ? `: if the Web UI uses HTTPS (Tools → Options → Web UI → 'Use HTTPS instead of HTTP'), use https:// in qbittorrent.url` : ': check that this address is qBittorrent\'s Web UI and that nothing between (a proxy, a firewall) cuts the connection';
+    const https = /^http:/i.test(url)
+      ? `: if the Web UI uses HTTPS (Tools → Options → Web UI → 'Use HTTPS instead of HTTP'), use https:// in qbittorrent.url`
+      : ": check that this address is qBittorrent's Web UI and that nothing between (a proxy, a firewall) cuts the connection";
     return new QshareError('QBIT_UNREACHABLE', `${url} closed the connection without answering${https}`, opts);
   }
   if (f.messages.includes('bad port')) {
-    return new QshareError('QBIT_UNREACHABLE', `Node.js refuses to connect to the port of ${url} (the Fetch standard blocks it as unsafe): move the Web UI to another port, e.g. 8080 (Tools → Options → Web UI → Port)`, opts);
+    return new QshareError(
+      'QBIT_UNREACHABLE',
+      `Node.js refuses to connect to the port of ${url} (the Fetch standard blocks it as unsafe): move the Web UI to another port, e.g. 8080 (Tools → Options → Web UI → Port)`,
+      opts,
+    );
   }
   const detail = f.messages.filter((m) => m && m !== 'fetch failed').pop() ?? 'unknown network error';
-  return new QshareError('QBIT_UNREACHABLE', `could not reach qBittorrent at ${url}: ${redact(detail).slice(0, 200)}`, opts);
+  return new QshareError(
+    'QBIT_UNREACHABLE',
+    `could not reach qBittorrent at ${url}: ${redact(detail).slice(0, 200)}`,
+    opts,
+  );
 }
 
 function safeHost(url: string): string {
@@ -84,13 +129,22 @@ export function notQbittorrent(url: string, status: number, what: string): Qshar
 
 export function redirected(url: string, status: number, location: string | undefined): QshareError {
   const to = location ? ` to ${redact(location).slice(0, 200)}` : '';
-  return new QshareError('QBIT_UNREACHABLE', `${url} redirects (HTTP ${status})${to} instead of answering as a qBittorrent Web UI: set qbittorrent.url to the address qBittorrent answers on (https://? a base path?)`);
+  return new QshareError(
+    'QBIT_UNREACHABLE',
+    `${url} redirects (HTTP ${status})${to} instead of answering as a qBittorrent Web UI: set qbittorrent.url to the address qBittorrent answers on (https://? a base path?)`,
+  );
 }
 
 export function unexpectedAnswer(url: string, status: number, body: string, what: string): QshareError {
   const words = oneLine(body);
-  const gateway = status === 502 || status === 503 || status === 504 ? ': a reverse proxy answered, but qBittorrent behind it seems down' : '';
-  return new QshareError('QBIT_UNREACHABLE', `qBittorrent at ${url} answered ${what} unexpectedly with HTTP ${status}${words ? ` "${words}"` : ''}${gateway}`);
+  const gateway =
+    status === 502 || status === 503 || status === 504
+      ? ': a reverse proxy answered, but qBittorrent behind it seems down'
+      : '';
+  return new QshareError(
+    'QBIT_UNREACHABLE',
+    `qBittorrent at ${url} answered ${what} unexpectedly with HTTP ${status}${words ? ` "${words}"` : ''}${gateway}`,
+  );
 }
 
 export function forbiddenHost(url: string): QshareError {
@@ -103,7 +157,10 @@ export function forbiddenHost(url: string): QshareError {
 }
 
 export function needsPassword(url: string): QshareError {
-  return new QshareError('QBIT_AUTH', `qBittorrent at ${url} needs a password: set QSHARE_QBIT_PASSWORD (and qbittorrent.username if it is not admin) to the Web UI login (Tools → Options → Web UI → Authentication)`);
+  return new QshareError(
+    'QBIT_AUTH',
+    `qBittorrent at ${url} needs a password: set QSHARE_QBIT_PASSWORD (and qbittorrent.username if it is not admin) to the Web UI login (Tools → Options → Web UI → Authentication)`,
+  );
 }
 
 export function apiKeyRefused(url: string): QshareError {
@@ -136,8 +193,16 @@ export function sessionLost(url: string, status: number, what: string): QshareEr
 
 export function apiError(url: string, status: number, body: unknown, what: string): QshareError {
   const words = oneLine(typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body));
-  const hint = status === 404 ? ' (this qBittorrent does not know that request: is it older than 4.1?)' : status === 405 ? ' (wrong HTTP method for this qBittorrent version)' : '';
-  return new QshareError('QBIT_API', `qBittorrent at ${url} answered HTTP ${status} to ${what}${words ? `: "${words}"` : ''}${hint}`);
+  const hint =
+    status === 404
+      ? ' (this qBittorrent does not know that request: is it older than 4.1?)'
+      : status === 405
+        ? ' (wrong HTTP method for this qBittorrent version)'
+        : '';
+  return new QshareError(
+    'QBIT_API',
+    `qBittorrent at ${url} answered HTTP ${status} to ${what}${words ? `: "${words}"` : ''}${hint}`,
+  );
 }
 
 function oneLine(s: string): string {

@@ -99,7 +99,8 @@ export interface ShareLimits {
 const limitField = (v: number | null | undefined, what: string, integer: boolean): string => {
   if (v === undefined) return '-2';
   if (v === null) return '-1';
-  if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) throw new QshareError('USAGE', `${what} must be a ${integer ? 'whole ' : ''}number ≥ 0 (got ${v})`);
+  if (!Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v)))
+    throw new QshareError('USAGE', `${what} must be a ${integer ? 'whole ' : ''}number ≥ 0 (got ${v})`);
   return String(v);
 };
 
@@ -116,14 +117,21 @@ export function buildShareLimitFields(infoHash: string, limits: ShareLimits, api
   const f: Record<string, string> = {
     hashes: infoHash.toLowerCase(),
     ratioLimit: limitField(limits.ratio, 'the ratio limit', false),
-    seedingTimeLimit: limitField(limits.seedingTimeMinutes === undefined || limits.seedingTimeMinutes === null ? limits.seedingTimeMinutes : Math.round(limits.seedingTimeMinutes), 'the seeding time limit (minutes)', true),
+    seedingTimeLimit: limitField(
+      limits.seedingTimeMinutes === undefined || limits.seedingTimeMinutes === null
+        ? limits.seedingTimeMinutes
+        : Math.round(limits.seedingTimeMinutes),
+      'the seeding time limit (minutes)',
+      true,
+    ),
   };
   if (apiAtLeast(api, 2, 9, 2)) f.inactiveSeedingTimeLimit = '-2';
   if (apiAtLeast(api, 2, 14)) f.shareLimitAction = 'Stop';
   return f;
 }
 
-export type PreflightVerdict = 'open' | 'needs-login' | 'forbidden-host' | 'redirect' | 'not-qbittorrent' | 'unexpected';
+export type PreflightVerdict =
+  'open' | 'needs-login' | 'forbidden-host' | 'redirect' | 'not-qbittorrent' | 'unexpected';
 
 /**
  * What an answer to `GET /api/v2/app/version` sent WITHOUT a session means. qshare asks this before logging in:
@@ -164,7 +172,12 @@ export function findSessionCookie(setCookie: string[]): { name: string; value: s
  *        without a session got 403 (or 200) rather than 401, those checks passed and a 401 at login means bad
  *        credentials. `hostCheckPassed` carries that knowledge; without it a 401 is taken as the Host/CSRF refusal.
  */
-export function classifyLogin(status: number, body: string, setCookie: string[], hostCheckPassed = false): LoginVerdict {
+export function classifyLogin(
+  status: number,
+  body: string,
+  setCookie: string[],
+  hostCheckPassed = false,
+): LoginVerdict {
   const text = body.trim();
   if (status === 403) return BAN_TEXT.test(text) ? 'banned' : 'unexpected';
   if (status === 401) return hostCheckPassed ? 'bad-credentials' : 'forbidden-host';
@@ -191,7 +204,11 @@ function parseAddCounts(body: string): AddCounts | undefined {
     const v: unknown = JSON.parse(body);
     if (typeof v !== 'object' || v === null) return undefined;
     const o = v as Record<string, unknown>;
-    if (typeof o.success_count === 'number' && typeof o.failure_count === 'number' && typeof o.pending_count === 'number') {
+    if (
+      typeof o.success_count === 'number' &&
+      typeof o.failure_count === 'number' &&
+      typeof o.pending_count === 'number'
+    ) {
       return { success_count: o.success_count, failure_count: o.failure_count, pending_count: o.pending_count };
     }
   } catch {
@@ -227,7 +244,8 @@ export function classifyAdd(status: number, body: string): AddVerdict {
  * `metaDL, forcedMetaDL` (a magnet link); queued-down `queuedDL`; missing `missingFiles`; error; and other (downloading
  * states, and any future name).
  */
-export type StateKind = 'active-up' | 'stopped-up' | 'stopped-down' | 'checking' | 'metadata' | 'queued-down' | 'missing' | 'error' | 'other';
+export type StateKind =
+  'active-up' | 'stopped-up' | 'stopped-down' | 'checking' | 'metadata' | 'queued-down' | 'missing' | 'error' | 'other';
 
 const STATE_KINDS: Readonly<Record<string, StateKind>> = {
   uploading: 'active-up',

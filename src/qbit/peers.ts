@@ -17,7 +17,8 @@ export function parsePeerDelta(answer: unknown): PeerDelta {
   const a = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
   const peers: Record<string, Record<string, unknown>> = {};
   if (typeof a.peers === 'object' && a.peers !== null) {
-    for (const [addr, raw] of Object.entries(a.peers as Record<string, unknown>)) if (typeof raw === 'object' && raw !== null) peers[addr] = raw as Record<string, unknown>;
+    for (const [addr, raw] of Object.entries(a.peers as Record<string, unknown>))
+      if (typeof raw === 'object' && raw !== null) peers[addr] = raw as Record<string, unknown>;
   }
   return {
     rid: typeof a.rid === 'number' && Number.isInteger(a.rid) ? a.rid : 0,
@@ -38,15 +39,26 @@ export const EMPTY_VIEW: PeerView = { rid: 0, raw: {} };
 
 function toPeer(address: string, p: Record<string, unknown>): PeerInfo {
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-  const ip = typeof p.ip === 'string' ? p.ip : typeof p.i2p_dest === 'string' ? p.i2p_dest : address.replace(/:\d+$/, '');
-  return { address, ip, client: typeof p.client === 'string' ? p.client : '', progress: num(p.progress), uploaded: num(p.uploaded), downloaded: num(p.downloaded) };
+  const ip =
+    typeof p.ip === 'string' ? p.ip : typeof p.i2p_dest === 'string' ? p.i2p_dest : address.replace(/:\d+$/, '');
+  return {
+    address,
+    ip,
+    client: typeof p.client === 'string' ? p.client : '',
+    progress: num(p.progress),
+    uploaded: num(p.uploaded),
+    downloaded: num(p.downloaded),
+  };
 }
 
 /**
  * Applies one answer. Returns the new view, the peers connected now, and the peers that left since the last answer
  * (as they were last seen: their progress and what they were sent before they went).
  */
-export function applyPeerDelta(view: PeerView, d: PeerDelta): { view: PeerView; connected: PeerInfo[]; left: PeerInfo[] } {
+export function applyPeerDelta(
+  view: PeerView,
+  d: PeerDelta,
+): { view: PeerView; connected: PeerInfo[]; left: PeerInfo[] } {
   const raw: Record<string, Record<string, unknown>> = d.full ? {} : { ...view.raw };
   const left: PeerInfo[] = [];
   if (d.full) {
@@ -77,7 +89,10 @@ export function parseTrackers(answer: unknown): TrackerCount[] {
     const o = t as Record<string, unknown>;
     const url = typeof o.url === 'string' ? o.url : '';
     if (!/^(https?|udp):\/\//i.test(url)) continue; // "** [DHT] **" and friends
-    out.push({ url, downloaded: typeof o.num_downloaded === 'number' && Number.isFinite(o.num_downloaded) ? o.num_downloaded : -1 });
+    out.push({
+      url,
+      downloaded: typeof o.num_downloaded === 'number' && Number.isFinite(o.num_downloaded) ? o.num_downloaded : -1,
+    });
   }
   return out;
 }

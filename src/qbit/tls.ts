@@ -18,7 +18,11 @@ export interface TlsOptions {
  * The HTTP dispatcher for an https:// Web UI with its own certificate: undefined (Node's defaults) unless a CA file
  * or the insecure switch is given. The same dispatcher serves the probe, the login and every library request.
  */
-export async function tlsDispatcher(target: QbitTarget, tls: TlsOptions | undefined, log: Logger): Promise<Dispatcher | undefined> {
+export async function tlsDispatcher(
+  target: QbitTarget,
+  tls: TlsOptions | undefined,
+  log: Logger,
+): Promise<Dispatcher | undefined> {
   if (!tls || (!tls.caFile && !tls.insecure)) return undefined;
   if (!target.base.startsWith('https:')) {
     log.debug('qbittorrent.caFile / insecureTls ignored: the Web UI address is http://');
@@ -29,10 +33,16 @@ export async function tlsDispatcher(target: QbitTarget, tls: TlsOptions | undefi
     try {
       ca = await readFile(tls.caFile, 'utf8');
     } catch (e) {
-      throw new QshareError('CONFIG', `cannot read the certificate file ${tls.caFile} (qbittorrent.caFile / --ca-file): ${(e as Error).message}`);
+      throw new QshareError(
+        'CONFIG',
+        `cannot read the certificate file ${tls.caFile} (qbittorrent.caFile / --ca-file): ${(e as Error).message}`,
+      );
     }
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
-      throw new QshareError('CONFIG', `${tls.caFile} (qbittorrent.caFile / --ca-file) holds no PEM certificate: give the Web UI's certificate file (the one set in Tools → Options → Web UI → Certificate)`);
+      throw new QshareError(
+        'CONFIG',
+        `${tls.caFile} (qbittorrent.caFile / --ca-file) holds no PEM certificate: give the Web UI's certificate file (the one set in Tools → Options → Web UI → Certificate)`,
+      );
     }
   }
   if (tls.insecure) {
@@ -43,5 +53,7 @@ export async function tlsDispatcher(target: QbitTarget, tls: TlsOptions | undefi
   }
   // undici takes ~100 ms to load: only when a Web UI needs its own certificate handling (keeps start-up fast)
   const { Agent } = await import('undici');
-  return new Agent({ connect: { ...(ca ? { ca: [...rootCertificates, ca] } : {}), rejectUnauthorized: tls.insecure !== true } });
+  return new Agent({
+    connect: { ...(ca ? { ca: [...rootCertificates, ca] } : {}), rejectUnauthorized: tls.insecure !== true },
+  });
 }

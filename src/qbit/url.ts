@@ -17,7 +17,10 @@ export function parseQbitUrl(url: string): QbitTarget {
   try {
     u = new URL(url.trim());
   } catch {
-    throw new QshareError('CONFIG', `qbittorrent.url ${JSON.stringify(redact(url))} is not a URL: use one like http://127.0.0.1:8080 (or set QSHARE_QBIT_URL)`);
+    throw new QshareError(
+      'CONFIG',
+      `qbittorrent.url ${JSON.stringify(redact(url))} is not a URL: use one like http://127.0.0.1:8080 (or set QSHARE_QBIT_URL)`,
+    );
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new QshareError('CONFIG', `qbittorrent.url must start with http:// or https:// (got ${u.protocol}//…)`);
@@ -34,7 +37,13 @@ export function parseQbitUrl(url: string): QbitTarget {
 /** True for localhost, 127.0.0.0/8 and ::1: traffic that never leaves this machine. */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
+  return (
+    h === 'localhost' ||
+    h.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) ||
+    h === '::1' ||
+    h === '0:0:0:0:0:0:0:1'
+  );
 }
 
 /** A password or API key sent to this address travels unencrypted over a network: http:// to another machine. */

@@ -13,10 +13,12 @@ interface SecretsFile {
   secrets: Record<string, string>;
 }
 
-const WARNING = 'Plain text, readable only by its owner (mode 600): anyone who can read this file can read these passwords.';
+const WARNING =
+  'Plain text, readable only by its owner (mode 600): anyone who can read this file can read these passwords.';
 
 const lockOf = (file: string) => `${file}.lock`;
-const lockTimeout = (file: string) => () => new QshareError('SECRET', `another qshare process holds ${lockOf(file)}; try again in a moment`);
+const lockTimeout = (file: string) => () =>
+  new QshareError('SECRET', `another qshare process holds ${lockOf(file)}; try again in a moment`);
 
 /** The temp files of writes that died (`.secrets.json.partial-<hex>`): each may hold every password of the file. */
 async function deadWrites(file: string): Promise<string[]> {
@@ -53,7 +55,9 @@ export function fileBackend(file: string, log: Logger, why: string): SecretBacke
     try {
       const st = await stat(file);
       if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-        log.warn(`${file} could be read by other users (mode ${(st.mode & 0o777).toString(8)}); qshare set it back to 600`);
+        log.warn(
+          `${file} could be read by other users (mode ${(st.mode & 0o777).toString(8)}); qshare set it back to 600`,
+        );
         await chmod(file, 0o600);
       }
       text = await readFile(file, 'utf8');
@@ -63,14 +67,19 @@ export function fileBackend(file: string, log: Logger, why: string): SecretBacke
     }
     try {
       const parsed = JSON.parse(text) as SecretsFile;
-      if (parsed?.version !== 1 || typeof parsed.secrets !== 'object' || parsed.secrets === null) throw new Error('unexpected shape');
+      if (parsed?.version !== 1 || typeof parsed.secrets !== 'object' || parsed.secrets === null)
+        throw new Error('unexpected shape');
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(parsed.secrets)) if (typeof v === 'string') out[k] = v;
       return out;
     } catch (e) {
-      throw new QshareError('SECRET', `qshare's secrets file ${file} is damaged (${(e as Error).message}); it was left untouched`, {
-        hint: `move it aside (mv "${file}" "${file}.bad"); the passwords in it are then no longer known to qshare`,
-      });
+      throw new QshareError(
+        'SECRET',
+        `qshare's secrets file ${file} is damaged (${(e as Error).message}); it was left untouched`,
+        {
+          hint: `move it aside (mv "${file}" "${file}.bad"); the passwords in it are then no longer known to qshare`,
+        },
+      );
     }
   }
 

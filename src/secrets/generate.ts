@@ -28,13 +28,18 @@ const nameNouns = wordlist.filter((w) => w.length >= 4);
  * torrent); it only must not reveal anything about the folder.
  */
 export function generateName(pick: (n: number) => number = randomInt): string {
-  return [nameAdjectives[pick(nameAdjectives.length)], nameAnimals[pick(nameAnimals.length)], nameNouns[pick(nameNouns.length)]].join('-');
+  return [
+    nameAdjectives[pick(nameAdjectives.length)],
+    nameAnimals[pick(nameAnimals.length)],
+    nameNouns[pick(nameNouns.length)],
+  ].join('-');
 }
 
 /** A name the user chose with --name: safe as a file name on every OS, and not hidden. */
 export function checkShareName(name: string): string | undefined {
   if (name.length === 0 || name.length > 100) return 'must be 1 to 100 characters';
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) return 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit';
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    return 'may contain only letters, digits, ".", "_" and "-", and must start with a letter or digit';
   if (/\.(7z|torrent)$/i.test(name)) return 'give it without an extension';
   return undefined;
 }

@@ -22,13 +22,16 @@ async function loadEntryFactory(): Promise<EntryFactory> {
 /** Turns the library's errors into a sentence saying why there is no usable keychain. Pure. */
 export function keychainProblem(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/DBUS_SESSION_BUS_ADDRESS|autolaunch/i.test(msg)) return 'no keychain: there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set; usual on a server or over ssh)';
+  if (/DBUS_SESSION_BUS_ADDRESS|autolaunch/i.test(msg))
+    return 'no keychain: there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set; usual on a server or over ssh)';
   if (/org\.freedesktop\.secrets was not provided|ServiceUnknown|not provided by any \.service/i.test(msg))
     return 'no keychain: no Secret Service (GNOME Keyring, KWallet, KeePassXC) answers on the session bus';
   if (/dismissed/i.test(msg)) return 'the keychain is locked and its unlock prompt was dismissed';
-  if (/no result found|locked/i.test(msg)) return 'the keychain has no unlocked keyring to store into (it is locked, or no default keyring exists)';
+  if (/no result found|locked/i.test(msg))
+    return 'the keychain has no unlocked keyring to store into (it is locked, or no default keyring exists)';
   if (/timed out|abort/i.test(msg)) return 'the keychain did not answer in time (is an unlock prompt waiting?)';
-  if (/Cannot find module|was not found|native binding/i.test(msg)) return 'the keychain module (@napi-rs/keyring) has no build for this platform';
+  if (/Cannot find module|was not found|native binding/i.test(msg))
+    return 'the keychain module (@napi-rs/keyring) has no build for this platform';
   return `the keychain failed: ${msg.replace(/\s+/g, ' ').slice(0, 160)}`;
 }
 
@@ -56,7 +59,9 @@ export interface KeychainOptions {
  * that answers but cannot store" (locked, no default keyring) is found now rather than after a login.
  * Returns the store, or the reason there is none (never throws).
  */
-export async function openKeychain(opts: KeychainOptions = {}): Promise<{ store: SecretBackend } | { problem: string }> {
+export async function openKeychain(
+  opts: KeychainOptions = {},
+): Promise<{ store: SecretBackend } | { problem: string }> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let entries: EntryFactory;
   try {
@@ -74,10 +79,16 @@ export async function openKeychain(opts: KeychainOptions = {}): Promise<{ store:
 }
 
 function keychainBackend(entries: EntryFactory, timeoutMs: number): SecretBackend {
-  const fail = (what: string, e: unknown) => new QshareError('SECRET', `could not ${what} the OS keychain: ${keychainProblem(e)}`, { cause: e });
+  const fail = (what: string, e: unknown) =>
+    new QshareError('SECRET', `could not ${what} the OS keychain: ${keychainProblem(e)}`, { cause: e });
   return {
     kind: 'keychain',
-    description: process.platform === 'darwin' ? 'the macOS Keychain' : process.platform === 'win32' ? 'the Windows Credential Manager' : 'the OS keychain (Secret Service)',
+    description:
+      process.platform === 'darwin'
+        ? 'the macOS Keychain'
+        : process.platform === 'win32'
+          ? 'the Windows Credential Manager'
+          : 'the OS keychain (Secret Service)',
     async get(key) {
       try {
         return (await withTimeout(timeoutMs, (s) => entries(key).getPassword(s))) ?? undefined;

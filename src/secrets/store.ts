@@ -70,10 +70,11 @@ export function joinStores(
 ): SecretStore {
   const opened = others.map((open) => {
     let p: Promise<SecretBackend | null> | undefined;
-    return () => (p ??= open().catch((e: unknown) => {
-      log.debug(`a secret store could not be opened: ${(e as Error).message}`);
-      return null;
-    }));
+    return () =>
+      (p ??= open().catch((e: unknown) => {
+        log.debug(`a secret store could not be opened: ${(e as Error).message}`);
+        return null;
+      }));
   });
   /** every place, primary first, each opened once */
   async function* places(): AsyncGenerator<SecretBackend> {
@@ -134,7 +135,12 @@ export function joinStores(
 }
 
 /** The primary's read errors are the user's to see; a secondary place that fails to read just holds nothing. */
-async function readQuietly(b: SecretBackend, key: string, log: Logger, isPrimary: boolean): Promise<string | undefined> {
+async function readQuietly(
+  b: SecretBackend,
+  key: string,
+  log: Logger,
+  isPrimary: boolean,
+): Promise<string | undefined> {
   if (isPrimary) return b.get(key);
   try {
     return await b.get(key);
@@ -172,7 +178,14 @@ export async function openSecretStore(opts: OpenSecretStoreOptions): Promise<Sec
   const existingFile = async () => file('');
   const keychainAlso = () => keychainReader(opts.keychain);
 
-  if (choice === 'none') return joinStores(null, 'qshare keeps no passwords (secrets.store is "none")', [existingFile, keychainAlso], log, 'secrets.store is "none"');
+  if (choice === 'none')
+    return joinStores(
+      null,
+      'qshare keeps no passwords (secrets.store is "none")',
+      [existingFile, keychainAlso],
+      log,
+      'secrets.store is "none"',
+    );
   if (choice === 'file') {
     const f = file('secrets.store is "file"');
     return joinStores(f, f.description, [keychainAlso], log, 'secrets.store is "file"');

@@ -13,7 +13,14 @@ import { seedShare, type SeedOutcome } from './seed.js';
 import { listFiles } from '../torrent/files.js';
 import { choosePieceLength } from '../torrent/piece-length.js';
 import { sampleAndChooseLevel } from './level.js';
-import { archiveAndHashStep, archivePathFor, recordStep, torrentPathFor, torrentStep, type ArchivePieces } from './steps.js';
+import {
+  archiveAndHashStep,
+  archivePathFor,
+  recordStep,
+  torrentPathFor,
+  torrentStep,
+  type ArchivePieces,
+} from './steps.js';
 import { cleanDeadRuns, pendingDir, pendingNames, reservePending } from './pending.js';
 
 export interface AddOptions {
@@ -65,15 +72,29 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
   const source = await inspectSource(opts.source, paths.dataDir, opts.encrypt ? { states: true } : { files: true });
   if (!opts.encrypt && source.nonUtf8.length > 0) {
     const n = source.nonUtf8.length;
-    throw new QshareError('INPUT', `--no-encrypt cannot share ${n === 1 ? 'a name' : `${n} names`} that ${n === 1 ? 'is' : 'are'} not valid UTF-8 (torrents hold UTF-8 names only): ${source.nonUtf8.slice(0, 5).map((p) => `"${p}"`).join(', ')}${n > 5 ? ' …' : ''}`, {
-      hint: 'rename them, or share the folder encrypted (without --no-encrypt): the archive keeps every name exactly as it is',
-    });
+    throw new QshareError(
+      'INPUT',
+      `--no-encrypt cannot share ${n === 1 ? 'a name' : `${n} names`} that ${n === 1 ? 'is' : 'are'} not valid UTF-8 (torrents hold UTF-8 names only): ${source.nonUtf8
+        .slice(0, 5)
+        .map((p) => `"${p}"`)
+        .join(', ')}${n > 5 ? ' …' : ''}`,
+      {
+        hint: 'rename them, or share the folder encrypted (without --no-encrypt): the archive keeps every name exactly as it is',
+      },
+    );
   }
-  await Promise.all([ensurePrivateDir(paths.dataDir), ensurePrivateDir(paths.archivesDir), ensurePrivateDir(paths.torrentsDir)]);
+  await Promise.all([
+    ensurePrivateDir(paths.dataDir),
+    ensurePrivateDir(paths.archivesDir),
+    ensurePrivateDir(paths.torrentsDir),
+  ]);
 
   const existing = await deps.store.list();
   const earlier = existing.find((s) => s.source === source.path);
-  if (earlier) log.warn(`${source.path} was already shared as "${earlier.name}"; this makes a new, separate share (see it with \`qshare show ${earlier.name}\`)`);
+  if (earlier)
+    log.warn(
+      `${source.path} was already shared as "${earlier.name}"; this makes a new, separate share (see it with \`qshare show ${earlier.name}\`)`,
+    );
   const { name, release } = await beginRun(deps, opts, existing);
 
   const created: string[] = [];
@@ -82,7 +103,14 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
   let keptKey: string | undefined;
   const cleanup = async () => {
     for (const p of created.reverse()) await rm(p, { force: true }).catch(() => {});
-    if (keptKey && deps.secrets) await (await deps.secrets()).delete(keptKey).catch((e: unknown) => log.warn(`could not remove the password of a share that was not made: ${(e as Error).message}`));
+    if (keptKey && deps.secrets)
+      await (
+        await deps.secrets()
+      )
+        .delete(keptKey)
+        .catch((e: unknown) =>
+          log.warn(`could not remove the password of a share that was not made: ${(e as Error).message}`),
+        );
   };
   /** Keeps the archive password where the secret store writes; says why when it cannot. */
   const keepPassword = async (d: ShareDeps, share: ShareRecord, pw: string): Promise<PasswordKept> => {
@@ -111,10 +139,19 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     // compressed one is smaller and simply gets fewer pieces).
     const pieceLength = choosePieceLength(source.totalBytes);
     if (opts.encrypt) {
-      if (opts.password !== undefined && opts.password.length === 0) throw new QshareError('USAGE', 'the archive password is empty');
+      if (opts.password !== undefined && opts.password.length === 0)
+        throw new QshareError('USAGE', 'the archive password is empty');
       password = opts.password ?? generatePassword(deps.random);
       level = await resolveLevel(deps, opts.level, source);
-      const made = await archiveAndHashStep(deps, { sourcePath: source.path, sourceBytes: source.totalBytes, name, password, level: level.chosen, hashWhileWriting: { pieceLength }, ...(source.states ? { before: source.states } : {}) });
+      const made = await archiveAndHashStep(deps, {
+        sourcePath: source.path,
+        sourceBytes: source.totalBytes,
+        name,
+        password,
+        level: level.chosen,
+        hashWhileWriting: { pieceLength },
+        ...(source.states ? { before: source.states } : {}),
+      });
       archive = made.archive;
       pieces = made.pieces;
       created.push(archive);
@@ -130,7 +167,9 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
       trackers: opts.trackers,
       private: opts.private,
       ...(opts.relayPeers ? { relayPeers: opts.relayPeers } : {}),
-      ...(archive ? { pieceLength, pieces } : { contentBytes: source.totalBytes, ...(source.files ? { list: source.files } : {}) }),
+      ...(archive
+        ? { pieceLength, pieces }
+        : { contentBytes: source.totalBytes, ...(source.files ? { list: source.files } : {}) }),
     });
     const torrentFile = t.torrentFile;
     created.push(torrentFile);
@@ -162,7 +201,9 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     recorded = true;
     await release();
 
-    const seed = opts.seed ? await seedShare(deps, share).catch((e: unknown) => Promise.reject(interruptedAfterRecord(e, name))) : null;
+    const seed = opts.seed
+      ? await seedShare(deps, share).catch((e: unknown) => Promise.reject(interruptedAfterRecord(e, name)))
+      : null;
     if (seed) share.state = seed.state;
     if (seed?.error) share.lastError = seed.error.message;
     return {
@@ -185,7 +226,11 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
     await cleanup();
     await release();
     if (recorded || !isQshareError(e) || e.code !== 'INTERRUPTED') throw e;
-    throw new QshareError('INTERRUPTED', 'interrupted: nothing was kept (no archive, .torrent or share record) and your folder was not touched', { cause: e });
+    throw new QshareError(
+      'INTERRUPTED',
+      'interrupted: nothing was kept (no archive, .torrent or share record) and your folder was not touched',
+      { cause: e },
+    );
   }
 }
 
@@ -193,12 +238,17 @@ export async function addShare(deps: ShareDeps, opts: AddOptions): Promise<AddRe
  * Chooses the share's name and reserves it for this run (pending.ts), after removing what earlier runs that were
  * killed half-way left behind.
  */
-async function beginRun(deps: ShareDeps, opts: AddOptions, existing: ShareRecord[]): Promise<{ name: string; release: () => Promise<void> }> {
+async function beginRun(
+  deps: ShareDeps,
+  opts: AddOptions,
+  existing: ShareRecord[],
+): Promise<{ name: string; release: () => Promise<void> }> {
   const dir = pendingDir(deps.paths.dataDir);
   await ensurePrivateDir(dir);
   const held = new Set(existing.flatMap((s) => [s.archive, s.torrentFile]));
   const removed = await cleanDeadRuns(dir, (p) => held.has(p));
-  if (removed.length > 0) deps.log.info(`removed what an interrupted earlier qshare add left behind: ${removed.join(', ')}`);
+  if (removed.length > 0)
+    deps.log.info(`removed what an interrupted earlier qshare add left behind: ${removed.join(', ')}`);
   const name = await chooseName(deps, opts.name, existing, await pendingNames(dir));
   const files = [...(opts.encrypt ? [archivePathFor(deps.paths, name)] : []), torrentPathFor(deps.paths, name)];
   const run = await reservePending(dir, { name, files });
@@ -208,7 +258,10 @@ async function beginRun(deps: ShareDeps, opts: AddOptions, existing: ShareRecord
 /** Ctrl-C after the share was recorded: it is kept (archive, .torrent, record), and `qshare seed` finishes the job. */
 function interruptedAfterRecord(e: unknown, name: string): unknown {
   if (!isQshareError(e) || e.code !== 'INTERRUPTED') return e;
-  return new QshareError('INTERRUPTED', `interrupted before qBittorrent confirmed it seeds "${name}"; the share is kept (its archive, .torrent and record): run \`qshare seed ${name}\` to finish`);
+  return new QshareError(
+    'INTERRUPTED',
+    `interrupted before qBittorrent confirmed it seeds "${name}"; the share is kept (its archive, .torrent and record): run \`qshare seed ${name}\` to finish`,
+  );
 }
 
 /**
@@ -229,7 +282,8 @@ export async function chooseName(
   if (wanted !== undefined) {
     const problem = checkShareName(wanted);
     if (problem) throw new QshareError('USAGE', `--name ${problem}`);
-    if (await taken(wanted)) throw new QshareError('USAGE', `a share named "${wanted}" already exists; choose another --name`);
+    if (await taken(wanted))
+      throw new QshareError('USAGE', `a share named "${wanted}" already exists; choose another --name`);
     return wanted;
   }
   for (let i = 0; i < 50; i++) {
@@ -247,9 +301,16 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** A fixed level as given; 'auto': sample the source and say what was chosen. */
-async function resolveLevel(deps: Pick<ShareDeps, 'log' | 'signal'>, wanted: number | 'auto', source: SourceInfo): Promise<NonNullable<AddResult['level']>> {
+async function resolveLevel(
+  deps: Pick<ShareDeps, 'log' | 'signal'>,
+  wanted: number | 'auto',
+  source: SourceInfo,
+): Promise<NonNullable<AddResult['level']>> {
   if (wanted !== 'auto') return { chosen: wanted, auto: false, sampleRatio: null, reason: null };
-  const files = source.kind === 'file' ? [{ absPath: source.path, length: source.totalBytes }] : (await listFiles(source.path)).files;
+  const files =
+    source.kind === 'file'
+      ? [{ absPath: source.path, length: source.totalBytes }]
+      : (await listFiles(source.path)).files;
   const choice = await sampleAndChooseLevel(files, deps.signal);
   deps.log.info(`--level auto: ${choice.reason}`, { level: choice.level, sampledBytes: choice.sampledBytes });
   const sampleRatio = choice.sampleRatio === null ? null : Math.round(choice.sampleRatio * 1000) / 1000;

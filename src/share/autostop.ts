@@ -20,7 +20,9 @@ export interface AutoStopDeps extends ObserveDeps {
 
 /** Shares still waiting for their recipients. Pure. */
 export function awaitingRecipients(shares: ShareRecord[]): ShareRecord[] {
-  return shares.filter((s) => s.recipients !== undefined && !s.doneAt && s.state !== 'stopped' && s.state !== 'created');
+  return shares.filter(
+    (s) => s.recipients !== undefined && !s.doneAt && s.state !== 'stopped' && s.state !== 'created',
+  );
 }
 
 /** How often the list of shares is read between looks: a new share gets its first look within this. */

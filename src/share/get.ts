@@ -102,7 +102,11 @@ async function resolveSource(deps: GetDeps, input: string): Promise<Source> {
   const text = input.trim();
   if (/^magnet:/i.test(text)) {
     const m = parseMagnet(text);
-    if (!m) throw new QshareError('USAGE', 'that magnet link has no BitTorrent v1 info hash (xt=urn:btih:…): copy the whole link again');
+    if (!m)
+      throw new QshareError(
+        'USAGE',
+        'that magnet link has no BitTorrent v1 info hash (xt=urn:btih:…): copy the whole link again',
+      );
     return { infoHash: m.infoHash, magnet: text, peers: m.peers, label: m.name ?? m.infoHash };
   }
   let torrent: Buffer;
@@ -113,8 +117,14 @@ async function resolveSource(deps: GetDeps, input: string): Promise<Source> {
   } else {
     const p = resolve(deps.cwd, text);
     torrent = await readFile(p).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') throw new QshareError('NOT_FOUND', `${p} does not exist`, { hint: 'give a magnet link, a .torrent file or an http(s) link to one' });
-      if (e.code === 'EISDIR') throw new QshareError('USAGE', `${p} is a folder`, { hint: 'give a magnet link, a .torrent file or an http(s) link to one' });
+      if (e.code === 'ENOENT')
+        throw new QshareError('NOT_FOUND', `${p} does not exist`, {
+          hint: 'give a magnet link, a .torrent file or an http(s) link to one',
+        });
+      if (e.code === 'EISDIR')
+        throw new QshareError('USAGE', `${p} is a folder`, {
+          hint: 'give a magnet link, a .torrent file or an http(s) link to one',
+        });
       throw e;
     });
     fileName = basename(p);
@@ -129,7 +139,9 @@ async function resolveSource(deps: GetDeps, input: string): Promise<Source> {
         hint: 'nothing was given to qBittorrent. A torrent made by qshare never holds such names: this one was made to write files elsewhere',
       });
     }
-    throw new QshareError('INPUT', `${fileName} is not a usable .torrent file: ${e.message}`, { hint: 'nothing was given to qBittorrent; ask the sender for the link again (a magnet link, a .torrent file or an http(s) link to one)' });
+    throw new QshareError('INPUT', `${fileName} is not a usable .torrent file: ${e.message}`, {
+      hint: 'nothing was given to qBittorrent; ask the sender for the link again (a magnet link, a .torrent file or an http(s) link to one)',
+    });
   }
   return { infoHash, torrent, fileName, peers: [], label: fileName };
 }
@@ -175,21 +187,39 @@ export async function getShare(deps: GetDeps, opts: GetOptions): Promise<GetResu
   const files = await filesOf(deps, session, hash);
   const escaping = files.map((f) => escapingPath(f.name)).find((p) => p !== undefined);
   if (escaping !== undefined) {
-    throw new QshareError('ARCHIVE_UNSAFE', `refusing to use ${done.name}: its file name ${JSON.stringify(escaping)} leads outside the download folder`, {
-      hint: 'qshare touched none of its files; remove the torrent in qBittorrent (with its files) and ask the sender what it is',
-    });
+    throw new QshareError(
+      'ARCHIVE_UNSAFE',
+      `refusing to use ${done.name}: its file name ${JSON.stringify(escaping)} leads outside the download folder`,
+      {
+        hint: 'qshare touched none of its files; remove the torrent in qBittorrent (with its files) and ask the sender what it is',
+      },
+    );
   }
   const single = files.length === 1 ? files[0]! : undefined;
   const content = single ? join(localDir, single.name) : join(localDir, files[0]?.name.split('/')[0] ?? done.name);
   await stat(content).catch(() => {
-    throw new QshareError('QBIT_MISSING_FILES', `qBittorrent reports ${done.name} complete in ${done.savePath}, but qshare cannot see it at ${content}`, {
-      hint: 'if qBittorrent runs in Docker or on another machine, set qbittorrent.pathMap in the config so qshare can find its downloads folder',
-    });
+    throw new QshareError(
+      'QBIT_MISSING_FILES',
+      `qBittorrent reports ${done.name} complete in ${done.savePath}, but qshare cannot see it at ${content}`,
+      {
+        hint: 'if qBittorrent runs in Docker or on another machine, set qbittorrent.pathMap in the config so qshare can find its downloads folder',
+      },
+    );
   });
-  const base = { infoHash: hash, name: done.name, size: done.size ?? files.reduce((n, f) => n + f.size, 0), downloadDir: localDir, content, resumed: existing !== undefined };
+  const base = {
+    infoHash: hash,
+    name: done.name,
+    size: done.size ?? files.reduce((n, f) => n + f.size, 0),
+    downloadDir: localDir,
+    content,
+    resumed: existing !== undefined,
+  };
 
   if (!single || !/\.7z$/i.test(single.name)) {
-    if (opts.to !== undefined) log.warn(`this torrent is not a qshare archive, so there is nothing to unpack: --to is ignored; the files are in ${content}`);
+    if (opts.to !== undefined)
+      log.warn(
+        `this torrent is not a qshare archive, so there is nothing to unpack: --to is ignored; the files are in ${content}`,
+      );
     const seeding = await afterwards(deps, session, hash, opts.seed);
     return { ...base, archive: null, unpacked: null, seeding };
   }
@@ -231,10 +261,20 @@ function localFolderOf(t: TorrentStatus, qbSave: string, localSave: string, path
   let best: [string, string] | undefined;
   for (const [local, remote] of Object.entries(pathMap)) {
     const r = strip(remote);
-    if ((t.savePath === r || t.savePath.startsWith(r + '/') || t.savePath.startsWith(r + '\\')) && (!best || r.length > best[1].length)) best = [strip(local), r];
+    if (
+      (t.savePath === r || t.savePath.startsWith(r + '/') || t.savePath.startsWith(r + '\\')) &&
+      (!best || r.length > best[1].length)
+    )
+      best = [strip(local), r];
   }
   if (!best) return strip(t.savePath);
-  return join(best[0], ...strip(t.savePath).slice(best[1].length).split(/[\\/]+/).filter(Boolean));
+  return join(
+    best[0],
+    ...strip(t.savePath)
+      .slice(best[1].length)
+      .split(/[\\/]+/)
+      .filter(Boolean),
+  );
 }
 
 /** How often the magnet link's `x.pe` peers are dialled again while the download has no peer at all. */
@@ -244,7 +284,14 @@ const REDIAL_MS = 3_000;
  * Waits until the download is complete. `peers` (a magnet's x.pe) are dialled while the download has no peer;
  * `relay` (get --relay) is dialled until the end: it may be connected to others and still not to the relay.
  */
-async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string, label: string, peers: readonly string[], relay?: string): Promise<TorrentStatus> {
+async function waitForDownload(
+  deps: GetDeps,
+  session: QbitSession,
+  hash: string,
+  label: string,
+  peers: readonly string[],
+  relay?: string,
+): Promise<TorrentStatus> {
   const pollMs = deps.pollMs ?? 1000;
   let dialedAt = -Infinity;
   const appearBy = Date.now() + deps.config.qbittorrent.seedWaitSeconds * 1000;
@@ -254,9 +301,18 @@ async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string
     if (deps.signal.aborted) throw interrupted();
     const t = await session.getTorrent(hash);
     if (!t) {
-      if (seen) throw new QshareError('QBIT_API', `the torrent ${label} was removed from qBittorrent while qshare waited for it`, { hint: 'run the same qshare get again to add it back; what was downloaded is checked and kept' });
+      if (seen)
+        throw new QshareError(
+          'QBIT_API',
+          `the torrent ${label} was removed from qBittorrent while qshare waited for it`,
+          { hint: 'run the same qshare get again to add it back; what was downloaded is checked and kept' },
+        );
       if (Date.now() > appearBy) {
-        throw new QshareError('QBIT_TIMEOUT', `qBittorrent at ${session.url} accepted ${label} but did not list it within ${deps.config.qbittorrent.seedWaitSeconds} s`, { hint: "look in qBittorrent's log (View → Log) for why" });
+        throw new QshareError(
+          'QBIT_TIMEOUT',
+          `qBittorrent at ${session.url} accepted ${label} but did not list it within ${deps.config.qbittorrent.seedWaitSeconds} s`,
+          { hint: "look in qBittorrent's log (View → Log) for why" },
+        );
       }
     } else {
       seen = true;
@@ -277,17 +333,26 @@ async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string
       if (dial.length > 0 && verdict !== 'complete' && Date.now() - dialedAt >= REDIAL_MS) {
         dialedAt = Date.now();
         // an address already connected is left as it is: qBittorrent ignores it
-        await session.addPeers(hash, dial).catch((e: unknown) => deps.log.debug('addPeers failed', { error: String(e) }));
+        await session
+          .addPeers(hash, dial)
+          .catch((e: unknown) => deps.log.debug('addPeers failed', { error: String(e) }));
       }
       switch (verdict) {
         case 'complete':
           return t;
         case 'missing-files':
-          throw new QshareError('QBIT_MISSING_FILES', `qBittorrent lost the files of ${t.name} (state "missingFiles") in ${t.savePath}`, {
-            hint: 'in qBittorrent, right-click the torrent → Force recheck, then run the same qshare get again',
-          });
+          throw new QshareError(
+            'QBIT_MISSING_FILES',
+            `qBittorrent lost the files of ${t.name} (state "missingFiles") in ${t.savePath}`,
+            {
+              hint: 'in qBittorrent, right-click the torrent → Force recheck, then run the same qshare get again',
+            },
+          );
         case 'error':
-          throw new QshareError('QBIT_API', `qBittorrent reports an error for ${t.name}: look in its log (View → Log, or Execution Log in the Web UI); often the disk is full or ${t.savePath} is not writable`);
+          throw new QshareError(
+            'QBIT_API',
+            `qBittorrent reports an error for ${t.name}: look in its log (View → Log, or Execution Log in the Web UI); often the disk is full or ${t.savePath} is not writable`,
+          );
         case 'stopped':
           if (Date.now() - startedAt > 10_000) {
             deps.log.info(`the download is stopped in qBittorrent; starting it`);
@@ -304,7 +369,11 @@ async function waitForDownload(deps: GetDeps, session: QbitSession, hash: string
 }
 
 /** torrents/files right after completion; a magnet's file list can lag a moment behind its state. */
-async function filesOf(deps: GetDeps, session: QbitSession, hash: string): Promise<Array<{ name: string; size: number }>> {
+async function filesOf(
+  deps: GetDeps,
+  session: QbitSession,
+  hash: string,
+): Promise<Array<{ name: string; size: number }>> {
   for (let i = 0; i < 10; i++) {
     const files = await session.getFiles(hash);
     if (files.length > 0) return files;
@@ -326,16 +395,24 @@ async function checkQshareArchive(sz: SevenZip, archive: string, signal: AbortSi
   } catch (e) {
     if (isQshareError(e) && e.code === 'WRONG_PASSWORD') return; // encrypted names: what qshare makes
     if (isQshareError(e) && e.code === 'ARCHIVE_CORRUPT') {
-      throw new QshareError('ARCHIVE_CORRUPT', `${basename(archive)} is not a 7-Zip archive (or a damaged one), though its download was checked piece by piece: it is not what qshare add makes`, {
-        hint: `ask the sender what they sent; ${keptAt}`,
-      });
+      throw new QshareError(
+        'ARCHIVE_CORRUPT',
+        `${basename(archive)} is not a 7-Zip archive (or a damaged one), though its download was checked piece by piece: it is not what qshare add makes`,
+        {
+          hint: `ask the sender what they sent; ${keptAt}`,
+        },
+      );
     }
     throw e;
   }
   if (!entries.some((e) => e.encrypted)) {
-    throw new QshareError('INPUT', `${basename(archive)} is a 7-Zip archive that is not encrypted, so it was not made by qshare add (which encrypts every archive, names included); qshare does not unpack it`, {
-      hint: `anyone with the link can read it; ${keptAt}: open it with 7-Zip if you trust the sender`,
-    });
+    throw new QshareError(
+      'INPUT',
+      `${basename(archive)} is a 7-Zip archive that is not encrypted, so it was not made by qshare add (which encrypts every archive, names included); qshare does not unpack it`,
+      {
+        hint: `anyone with the link can read it; ${keptAt}: open it with 7-Zip if you trust the sender`,
+      },
+    );
   }
 }
 
@@ -344,14 +421,24 @@ async function checkPassword(deps: GetDeps, sz: SevenZip, archive: string, size:
     const password = await deps.askPassword(attempt);
     deps.progress.start('Checking', size);
     try {
-      await testArchive({ sz, archivePath: archive, password, signal: deps.signal, onProgress: (pct) => deps.progress.update((pct / 100) * size) });
+      await testArchive({
+        sz,
+        archivePath: archive,
+        password,
+        signal: deps.signal,
+        onProgress: (pct) => deps.progress.update((pct / 100) * size),
+      });
       return password;
     } catch (e) {
       if (!(e instanceof QshareError) || e.code !== 'WRONG_PASSWORD') {
         if (e instanceof QshareError && e.code === 'ARCHIVE_CORRUPT') {
-          throw new QshareError('ARCHIVE_CORRUPT', `${e.message}. The download itself was checked piece by piece, so the sender's archive is damaged`, {
-            hint: `ask the sender to share it again; the download is kept at ${archive}`,
-          });
+          throw new QshareError(
+            'ARCHIVE_CORRUPT',
+            `${e.message}. The download itself was checked piece by piece, so the sender's archive is damaged`,
+            {
+              hint: `ask the sender to share it again; the download is kept at ${archive}`,
+            },
+          );
         }
         throw e;
       }
@@ -369,7 +456,13 @@ async function afterwards(deps: GetDeps, session: QbitSession, hash: string, see
   deps.log.debug('removed from qBittorrent (--no-seed); files kept', { infoHash: hash });
   if (deps.relay) {
     // the relay's copy was only for this: it goes too, with its files (only that torrent's)
-    await (await deps.relay.connect()).remove(hash, true).catch((e: unknown) => deps.log.warn(`relay "${deps.relay!.name}" still has it: ${(e as Error).message}; remove it in its Web UI`));
+    await (
+      await deps.relay.connect()
+    )
+      .remove(hash, true)
+      .catch((e: unknown) =>
+        deps.log.warn(`relay "${deps.relay!.name}" still has it: ${(e as Error).message}; remove it in its Web UI`),
+      );
   }
   return false;
 }
@@ -379,22 +472,40 @@ async function afterwards(deps: GetDeps, session: QbitSession, hash: string, see
  * it from the swarm, where the sender can reach it. Then this qBittorrent dials the relay (an outgoing connection
  * passes the NAT here). Refused up front when the relay has less room than the download.
  */
-async function throughRelay(deps: GetDeps, relay: NonNullable<GetDeps['relay']>, src: Source): Promise<{ peer: string }> {
+async function throughRelay(
+  deps: GetDeps,
+  relay: NonNullable<GetDeps['relay']>,
+  src: Source,
+): Promise<{ peer: string }> {
   let session: QbitSession;
   try {
     session = await relay.connect();
   } catch (e) {
-    if (e instanceof QshareError && e.code !== 'INTERRUPTED') throw new QshareError(e.code, `relay "${relay.name}": ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e, exitCode: e.exitCode });
+    if (e instanceof QshareError && e.code !== 'INTERRUPTED')
+      throw new QshareError(e.code, `relay "${relay.name}": ${e.message}`, {
+        ...(e.hint ? { hint: e.hint } : {}),
+        cause: e,
+        exitCode: e.exitCode,
+      });
     throw e;
   }
   if (!(await session.getTorrent(src.infoHash))) {
     const size = src.torrent ? readTorrent(src.torrent).files.reduce((n, f) => n + f.length, 0) : undefined;
     const free = (await session.serverState()).free_space_on_disk;
     if (size !== undefined && typeof free === 'number' && free >= 0 && free < size) {
-      throw new QshareError('RELAY', `relay "${relay.name}" has ${formatBytes(free)} free and the download is ${formatBytes(size)}`, { hint: 'free space on the relay, or get it without --relay' });
+      throw new QshareError(
+        'RELAY',
+        `relay "${relay.name}" has ${formatBytes(free)} free and the download is ${formatBytes(size)}`,
+        { hint: 'free space on the relay, or get it without --relay' },
+      );
     }
     await session.addForDownload(
-      { ...(src.torrent ? { torrent: src.torrent, fileName: src.fileName } : {}), ...(src.magnet ? { magnet: src.magnet } : {}), category: GET_CATEGORY, tags: deps.config.qbittorrent.tags },
+      {
+        ...(src.torrent ? { torrent: src.torrent, fileName: src.fileName } : {}),
+        ...(src.magnet ? { magnet: src.magnet } : {}),
+        category: GET_CATEGORY,
+        tags: deps.config.qbittorrent.tags,
+      },
       src.infoHash,
     );
     // a magnet's x.pe peers, for a relay's qBittorrent that does not follow them by itself either
@@ -406,13 +517,20 @@ async function throughRelay(deps: GetDeps, relay: NonNullable<GetDeps['relay']>,
   try {
     await waitForDownload(deps, session, src.infoHash, src.label, src.peers);
   } catch (e) {
-    if (e instanceof QshareError && e.code !== 'INTERRUPTED') throw new QshareError(e.code, `relay "${relay.name}": ${e.message}`, { ...(e.hint ? { hint: e.hint } : {}), cause: e, exitCode: e.exitCode });
+    if (e instanceof QshareError && e.code !== 'INTERRUPTED')
+      throw new QshareError(e.code, `relay "${relay.name}": ${e.message}`, {
+        ...(e.hint ? { hint: e.hint } : {}),
+        cause: e,
+        exitCode: e.exitCode,
+      });
     throw e;
   }
   return { peer: relay.peer };
 }
 
 function interrupted(): QshareError {
-  return new QshareError('INTERRUPTED', 'interrupted; qBittorrent keeps the download going: run the same qshare get again to continue');
+  return new QshareError(
+    'INTERRUPTED',
+    'interrupted; qBittorrent keeps the download going: run the same qshare get again to continue',
+  );
 }
-

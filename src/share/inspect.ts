@@ -42,7 +42,12 @@ export interface InspectOptions {
 export async function inspectSource(input: string, dataDir: string, opts: InspectOptions = {}): Promise<SourceInfo> {
   const { path, top } = await checkSourceTop(input, dataDir);
   if (top.isFile()) {
-    const files: FileList = { kind: 'file', files: [{ path: [basename(path)], length: top.size, absPath: path, mtimeMs: top.mtimeMs }], totalBytes: top.size, skipped: [] };
+    const files: FileList = {
+      kind: 'file',
+      files: [{ path: [basename(path)], length: top.size, absPath: path, mtimeMs: top.mtimeMs }],
+      totalBytes: top.size,
+      skipped: [],
+    };
     return {
       path,
       kind: 'file',
@@ -55,10 +60,20 @@ export async function inspectSource(input: string, dataDir: string, opts: Inspec
       ...(opts.files ? { files } : {}),
     };
   }
-  const info: SourceInfo = { path, kind: 'dir', totalBytes: 0, fileCount: 0, dirCount: 0, linkCount: 0, nonUtf8: [], ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}) };
+  const info: SourceInfo = {
+    path,
+    kind: 'dir',
+    totalBytes: 0,
+    fileCount: 0,
+    dirCount: 0,
+    linkCount: 0,
+    nonUtf8: [],
+    ...(opts.states ? { states: new Map([['', stateOf(kindOf(top), top, path)]]) } : {}),
+  };
   const listed = opts.files ? new TorrentListing() : undefined;
   await walk(path, info, listed);
-  if (info.fileCount === 0 && info.linkCount === 0) throw new QshareError('INPUT', `${path} is empty: it holds no files to share`);
+  if (info.fileCount === 0 && info.linkCount === 0)
+    throw new QshareError('INPUT', `${path} is empty: it holds no files to share`);
   if (listed) info.files = listed.result();
   return info;
 }
@@ -78,9 +93,13 @@ export async function checkSourceTop(input: string, dataDir: string): Promise<{ 
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       // Node decodes argv as UTF-8, turning bytes that are not into U+FFFD: such a name cannot be found again
       if (given.includes('\uFFFD'))
-        throw new QshareError('INPUT', `${displayPath(given)} does not exist, or its name is not valid UTF-8 (qshare cannot be given such a name on the command line)`, {
-          hint: 'rename it to a UTF-8 name (names inside it may stay as they are), or share the folder that holds it',
-        });
+        throw new QshareError(
+          'INPUT',
+          `${displayPath(given)} does not exist, or its name is not valid UTF-8 (qshare cannot be given such a name on the command line)`,
+          {
+            hint: 'rename it to a UTF-8 name (names inside it may stay as they are), or share the folder that holds it',
+          },
+        );
       throw new QshareError('INPUT', `${displayPath(given)} does not exist`);
     }
     if (code === 'EACCES') throw new QshareError('INPUT', `${displayPath(given)} cannot be read (permission denied)`);
@@ -89,9 +108,13 @@ export async function checkSourceTop(input: string, dataDir: string): Promise<{ 
   const path = await resolveTop(given);
   const top = st.isSymbolicLink() ? await lstat(path) : st;
   const data = await realpath(dataDir).catch(() => resolve(dataDir));
-  if (isInside(path, data)) throw new QshareError('INPUT', `${path} is inside qshare's own data folder (${data}); share a folder of your own`);
+  if (isInside(path, data))
+    throw new QshareError('INPUT', `${path} is inside qshare's own data folder (${data}); share a folder of your own`);
   if (top.isDirectory() && isInside(data, path))
-    throw new QshareError('INPUT', `${path} contains qshare's own data folder (${data}); share a folder below it, or set QSHARE_HOME elsewhere`);
+    throw new QshareError(
+      'INPUT',
+      `${path} contains qshare's own data folder (${data}); share a folder below it, or set QSHARE_HOME elsewhere`,
+    );
 
   if (top.isFile()) {
     await readable(path, false);
@@ -107,14 +130,23 @@ async function resolveTop(given: string): Promise<string> {
     real = await realpath(given, { encoding: 'buffer' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new QshareError('INPUT', `${displayPath(given)} is a symbolic link that loops back on itself: there is nothing at its end to share`);
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new QshareError('INPUT', `${displayPath(given)} is a symbolic link to something that does not exist`);
+    if (code === 'ELOOP')
+      throw new QshareError(
+        'INPUT',
+        `${displayPath(given)} is a symbolic link that loops back on itself: there is nothing at its end to share`,
+      );
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new QshareError('INPUT', `${displayPath(given)} is a symbolic link to something that does not exist`);
     throw e;
   }
   if (!isUtf8(real)) {
-    throw new QshareError('INPUT', `${displayPath(given)} leads to ${displayPath(real)}, whose name is not valid UTF-8`, {
-      hint: 'rename that folder or file to a UTF-8 name (names inside it may stay as they are)',
-    });
+    throw new QshareError(
+      'INPUT',
+      `${displayPath(given)} leads to ${displayPath(real)}, whose name is not valid UTF-8`,
+      {
+        hint: 'rename that folder or file to a UTF-8 name (names inside it may stay as they are)',
+      },
+    );
   }
   return real.toString('utf8');
 }
@@ -127,7 +159,11 @@ async function walk(root: string, info: SourceInfo, listed?: TorrentListing): Pr
   const uid = process.geteuid?.();
   await walkTree(root, {
     onDirError: (dir, e) => {
-      if (e.code === 'EACCES') throw new QshareError('INPUT', `${displayPath(dir)} cannot be read (permission denied); qshare needs to read every file it shares`);
+      if (e.code === 'EACCES')
+        throw new QshareError(
+          'INPUT',
+          `${displayPath(dir)} cannot be read (permission denied); qshare needs to read every file it shares`,
+        );
       throw e;
     },
     onEntry: (e) => {
@@ -141,7 +177,10 @@ async function walk(root: string, info: SourceInfo, listed?: TorrentListing): Pr
         info.fileCount++;
         info.totalBytes += e.st.size;
       } else {
-        throw new QshareError('INPUT', `${displayPath(e.abs)} is a special file (socket, FIFO or device) that cannot be shared; move it out of the folder`);
+        throw new QshareError(
+          'INPUT',
+          `${displayPath(e.abs)} is a special file (socket, FIFO or device) that cannot be shared; move it out of the folder`,
+        );
       }
     },
   });
@@ -165,14 +204,22 @@ class TorrentListing {
     if (!isUtf8(e.rel)) return; // refused for a torrent anyway (nonUtf8)
     const rel = e.rel.toString('utf8');
     if (e.kind === 'file') {
-      this.files.push({ key: e.rel, entry: { path: rel.split('/'), length: e.st.size, absPath: e.abs.toString('utf8'), mtimeMs: e.st.mtimeMs } });
+      this.files.push({
+        key: e.rel,
+        entry: { path: rel.split('/'), length: e.st.size, absPath: e.abs.toString('utf8'), mtimeMs: e.st.mtimeMs },
+      });
       this.totalBytes += e.st.size;
     } else if (e.kind === 'link') this.skipped.push(`${rel} (symbolic link)`);
   }
 
   result(): FileList {
     this.files.sort((a, b) => Buffer.compare(a.key, b.key));
-    return { kind: 'dir', files: this.files.map((f) => f.entry), totalBytes: this.totalBytes, skipped: [...this.skipped].sort() };
+    return {
+      kind: 'dir',
+      files: this.files.map((f) => f.entry),
+      totalBytes: this.totalBytes,
+      skipped: [...this.skipped].sort(),
+    };
   }
 }
 
@@ -180,7 +227,10 @@ function readableSync(p: Buffer): void {
   try {
     accessSync(p, constants.R_OK);
   } catch {
-    throw new QshareError('INPUT', `${displayPath(p)} cannot be read (permission denied); qshare needs to read every file it shares`);
+    throw new QshareError(
+      'INPUT',
+      `${displayPath(p)} cannot be read (permission denied); qshare needs to read every file it shares`,
+    );
   }
 }
 
@@ -188,7 +238,10 @@ async function readable(p: string, inTree: boolean): Promise<void> {
   try {
     await access(p, constants.R_OK);
   } catch {
-    throw new QshareError('INPUT', `${p} cannot be read (permission denied)${inTree ? '; qshare needs to read every file it shares' : ''}`);
+    throw new QshareError(
+      'INPUT',
+      `${p} cannot be read (permission denied)${inTree ? '; qshare needs to read every file it shares' : ''}`,
+    );
   }
 }
 
@@ -206,9 +259,13 @@ export function archiveBytesNeeded(contentBytes: number): number {
 export async function checkFreeSpace(dir: string, needed: number, what: string): Promise<void> {
   const free = await freeBytes(dir);
   if (free < needed)
-    throw new QshareError('DISK_SPACE', `not enough free space for ${what}: it needs about ${formatBytes(needed)} in ${dir}, which has ${formatBytes(free)} free`, {
-      hint: 'free some space, or set QSHARE_HOME to a folder on a bigger disk',
-    });
+    throw new QshareError(
+      'DISK_SPACE',
+      `not enough free space for ${what}: it needs about ${formatBytes(needed)} in ${dir}, which has ${formatBytes(free)} free`,
+      {
+        hint: 'free some space, or set QSHARE_HOME to a folder on a bigger disk',
+      },
+    );
 }
 
 export function formatBytes(n: number): string {

@@ -28,12 +28,23 @@ export interface LevelChoice {
 
 /** The decision, from how well the sample compressed. Pure. */
 export function chooseLevel(sampledBytes: number, compressedBytes: number): LevelChoice {
-  if (sampledBytes <= 0) return { level: STORE_LEVEL, sampleRatio: null, sampledBytes: 0, reason: 'nothing to sample: store (level 0)' };
+  if (sampledBytes <= 0)
+    return { level: STORE_LEVEL, sampleRatio: null, sampledBytes: 0, reason: 'nothing to sample: store (level 0)' };
   const ratio = compressedBytes / sampledBytes;
   const pct = `${(ratio * 100).toFixed(1)} %`;
   return ratio < COMPRESS_BELOW_RATIO
-    ? { level: FAST_LEVEL, sampleRatio: ratio, sampledBytes, reason: `a sample compresses to ${pct} of its size: fast compression (level ${FAST_LEVEL})` }
-    : { level: STORE_LEVEL, sampleRatio: ratio, sampledBytes, reason: `a sample compresses only to ${pct} of its size (media or already compressed): store (level ${STORE_LEVEL}), the fastest` };
+    ? {
+        level: FAST_LEVEL,
+        sampleRatio: ratio,
+        sampledBytes,
+        reason: `a sample compresses to ${pct} of its size: fast compression (level ${FAST_LEVEL})`,
+      }
+    : {
+        level: STORE_LEVEL,
+        sampleRatio: ratio,
+        sampledBytes,
+        reason: `a sample compresses only to ${pct} of its size (media or already compressed): store (level ${STORE_LEVEL}), the fastest`,
+      };
 }
 
 export interface SampleRead {
@@ -49,7 +60,11 @@ export interface SampleRead {
  * each clipped to its file. About chunks × chunkBytes in all: `chunks` points, or, when the files are smaller than
  * a chunk on average, more points (at most MAX_SAMPLE_READS). Small inputs in few files are read whole. Pure.
  */
-export function planSample(sizes: readonly number[], chunks = SAMPLE_CHUNKS, chunkBytes = SAMPLE_CHUNK_BYTES): SampleRead[] {
+export function planSample(
+  sizes: readonly number[],
+  chunks = SAMPLE_CHUNKS,
+  chunkBytes = SAMPLE_CHUNK_BYTES,
+): SampleRead[] {
   const total = sizes.reduce((a, b) => a + b, 0);
   const plan: SampleRead[] = [];
   if (total === 0) return plan;
@@ -57,12 +72,14 @@ export function planSample(sizes: readonly number[], chunks = SAMPLE_CHUNKS, chu
   const nonEmpty = sizes.filter((s) => s > 0).length;
   if (total <= budget && Math.ceil(total / chunkBytes) + nonEmpty <= MAX_SAMPLE_READS) {
     sizes.forEach((s, i) => {
-      for (let off = 0; off < s; off += chunkBytes) plan.push({ file: i, offset: off, length: Math.min(chunkBytes, s - off) });
+      for (let off = 0; off < s; off += chunkBytes)
+        plan.push({ file: i, offset: off, length: Math.min(chunkBytes, s - off) });
     });
     return plan;
   }
   const average = total / nonEmpty;
-  const points = average >= chunkBytes ? chunks : Math.min(MAX_SAMPLE_READS, Math.max(chunks, Math.ceil(budget / average)));
+  const points =
+    average >= chunkBytes ? chunks : Math.min(MAX_SAMPLE_READS, Math.max(chunks, Math.ceil(budget / average)));
   let file = 0;
   let fileStart = 0;
   for (let k = 0; k < points; k++) {
@@ -83,7 +100,10 @@ export function planSample(sizes: readonly number[], chunks = SAMPLE_CHUNKS, chu
  * Reads the planned sample of `files` and decides. A file that cannot be read here is simply not sampled (the
  * archive step reports it properly).
  */
-export async function sampleAndChooseLevel(files: readonly { absPath: string; length: number }[], signal?: AbortSignal): Promise<LevelChoice> {
+export async function sampleAndChooseLevel(
+  files: readonly { absPath: string; length: number }[],
+  signal?: AbortSignal,
+): Promise<LevelChoice> {
   const plan = planSample(files.map((f) => f.length));
   // one buffer holding the whole sample, compressed as one stream (as 7-Zip compresses across files)
   const sample = Buffer.allocUnsafe(plan.reduce((n, r) => n + r.length, 0));

@@ -20,7 +20,12 @@ export function checkRecipients(n: number): number {
 }
 
 /** Records --recipients / --expire on a share. */
-export async function recordLimits(store: StateStore, share: ShareRecord, limits: { recipients?: number; expireMinutes?: number }, now: () => Date): Promise<ShareRecord> {
+export async function recordLimits(
+  store: StateStore,
+  share: ShareRecord,
+  limits: { recipients?: number; expireMinutes?: number },
+  now: () => Date,
+): Promise<ShareRecord> {
   if (limits.recipients === undefined && limits.expireMinutes === undefined) return share;
   const next = { ...share, ...limits };
   await store.update((s) => {
@@ -38,14 +43,21 @@ export async function recordLimits(store: StateStore, share: ShareRecord, limits
  * = recipients (uploaded ≥ N × size) and seeding time = --expire. Nothing is sent when the share has neither.
  * A refusal is returned as an error (the share seeds anyway), not thrown.
  */
-export async function applyShareLimits(session: QbitSession, share: ShareRecord, log: Logger): Promise<QshareError | undefined> {
+export async function applyShareLimits(
+  session: QbitSession,
+  share: ShareRecord,
+  log: Logger,
+): Promise<QshareError | undefined> {
   if (share.recipients === undefined && share.expireMinutes === undefined) return undefined;
   try {
     await session.setShareLimits(share.infoHash, {
       ...(share.recipients !== undefined ? { ratio: share.recipients } : {}),
       ...(share.expireMinutes !== undefined ? { seedingTimeMinutes: share.expireMinutes } : {}),
     });
-    log.debug('share limits set in qBittorrent', { ratio: share.recipients ?? 'global', seedingTimeMinutes: share.expireMinutes ?? 'global' });
+    log.debug('share limits set in qBittorrent', {
+      ratio: share.recipients ?? 'global',
+      seedingTimeMinutes: share.expireMinutes ?? 'global',
+    });
     return undefined;
   } catch (e) {
     if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;

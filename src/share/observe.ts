@@ -107,7 +107,12 @@ export function liveState(share: ShareRecord, t: TorrentStatus | undefined): Liv
 
 /** The recipients target is reached and the share still runs (here, or on its relays after a hand-off): time to stop it. Pure. */
 export function shouldStop(share: ShareRecord, completed: number, state: LiveState): boolean {
-  return share.recipients !== undefined && share.recipients > 0 && completed >= share.recipients && (state === 'seeding' || state === 'checking' || state === 'handed-off');
+  return (
+    share.recipients !== undefined &&
+    share.recipients > 0 &&
+    completed >= share.recipients &&
+    (state === 'seeding' || state === 'checking' || state === 'handed-off')
+  );
 }
 
 /** The relays a share is on (they took it and it was not stopped there). Pure. */
@@ -166,7 +171,11 @@ export function wholeFileSent(size: number, pieces: number | undefined): number 
  * random name and password), so its baseline is 0; a folder shared as it is may be a torrent others made before,
  * so its baseline is the first count seen. Pure. `undefined`: no tracker gave a count.
  */
-export function trackerIncrease(trackers: TrackerCount[], baseline: Record<string, number> | undefined, fresh: boolean): { count: number | undefined; baseline: Record<string, number> } {
+export function trackerIncrease(
+  trackers: TrackerCount[],
+  baseline: Record<string, number> | undefined,
+  fresh: boolean,
+): { count: number | undefined; baseline: Record<string, number> } {
   const base = { ...(baseline ?? {}) };
   let count: number | undefined;
   for (const t of trackers) {
@@ -179,7 +188,9 @@ export function trackerIncrease(trackers: TrackerCount[], baseline: Record<strin
 }
 
 /** The count to show and to stop at: the largest signal (the tracker's count is anonymous, so no union). Pure. */
-export function completedCount(share: Pick<ShareRecord, 'completedPeers' | 'uploadedPeers' | 'trackerCompleted'>): number {
+export function completedCount(
+  share: Pick<ShareRecord, 'completedPeers' | 'uploadedPeers' | 'trackerCompleted'>,
+): number {
   const peers = new Set([...(share.completedPeers ?? []), ...(share.uploadedPeers ?? [])]).size;
   return Math.max(peers, share.trackerCompleted ?? 0);
 }
@@ -188,7 +199,10 @@ export function completedCount(share: Pick<ShareRecord, 'completedPeers' | 'uplo
  * A tracker's completed count less the share's relays: each relay that took the share downloads it whole and tells
  * the trackers so, and is no recipient. Counting a relay that never completes out too errs on seeding longer. Pure.
  */
-export function trackerCountWithoutRelays(count: number | undefined, share: Pick<ShareRecord, 'relays'>): number | undefined {
+export function trackerCountWithoutRelays(
+  count: number | undefined,
+  share: Pick<ShareRecord, 'relays'>,
+): number | undefined {
   if (count === undefined) return undefined;
   return Math.max(0, count - (share.relays ?? []).filter((r) => r.added).length);
 }
@@ -201,10 +215,26 @@ export function nobodyWatching(share: ShareRecord): boolean {
 /** One look's step of a sent ledger (sent.ts) for a share's torrent, and the peers it now says were sent the whole file. */
 function sentStep(
   ledger: SentLedger,
-  o: { now: number; torrentUploaded: number; applied: { connected: PeerInfo[]; left: PeerInfo[] }; share: ShareRecord; pieces: number | undefined; counted: Set<string> },
+  o: {
+    now: number;
+    torrentUploaded: number;
+    applied: { connected: PeerInfo[]; left: PeerInfo[] };
+    share: ShareRecord;
+    pieces: number | undefined;
+    counted: Set<string>;
+  },
 ): { ledger: SentLedger; whole: string[] } {
   const enough = wholeFileSent(o.share.size, o.pieces);
-  const next = stepLedger(ledger, { now: o.now, torrentUploaded: o.torrentUploaded, connected: o.applied.connected, left: o.applied.left, keyOf: peerKey, enough, size: o.share.size, counted: o.counted });
+  const next = stepLedger(ledger, {
+    now: o.now,
+    torrentUploaded: o.torrentUploaded,
+    connected: o.applied.connected,
+    left: o.applied.left,
+    keyOf: peerKey,
+    enough,
+    size: o.share.size,
+    counted: o.counted,
+  });
   return { ledger: next, whole: sentWhole(next, enough, o.share.size) };
 }
 
@@ -257,7 +287,10 @@ export class ShareObserver {
 
   /** How long to wait before the next look: short while peers are connected or announces are pending, longer when idle. */
   nextDelayMs(): number {
-    const busy = [...this.live.values()].some((l) => l.peersConnected > 0 || l.sending || l.reannounceAt.length > 0 || l.trackersUntil > Date.now()) || [...this.relayLive.values()].some((l) => Object.keys(l.view.raw).length > 0);
+    const busy =
+      [...this.live.values()].some(
+        (l) => l.peersConnected > 0 || l.sending || l.reannounceAt.length > 0 || l.trackersUntil > Date.now(),
+      ) || [...this.relayLive.values()].some((l) => Object.keys(l.view.raw).length > 0);
     if (busy) {
       this.idleLooks = 0;
       return 250;
@@ -282,9 +315,24 @@ export class ShareObserver {
       let peersConnected = 0;
       let stoppedNow = false;
       const u: Partial<ShareRecord> = {};
-      if (stampWatched && session && (state === 'seeding' || state === 'checking' || (state === 'handed-off' && activeRelays(share).length > 0))) u.watchedAt = deps.now().toISOString();
+      if (
+        stampWatched &&
+        session &&
+        (state === 'seeding' || state === 'checking' || (state === 'handed-off' && activeRelays(share).length > 0))
+      )
+        u.watchedAt = deps.now().toISOString();
       if (session && t && (state === 'seeding' || state === 'checking')) {
-        const live = this.live.get(share.id) ?? { view: EMPTY_VIEW, ledger: emptyLedger(), reannounceAt: [], trackersUntil: 0, lastTrackerLook: -Infinity, peersConnected: 0, lastUploaded: t.uploaded, sending: false, relayKeys: new Set<string>() };
+        const live = this.live.get(share.id) ?? {
+          view: EMPTY_VIEW,
+          ledger: emptyLedger(),
+          reannounceAt: [],
+          trackersUntil: 0,
+          lastTrackerLook: -Infinity,
+          peersConnected: 0,
+          lastUploaded: t.uploaded,
+          sending: false,
+          relayKeys: new Set<string>(),
+        };
         this.live.set(share.id, live);
         const pieces = await deps.pieces(share);
 
@@ -297,12 +345,23 @@ export class ShareObserver {
         for (const p of [...applied.connected, ...applied.left]) if (relayIps.has(p.ip)) live.relayKeys.add(peerKey(p));
         const notRelay = (k: string) => !live.relayKeys.has(k);
         const before = { completed: share.completedPeers ?? [], finishing: share.finishingPeers ?? [] };
-        const tally = tallyPeers(before, applied.connected.filter((p) => notRelay(peerKey(p))), pieces);
+        const tally = tallyPeers(
+          before,
+          applied.connected.filter((p) => notRelay(peerKey(p))),
+          pieces,
+        );
 
         live.sending = t.uploaded !== live.lastUploaded || live.ledger.pending > 0;
         live.lastUploaded = t.uploaded;
         const uploaded = new Set(share.uploadedPeers ?? []);
-        const sent = sentStep(live.ledger, { now: nowMs, torrentUploaded: t.uploaded, applied, share, pieces, counted: new Set([...tally.completed, ...uploaded]) });
+        const sent = sentStep(live.ledger, {
+          now: nowMs,
+          torrentUploaded: t.uploaded,
+          applied,
+          share,
+          pieces,
+          counted: new Set([...tally.completed, ...uploaded]),
+        });
         live.ledger = sent.ledger;
         for (const k of sent.whole) if (notRelay(k)) uploaded.add(k);
         // a peer that was downloading and left without being counted: its client may have told a tracker it finished
@@ -313,7 +372,9 @@ export class ShareObserver {
         }
         if (live.reannounceAt.length > 0 && live.reannounceAt[0]! <= nowMs) {
           while (live.reannounceAt.length > 0 && live.reannounceAt[0]! <= nowMs) live.reannounceAt.shift();
-          await session.reannounce(share.infoHash).catch((e: unknown) => deps.log.debug(`reannounce failed: ${(e as Error).message}`));
+          await session
+            .reannounce(share.infoHash)
+            .catch((e: unknown) => deps.log.debug(`reannounce failed: ${(e as Error).message}`));
         }
 
         let trackerCompleted = share.trackerCompleted;
@@ -321,9 +382,11 @@ export class ShareObserver {
           live.lastTrackerLook = nowMs;
           const trackers = await session.getTrackers(share.infoHash).catch(() => [] as TrackerCount[]);
           const inc = trackerIncrease(trackers, share.trackerBaseline, share.encrypted);
-          if (!share.encrypted && JSON.stringify(inc.baseline) !== JSON.stringify(share.trackerBaseline ?? {})) u.trackerBaseline = inc.baseline;
+          if (!share.encrypted && JSON.stringify(inc.baseline) !== JSON.stringify(share.trackerBaseline ?? {}))
+            u.trackerBaseline = inc.baseline;
           const count = trackerCountWithoutRelays(inc.count, share);
-          if (count !== undefined && (trackerCompleted === undefined || count > trackerCompleted)) trackerCompleted = u.trackerCompleted = count;
+          if (count !== undefined && (trackerCompleted === undefined || count > trackerCompleted))
+            trackerCompleted = u.trackerCompleted = count;
         }
 
         if (tally.completed.length !== before.completed.length || tally.finishing.join() !== before.finishing.join()) {
@@ -336,19 +399,27 @@ export class ShareObserver {
         this.live.delete(share.id);
       }
       // the relays see recipients home never meets (home behind NAT, or gone after a hand-off)
-      const onRelays = deps.relay && !share.doneAt && (state === 'seeding' || state === 'checking' || state === 'handed-off') ? activeRelays(share) : [];
+      const onRelays =
+        deps.relay && !share.doneAt && (state === 'seeding' || state === 'checking' || state === 'handed-off')
+          ? activeRelays(share)
+          : [];
       if (onRelays.length > 0) {
         const seen = await this.lookOnRelays(rec, onRelays);
         const completed = [...new Set([...(rec.completedPeers ?? []), ...seen.completed])];
         const uploaded = [...new Set([...(rec.uploadedPeers ?? []), ...seen.uploaded])];
         if (completed.length !== (rec.completedPeers ?? []).length) u.completedPeers = completed;
         if (uploaded.length !== (rec.uploadedPeers ?? []).length) u.uploadedPeers = uploaded;
-        if (u.finishingPeers === undefined && completed.length !== (rec.completedPeers ?? []).length) u.finishingPeers = (rec.finishingPeers ?? []).filter((k) => !completed.includes(k));
+        if (u.finishingPeers === undefined && completed.length !== (rec.completedPeers ?? []).length)
+          u.finishingPeers = (rec.finishingPeers ?? []).filter((k) => !completed.includes(k));
         rec = { ...rec, ...u };
         peersConnected += seen.connected;
       }
       const n = completedCount(rec);
-      if (n > completedCount(share)) deps.log.info(`${share.name}: ${n} ${n === 1 ? 'recipient has' : 'recipients have'} the whole file (${signalText(rec)})`, { share: share.name });
+      if (n > completedCount(share))
+        deps.log.info(
+          `${share.name}: ${n} ${n === 1 ? 'recipient has' : 'recipients have'} the whole file (${signalText(rec)})`,
+          { share: share.name },
+        );
       if (session && shouldStop(rec, n, state)) {
         if (state !== 'handed-off') await session.stopTorrent(share.infoHash);
         for (const name of onRelays) await this.stopOnRelay(share, name);
@@ -359,10 +430,22 @@ export class ShareObserver {
         rec = { ...rec, ...u };
         this.live.delete(share.id);
         for (const name of onRelays) this.relayLive.delete(`${share.id}|${name}`);
-        deps.log.info(`${share.name}: ${n} of ${share.recipients} recipients have the whole file; seeding stopped${onRelays.length > 0 ? ' here and on its relays' : ''}`, { share: share.name });
+        deps.log.info(
+          `${share.name}: ${n} of ${share.recipients} recipients have the whole file; seeding stopped${onRelays.length > 0 ? ' here and on its relays' : ''}`,
+          { share: share.name },
+        );
       }
       if (Object.keys(u).length > 0) updates.set(share.id, u);
-      out.push({ share: rec, state, torrent: t, peersConnected, completedPeers: completedCount(rec), signals: signalsOf(rec), unknown: nobodyWatching(rec), stoppedNow });
+      out.push({
+        share: rec,
+        state,
+        torrent: t,
+        peersConnected,
+        completedPeers: completedCount(rec),
+        signals: signalsOf(rec),
+        unknown: nobodyWatching(rec),
+        stoppedNow,
+      });
     }
     if (updates.size > 0) await this.save(updates);
     return out;
@@ -387,7 +470,10 @@ export class ShareObserver {
    * piece short and gone), and whom it sent the whole file. Peers first seen there with the whole file (home, another
    * relay, any seed) and the share's relays never count. A relay that does not answer is passed over this time.
    */
-  private async lookOnRelays(share: ShareRecord, names: readonly string[]): Promise<{ completed: string[]; uploaded: string[]; connected: number }> {
+  private async lookOnRelays(
+    share: ShareRecord,
+    names: readonly string[],
+  ): Promise<{ completed: string[]; uploaded: string[]; connected: number }> {
     const deps = this.deps;
     const pieces = await deps.pieces(share);
     const relayIps = await this.relayIpsOf(share);
@@ -400,7 +486,15 @@ export class ShareObserver {
         const t = await relay.getTorrent(share.infoHash);
         if (!t) continue;
         const key = `${share.id}|${name}`;
-        const live = this.relayLive.get(key) ?? { view: EMPTY_VIEW, ledger: emptyLedger(), seeds: new Set<string>(), downloading: new Set<string>(), finishing: [], completed: new Set<string>(), uploaded: new Set<string>() };
+        const live = this.relayLive.get(key) ?? {
+          view: EMPTY_VIEW,
+          ledger: emptyLedger(),
+          seeds: new Set<string>(),
+          downloading: new Set<string>(),
+          finishing: [],
+          completed: new Set<string>(),
+          uploaded: new Set<string>(),
+        };
         this.relayLive.set(key, live);
         const applied = applyPeerDelta(live.view, await relay.syncPeers(share.infoHash, live.view.rid));
         live.view = applied.view;
@@ -414,7 +508,14 @@ export class ShareObserver {
         const tally = tallyPeers({ completed: [...live.completed], finishing: live.finishing }, recipients, pieces);
         live.finishing = tally.finishing;
         for (const k of tally.completed) live.completed.add(k);
-        const sent = sentStep(live.ledger, { now: deps.now().getTime(), torrentUploaded: t.uploaded, applied, share, pieces, counted: new Set([...live.completed, ...live.uploaded, ...live.seeds]) });
+        const sent = sentStep(live.ledger, {
+          now: deps.now().getTime(),
+          torrentUploaded: t.uploaded,
+          applied,
+          share,
+          pieces,
+          counted: new Set([...live.completed, ...live.uploaded, ...live.seeds]),
+        });
         live.ledger = sent.ledger;
         for (const k of sent.whole) if (!live.seeds.has(k)) live.uploaded.add(k);
         for (const k of live.completed) completed.add(k);
@@ -433,7 +534,10 @@ export class ShareObserver {
       await (await this.deps.relay!(name)).stopTorrent(share.infoHash);
     } catch (e) {
       if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
-      this.deps.log.warn(`${share.name}: could not stop it on relay "${name}" (${e.message}); qshare stop ${share.name} removes it there`, { share: share.name });
+      this.deps.log.warn(
+        `${share.name}: could not stop it on relay "${name}" (${e.message}); qshare stop ${share.name} removes it there`,
+        { share: share.name },
+      );
     }
   }
 
@@ -447,7 +551,8 @@ export class ShareObserver {
         if (u.completedPeers) r.completedPeers = [...new Set([...(r.completedPeers ?? []), ...u.completedPeers])];
         if (u.uploadedPeers) r.uploadedPeers = [...new Set([...(r.uploadedPeers ?? []), ...u.uploadedPeers])];
         if (u.finishingPeers) r.finishingPeers = u.finishingPeers.filter((k) => !(r.completedPeers ?? []).includes(k));
-        if (u.trackerCompleted !== undefined) r.trackerCompleted = Math.max(r.trackerCompleted ?? 0, u.trackerCompleted);
+        if (u.trackerCompleted !== undefined)
+          r.trackerCompleted = Math.max(r.trackerCompleted ?? 0, u.trackerCompleted);
         if (u.trackerBaseline) r.trackerBaseline = { ...u.trackerBaseline, ...(r.trackerBaseline ?? {}) };
         if (u.watchedAt) r.watchedAt = u.watchedAt;
         if (u.doneAt && !r.doneAt) r.doneAt = u.doneAt;
@@ -459,17 +564,29 @@ export class ShareObserver {
 
 /** Each signal's count for a record. Pure. */
 export function signalsOf(r: ShareRecord): ShareStatus['signals'] {
-  return { peers: (r.completedPeers ?? []).length, uploadedTo: (r.uploadedPeers ?? []).length, tracker: r.trackerCompleted ?? null };
+  return {
+    peers: (r.completedPeers ?? []).length,
+    uploadedTo: (r.uploadedPeers ?? []).length,
+    tracker: r.trackerCompleted ?? null,
+  };
 }
 
 /** "peers 1, sent 2, tracker 2": what counted, for logs and ls. Pure. */
 export function signalText(r: ShareRecord): string {
   const s = signalsOf(r);
-  const parts = [s.peers > 0 ? `seen complete ${s.peers}` : '', s.uploadedTo > 0 ? `sent the whole file ${s.uploadedTo}` : '', s.tracker !== null ? `tracker ${s.tracker}` : ''].filter(Boolean);
+  const parts = [
+    s.peers > 0 ? `seen complete ${s.peers}` : '',
+    s.uploadedTo > 0 ? `sent the whole file ${s.uploadedTo}` : '',
+    s.tracker !== null ? `tracker ${s.tracker}` : '',
+  ].filter(Boolean);
   return parts.length > 0 ? parts.join(', ') : 'no signal yet';
 }
 
 /** One look at the shares, as `qshare ls` takes it. */
-export function observeShares(deps: ObserveDeps, session: QbitSession | undefined, shares: ShareRecord[]): Promise<ShareStatus[]> {
+export function observeShares(
+  deps: ObserveDeps,
+  session: QbitSession | undefined,
+  shares: ShareRecord[],
+): Promise<ShareStatus[]> {
   return new ShareObserver(deps).look(session, shares);
 }

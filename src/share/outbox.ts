@@ -17,9 +17,17 @@ export function outboxDir(dropDir: string): string {
   return join(dropDir, OUTBOX_DIRNAME);
 }
 
-export function outboxFiles(dropDir: string, name: string): { dir: string; torrent: string; card: string; password: string } {
+export function outboxFiles(
+  dropDir: string,
+  name: string,
+): { dir: string; torrent: string; card: string; password: string } {
   const dir = outboxDir(dropDir);
-  return { dir, torrent: join(dir, `${name}.torrent`), card: join(dir, `${name}.txt`), password: join(dir, `${name}.password.txt`) };
+  return {
+    dir,
+    torrent: join(dir, `${name}.torrent`),
+    card: join(dir, `${name}.txt`),
+    password: join(dir, `${name}.password.txt`),
+  };
 }
 
 export interface CardInput {
@@ -42,7 +50,8 @@ export function shareCard(c: CardInput): string {
   const rule = '─'.repeat(72);
   const pw: string[] = [];
   if (c.passwordInStore !== null) pw.push(`Password:     run  qshare show ${c.name}   (${c.passwordInStore})`);
-  if (c.passwordFile) pw.push(`${pw.length ? '              also in' : 'Password:     in'} ${c.name}.password.txt beside this card`);
+  if (c.passwordFile)
+    pw.push(`${pw.length ? '              also in' : 'Password:     in'} ${c.name}.password.txt beside this card`);
   if (pw.length === 0) pw.push('Password:     not kept anywhere (no keychain, and watch.writePasswordFile is off)');
   return [
     `qshare share "${c.name}"`,
@@ -85,7 +94,11 @@ export async function writePasswordFile(dropDir: string, name: string, password:
   await writeFileAtomic(f.password, `${password}\n`, { mode: 0o600 });
 }
 
-export async function removeOutputs(dropDir: string, name: string, which: { password?: boolean; rest?: boolean } = { password: true, rest: true }): Promise<void> {
+export async function removeOutputs(
+  dropDir: string,
+  name: string,
+  which: { password?: boolean; rest?: boolean } = { password: true, rest: true },
+): Promise<void> {
   const f = outboxFiles(dropDir, name);
   if (which.password) await rm(f.password, { force: true });
   if (which.rest) {

@@ -51,11 +51,17 @@ export function isDead(e: Pick<PendingEntry, 'pid' | 'host' | 'startedAt'>, env:
 /** Names reserved by runs still in flight (and by dead runs not cleaned yet). */
 export async function pendingNames(dir: string): Promise<Set<string>> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  return new Set(names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -'.json'.length)));
+  return new Set(
+    names.filter((n) => n.endsWith('.json') && !n.startsWith('.')).map((n) => n.slice(0, -'.json'.length)),
+  );
 }
 
 /** Reserves `name` for this run. USAGE when a live run is making a share of that name. */
-export async function reservePending(dir: string, entry: Pick<PendingEntry, 'name' | 'files'>, env: PendingEnv = currentRun()): Promise<PendingRun> {
+export async function reservePending(
+  dir: string,
+  entry: Pick<PendingEntry, 'name' | 'files'>,
+  env: PendingEnv = currentRun(),
+): Promise<PendingRun> {
   const file = join(dir, `${entry.name}.json`);
   const full: PendingEntry = { ...entry, pid: env.pid, host: env.host, startedAt: new Date(env.now).toISOString() };
   // written under a temporary name, then hard-linked to its own: the entry appears whole, and only if it is new
@@ -70,7 +76,10 @@ export async function reservePending(dir: string, entry: Pick<PendingEntry, 'nam
     await link(tmp, file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    throw new QshareError('USAGE', `another qshare is making a share named "${entry.name}" right now; choose another --name`);
+    throw new QshareError(
+      'USAGE',
+      `another qshare is making a share named "${entry.name}" right now; choose another --name`,
+    );
   } finally {
     await rm(tmp, { force: true });
   }
@@ -81,7 +90,11 @@ export async function reservePending(dir: string, entry: Pick<PendingEntry, 'nam
  * Removes what dead runs made (see the top of this file). `held(path)`: a recorded share holds that file, keep it.
  * Returns the paths removed. An entry that cannot be parsed (not written by qshare) is left alone.
  */
-export async function cleanDeadRuns(dir: string, held: (path: string) => boolean, env: PendingEnv = currentRun()): Promise<string[]> {
+export async function cleanDeadRuns(
+  dir: string,
+  held: (path: string) => boolean,
+  env: PendingEnv = currentRun(),
+): Promise<string[]> {
   const removed: string[] = [];
   for (const n of await readdir(dir).catch(() => [] as string[])) {
     if (!n.endsWith('.json') || n.startsWith('.')) continue;
@@ -108,7 +121,14 @@ export async function cleanDeadRuns(dir: string, held: (path: string) => boolean
 export function parseEntry(text: string): PendingEntry | undefined {
   try {
     const e = JSON.parse(text) as Partial<PendingEntry>;
-    if (typeof e.name !== 'string' || typeof e.pid !== 'number' || typeof e.host !== 'string' || typeof e.startedAt !== 'string' || !Array.isArray(e.files)) return undefined;
+    if (
+      typeof e.name !== 'string' ||
+      typeof e.pid !== 'number' ||
+      typeof e.host !== 'string' ||
+      typeof e.startedAt !== 'string' ||
+      !Array.isArray(e.files)
+    )
+      return undefined;
     if (!e.files.every((f) => typeof f === 'string' && f.startsWith('/'))) return undefined;
     return e as PendingEntry;
   } catch {

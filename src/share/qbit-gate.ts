@@ -42,7 +42,9 @@ export function createQbitGate(connect: () => Promise<QbitSession>, log: Logger)
           connecting = undefined;
           if (isQshareError(e) && BLOCKING.has(e.code)) {
             blocked = e;
-            log.error(`${e.message}. qshare watch will not try to log in to qBittorrent again until it is restarted; items wait for that.`);
+            log.error(
+              `${e.message}. qshare watch will not try to log in to qBittorrent again until it is restarted; items wait for that.`,
+            );
           }
           throw e;
         },

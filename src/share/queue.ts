@@ -28,12 +28,14 @@ export type ArrivalDecision =
   /** a different file or folder now has the name of an item we know: the old one is gone, this one is new */
   | { kind: 'replaced'; id: string; recorded: boolean };
 
-export type RemovalDecision = { kind: 'none' } | { kind: 'drop'; id: string } | { kind: 'gone-after-shared'; id: string };
+export type RemovalDecision =
+  { kind: 'none' } | { kind: 'drop'; id: string } | { kind: 'gone-after-shared'; id: string };
 
 /** The item a name in the drop folder currently stands for (the latest one whose source has not gone). */
 export function activeItem(items: readonly WatchItem[], dropDir: string, entry: string): WatchItem | undefined {
   let best: WatchItem | undefined;
-  for (const i of items) if (i.dropDir === dropDir && i.entry === entry && !i.sourceGone && (!best || i.seq > best.seq)) best = i;
+  for (const i of items)
+    if (i.dropDir === dropDir && i.entry === entry && !i.sourceGone && (!best || i.seq > best.seq)) best = i;
   return best;
 }
 
@@ -42,7 +44,8 @@ export function decideArrival(items: readonly WatchItem[], a: Arrival): ArrivalD
   if (!cur) return { kind: 'new' };
   if (cur.dev !== a.dev || cur.ino !== a.ino) return { kind: 'replaced', id: cur.id, recorded: cur.recorded };
   if (cur.fingerprint === a.fingerprint) return { kind: 'known', id: cur.id };
-  if (cur.recorded) return { kind: 'changed-after-shared', id: cur.id, firstNotice: cur.changedNoticed !== a.fingerprint };
+  if (cur.recorded)
+    return { kind: 'changed-after-shared', id: cur.id, firstNotice: cur.changedNoticed !== a.fingerprint };
   return { kind: 'requeue', id: cur.id };
 }
 
@@ -110,7 +113,8 @@ export type StepOutcome =
  * our Host): qshare must not log in again before it is restarted, so such items wait without a retry time.
  */
 export function classifyStepError(step: StepName, code: ErrorCode | undefined, qbitBlocked: boolean): StepOutcome {
-  if (code === 'DISK_SPACE' || code === 'DISK_FULL') return { state: 'waiting', next: step === 'adding' ? 'adding' : 'archiving', retry: 'space' };
+  if (code === 'DISK_SPACE' || code === 'DISK_FULL')
+    return { state: 'waiting', next: step === 'adding' ? 'adding' : 'archiving', retry: 'space' };
   if (step !== 'adding') return { state: 'failed' };
   if (qbitBlocked) return { state: 'waiting', next: 'adding', retry: 'never' };
   switch (code) {

@@ -71,14 +71,21 @@ export interface RelayTiming {
 export const RELAY_TIMING: RelayTiming = { connectTimeoutMs: 90_000, pollMs: 500, redialMs: 3_000 };
 
 /** The relay names a command uses: the ones given (`--relay`), else the config's defaultRelays; each must be paired. */
-export function chooseRelays(config: Pick<Config, 'relays' | 'defaultRelays'>, given: readonly string[] | undefined): string[] {
+export function chooseRelays(
+  config: Pick<Config, 'relays' | 'defaultRelays'>,
+  given: readonly string[] | undefined,
+): string[] {
   const names = [...new Set(given && given.length > 0 ? given : config.defaultRelays)];
   const unknown = names.filter((n) => !Object.hasOwn(config.relays, n));
   if (unknown.length > 0) {
     const known = Object.keys(config.relays);
-    throw new QshareError('USAGE', `no relay named ${unknown.map((n) => `"${n}"`).join(', ')}${known.length ? ` (paired: ${known.join(', ')})` : ' (none is paired yet)'}`, {
-      hint: 'pair one with `qshare login --relay NAME --url URL`',
-    });
+    throw new QshareError(
+      'USAGE',
+      `no relay named ${unknown.map((n) => `"${n}"`).join(', ')}${known.length ? ` (paired: ${known.join(', ')})` : ' (none is paired yet)'}`,
+      {
+        hint: 'pair one with `qshare login --relay NAME --url URL`',
+      },
+    );
   }
   return names;
 }
@@ -90,9 +97,18 @@ export function relayStateOf(t: TorrentStatus | undefined): { state: RelayState;
     case 'complete':
       return { state: 'holding', progress: 1 };
     case 'error':
-      return { state: 'error', progress: t.progress, problem: 'the relay reports an error for the torrent (often its disk is full or the folder is not writable): look in its log' };
+      return {
+        state: 'error',
+        progress: t.progress,
+        problem:
+          'the relay reports an error for the torrent (often its disk is full or the folder is not writable): look in its log',
+      };
     case 'missing-files':
-      return { state: 'error', progress: t.progress, problem: 'the relay cannot find the torrent\'s files ("Missing Files" there)' };
+      return {
+        state: 'error',
+        progress: t.progress,
+        problem: 'the relay cannot find the torrent\'s files ("Missing Files" there)',
+      };
     default:
       return { state: 'uploading', progress: t.progress };
   }
@@ -105,7 +121,14 @@ export function hasSeedConnected(t: TorrentStatus | undefined): boolean {
 
 /** A relay's report as kept in the share's record (no speed, no hint). Pure. */
 export function toRecord(r: RelayReport): RelayRecord {
-  return { name: r.name, peer: r.peer, state: r.state, progress: r.progress, ...(r.added ? { added: true } : {}), ...(r.error !== undefined ? { error: r.error } : {}) };
+  return {
+    name: r.name,
+    peer: r.peer,
+    state: r.state,
+    progress: r.progress,
+    ...(r.added ? { added: true } : {}),
+    ...(r.error !== undefined ? { error: r.error } : {}),
+  };
 }
 
 function interrupted(share: ShareRecord): () => QshareError {
@@ -119,7 +142,14 @@ function interrupted(share: ShareRecord): () => QshareError {
 /** An expected failure as a report: the message, and the hint that says what to do. */
 function failed(link: RelayLink, e: unknown, progress = 0): RelayReport {
   if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
-  return { name: link.name, peer: link.peer, state: 'error', progress, error: `relay "${link.name}": ${e.message}`, ...(e.hint ? { hint: e.hint } : {}) };
+  return {
+    name: link.name,
+    peer: link.peer,
+    state: 'error',
+    progress,
+    error: `relay "${link.name}": ${e.message}`,
+    ...(e.hint ? { hint: e.hint } : {}),
+  };
 }
 
 /**
@@ -152,7 +182,13 @@ async function toOneRelay(
         });
       }
       await relay.addForDownload(
-        { torrent, fileName: basename(share.torrentFile), ...(link.savePath !== null ? { savePath: link.savePath } : {}), category: deps.config.qbittorrent.category, tags: deps.config.qbittorrent.tags },
+        {
+          torrent,
+          fileName: basename(share.torrentFile),
+          ...(link.savePath !== null ? { savePath: link.savePath } : {}),
+          category: deps.config.qbittorrent.category,
+          tags: deps.config.qbittorrent.tags,
+        },
         hash,
       );
       log.debug('relay: torrent added', { relay: link.name });
@@ -172,11 +208,18 @@ async function toOneRelay(
       // not listed yet: qBittorrent adds torrents asynchronously
       if (t || Date.now() - began > timing.connectTimeoutMs) {
         const s = relayStateOf(t);
-        report = { ...base, state: s.state, progress: s.progress, ...(t?.dlSpeed !== undefined ? { speed: t.dlSpeed } : {}), ...(s.problem ? { error: `relay "${link.name}": ${s.problem}` } : {}) };
+        report = {
+          ...base,
+          state: s.state,
+          progress: s.progress,
+          ...(t?.dlSpeed !== undefined ? { speed: t.dlSpeed } : {}),
+          ...(s.problem ? { error: `relay "${link.name}": ${s.problem}` } : {}),
+        };
         opts.report(report);
         if (s.state === 'error' || s.state === 'holding') return report;
         if (hasSeedConnected(t)) {
-          if (!connected) log.debug('relay: connected to a seed', { relay: link.name, seconds: (Date.now() - began) / 1000 });
+          if (!connected)
+            log.debug('relay: connected to a seed', { relay: link.name, seconds: (Date.now() - began) / 1000 });
           connected = true;
           if (!opts.handoff) return report;
         }
@@ -222,7 +265,11 @@ export async function handToRelays(
   };
   let reports: RelayReport[];
   try {
-    reports = await Promise.all(links.map((l, i) => toOneRelay(deps, local, share, torrent, l, { handoff: opts.handoff, timing, report: report(i) })));
+    reports = await Promise.all(
+      links.map((l, i) =>
+        toOneRelay(deps, local, share, torrent, l, { handoff: opts.handoff, timing, report: report(i) }),
+      ),
+    );
   } catch (e) {
     // Ctrl-C: what each relay reached is kept, so ls shows it and `seed --handoff` goes on from there
     await recordRelays(deps, share, live, undefined).catch(() => undefined);
@@ -234,7 +281,9 @@ export async function handToRelays(
     await recordRelays(deps, share, reports, deps.now().toISOString());
     await local.stopTorrent(share.infoHash);
     await untilStoppedHere(local, share, timing, deps.signal);
-    deps.log.info(`every relay has "${share.name}": home stopped seeding it (\`qshare seed ${share.name}\` starts it again)`);
+    deps.log.info(
+      `every relay has "${share.name}": home stopped seeding it (\`qshare seed ${share.name}\` starts it again)`,
+    );
   } else {
     await recordRelays(deps, share, reports, undefined);
   }
@@ -242,7 +291,12 @@ export async function handToRelays(
 }
 
 /** Waits (a few seconds at most) until home's qBittorrent shows the torrent stopped: it changes states at its next refresh. */
-async function untilStoppedHere(local: QbitSession, share: ShareRecord, timing: RelayTiming, signal: AbortSignal): Promise<void> {
+async function untilStoppedHere(
+  local: QbitSession,
+  share: ShareRecord,
+  timing: RelayTiming,
+  signal: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const t = await local.getTorrent(share.infoHash);
@@ -252,7 +306,12 @@ async function untilStoppedHere(local: QbitSession, share: ShareRecord, timing: 
 }
 
 /** Writes the relays' reports (and the hand-off time) into the share's record, merged by relay name. */
-export async function recordRelays(deps: Pick<RelayDeps, 'store' | 'now'>, share: ShareRecord, reports: readonly RelayReport[], handedOffAt: string | undefined): Promise<void> {
+export async function recordRelays(
+  deps: Pick<RelayDeps, 'store' | 'now'>,
+  share: ShareRecord,
+  reports: readonly RelayReport[],
+  handedOffAt: string | undefined,
+): Promise<void> {
   const merged = mergeRelays(share.relays, reports.map(toRecord));
   share.relays = merged;
   if (handedOffAt) share.handedOffAt = handedOffAt;
@@ -279,7 +338,8 @@ export function mergeRelays(before: readonly RelayRecord[] | undefined, after: r
 /** The relay's configured peer, checked for use: never a loopback address, which peers elsewhere cannot reach. Pure. */
 export function relayPeerProblem(peer: string): string | undefined {
   const host = splitPeer(peer)?.host;
-  if (host !== undefined && isLoopbackHost(host)) return `${peer} is a loopback address: peers on other machines cannot reach it`;
+  if (host !== undefined && isLoopbackHost(host))
+    return `${peer} is a loopback address: peers on other machines cannot reach it`;
   return undefined;
 }
 
@@ -295,13 +355,18 @@ export function isLoopbackHost(host: string): boolean {
 export function defaultPeer(webUiUrl: string, prefs: Record<string, unknown>): { peer: string } | { problem: string } {
   const iface = typeof prefs.current_interface_address === 'string' ? prefs.current_interface_address : '';
   if (iface !== '' && isLoopbackHost(iface)) {
-    return { problem: `the relay's qBittorrent listens for peers on ${iface} only (Tools → Options → Advanced → Optional IP address to bind to), so nobody else can connect to it: bind it to all addresses, or to its public one` };
+    return {
+      problem: `the relay's qBittorrent listens for peers on ${iface} only (Tools → Options → Advanced → Optional IP address to bind to), so nobody else can connect to it: bind it to all addresses, or to its public one`,
+    };
   }
   const port = prefs.listen_port;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return { problem: 'the relay did not say which port it listens on for peers (listen_port): give --peer HOST:PORT' };
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+    return { problem: 'the relay did not say which port it listens on for peers (listen_port): give --peer HOST:PORT' };
   const host = new URL(webUiUrl).hostname;
   if (isLoopbackHost(host.replace(/^\[|\]$/g, ''))) {
-    return { problem: `its Web UI is reached at ${host}, so its address for peers elsewhere is not known: give --peer HOST:PORT (its public address and port ${port})` };
+    return {
+      problem: `its Web UI is reached at ${host}, so its address for peers elsewhere is not known: give --peer HOST:PORT (its public address and port ${port})`,
+    };
   }
   return { peer: `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}` };
 }
@@ -310,10 +375,16 @@ export function defaultPeer(webUiUrl: string, prefs: Record<string, unknown>): {
  * The relays `qshare seed` hands a share to: with `handoff`, every relay it was not stopped on; otherwise the ones
  * that do not have it yet (an add interrupted, a relay that was down) and are still paired. Pure.
  */
-export function relaysToFinish(share: Pick<ShareRecord, 'relays'>, handoff: boolean, paired: Readonly<Record<string, unknown>>): string[] {
+export function relaysToFinish(
+  share: Pick<ShareRecord, 'relays'>,
+  handoff: boolean,
+  paired: Readonly<Record<string, unknown>>,
+): string[] {
   const relays = share.relays ?? [];
   if (handoff) return relays.filter((r) => r.state !== 'stopped').map((r) => r.name);
-  return relays.filter((r) => (r.state === 'uploading' || r.state === 'error') && Object.hasOwn(paired, r.name)).map((r) => r.name);
+  return relays
+    .filter((r) => (r.state === 'uploading' || r.state === 'error') && Object.hasOwn(paired, r.name))
+    .map((r) => r.name);
 }
 
 /** A relay's config entry as a RelayLink's static part. Pure. */

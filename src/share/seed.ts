@@ -17,7 +17,10 @@ export interface SeedOutcome {
  * torrent complete and seeding. Records the outcome. An expected failure (qBittorrent down, bad login, missing files)
  * is returned, not thrown, so the caller can still print what was made.
  */
-export async function seedShare(deps: Pick<ShareDeps, 'config' | 'log' | 'store' | 'qbit' | 'signal' | 'now'>, share: ShareRecord): Promise<SeedOutcome> {
+export async function seedShare(
+  deps: Pick<ShareDeps, 'config' | 'log' | 'store' | 'qbit' | 'signal' | 'now'>,
+  share: ShareRecord,
+): Promise<SeedOutcome> {
   const { config, log } = deps;
   let outcome: SeedOutcome;
   try {
@@ -38,7 +41,9 @@ export async function seedShare(deps: Pick<ShareDeps, 'config' | 'log' | 'store'
       ),
       deps.signal,
     );
-    log.debug(added === 'added' ? 'torrent added to qBittorrent' : 'qBittorrent already had this torrent', { infoHash: share.infoHash });
+    log.debug(added === 'added' ? 'torrent added to qBittorrent' : 'qBittorrent already had this torrent', {
+      infoHash: share.infoHash,
+    });
     await session.waitUntilSeeding(share.infoHash, {
       timeoutMs: config.qbittorrent.seedWaitSeconds * 1000,
       // after the first seconds (seedPollDelay), for a qBittorrent still checking or moving files

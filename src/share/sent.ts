@@ -50,7 +50,20 @@ export interface SentLedger {
 
 /** A new ledger. Its first look is quiet unless bytes are already being sent (then the base waits for a quiet look). */
 export function emptyLedger(): SentLedger {
-  return { base: undefined, closed: {}, open: {}, keyAt: {}, credit: {}, settled: 0, candidates: {}, seen: 0, seenChangedAt: -Infinity, pending: 0, pendingGrewAt: 0, unseenCount: 0 };
+  return {
+    base: undefined,
+    closed: {},
+    open: {},
+    keyAt: {},
+    credit: {},
+    settled: 0,
+    candidates: {},
+    seen: 0,
+    seenChangedAt: -Infinity,
+    pending: 0,
+    pendingGrewAt: 0,
+    unseenCount: 0,
+  };
 }
 
 export interface LedgerLook {
@@ -100,7 +113,14 @@ function seenSum(l: Pick<SentLedger, 'closed' | 'open'>): number {
 
 /** One look: updates the connections, and at a quiet look gives the unseen bytes out. */
 export function stepLedger(before: SentLedger, look: LedgerLook): SentLedger {
-  const l: SentLedger = { ...before, closed: { ...before.closed }, open: { ...before.open }, keyAt: { ...before.keyAt }, credit: { ...before.credit }, candidates: { ...before.candidates } };
+  const l: SentLedger = {
+    ...before,
+    closed: { ...before.closed },
+    open: { ...before.open },
+    keyAt: { ...before.keyAt },
+    credit: { ...before.credit },
+    candidates: { ...before.candidates },
+  };
   const close = (addr: string) => {
     const c = l.open[addr];
     if (!c) return;
@@ -125,7 +145,8 @@ export function stepLedger(before: SentLedger, look: LedgerLook): SentLedger {
     const open = l.open[p.address];
     l.open[p.address] = { key, sent: Math.max(open?.sent ?? 0, p.uploaded) };
   }
-  for (const [k, until] of Object.entries(l.candidates)) if (until <= look.now || look.counted.has(k) || sentTo(l, k) >= look.enough) delete l.candidates[k];
+  for (const [k, until] of Object.entries(l.candidates))
+    if (until <= look.now || look.counted.has(k) || sentTo(l, k) >= look.enough) delete l.candidates[k];
 
   const seen = seenSum(l);
   if (seen !== l.seen) {
@@ -153,7 +174,8 @@ export function stepLedger(before: SentLedger, look: LedgerLook): SentLedger {
     give(k, look.size - sentTo(l, k));
     delete l.candidates[k];
   }
-  while (look.enough > 0 && unseen >= look.enough) give(`unseen-${look.now.toString(36)}-${++l.unseenCount}`, look.size);
+  while (look.enough > 0 && unseen >= look.enough)
+    give(`unseen-${look.now.toString(36)}-${++l.unseenCount}`, look.size);
   if (unseen > 0 && look.now - l.pendingGrewAt >= WRITE_OFF_MS) {
     l.settled += unseen;
     unseen = 0;

@@ -50,7 +50,10 @@ export function torrentPathFor(paths: ShareDeps['paths'], name: string): string 
  * Encrypts the source into `<archives>/<name>.7z`, after checking there is room for it (DISK_SPACE otherwise).
  * createArchive writes under a hidden partial name and publishes only a complete, verified archive.
  */
-export async function archiveStep(deps: Pick<ShareDeps, 'paths' | 'log' | 'progress' | 'signal' | 'sevenZip'>, o: ArchiveStep): Promise<string> {
+export async function archiveStep(
+  deps: Pick<ShareDeps, 'paths' | 'log' | 'progress' | 'signal' | 'sevenZip'>,
+  o: ArchiveStep,
+): Promise<string> {
   const { hashWhileWriting: _, ...plain } = o;
   return (await archiveAndHashStep(deps, plain)).archive;
 }
@@ -69,8 +72,14 @@ export async function archiveAndHashStep(
   await checkFreeSpace(paths.archivesDir, archiveBytesNeeded(o.sourceBytes), 'the encrypted archive');
   const archive = archivePathFor(paths, o.name);
   const sz = await deps.sevenZip();
-  const follower = o.hashWhileWriting && !sz.legacy ? new GrowingFileHasher({ pieceLength: o.hashWhileWriting.pieceLength }) : undefined;
-  if (o.hashWhileWriting && !follower) log.debug('not hashing while 7-Zip writes: p7zip 16.02 is not known to write strictly front to back', { sevenZip: sz.path });
+  const follower =
+    o.hashWhileWriting && !sz.legacy
+      ? new GrowingFileHasher({ pieceLength: o.hashWhileWriting.pieceLength })
+      : undefined;
+  if (o.hashWhileWriting && !follower)
+    log.debug('not hashing while 7-Zip writes: p7zip 16.02 is not known to write strictly front to back', {
+      sevenZip: sz.path,
+    });
   // what the source looks like now: compared after 7-Zip, so a file changed, added or removed while it was being
   // read (which would make an archive holding a mix of old and new files) fails the step instead
   const before = o.before ?? (await treeStates(o.sourcePath));
@@ -99,19 +108,26 @@ export async function archiveAndHashStep(
       level: o.level,
       signal: o.signal ?? deps.signal,
       log: deps.log,
-      onProgress: (percent, file) => progress.update((percent / 100) * o.sourceBytes, file === undefined ? {} : { detail: file }),
+      onProgress: (percent, file) =>
+        progress.update((percent / 100) * o.sourceBytes, file === undefined ? {} : { detail: file }),
     });
   } catch (e) {
     await follower?.cancel();
     // 7-Zip also fails when a file it was about to read is gone: say that, not 7-Zip's words
-    const changed = isQshareError(e) && (e.code === 'INTERRUPTED' || e.code === 'SOURCE_CHANGED') ? undefined : await sourceChanged(o.sourcePath, before, e);
+    const changed =
+      isQshareError(e) && (e.code === 'INTERRUPTED' || e.code === 'SOURCE_CHANGED')
+        ? undefined
+        : await sourceChanged(o.sourcePath, before, e);
     throw changed ?? e;
   } finally {
     progress.end();
   }
   if (!follower || !followed) return { archive, pieces: null };
   if (problem === undefined && followed.ok) {
-    log.debug('archive hashed while 7-Zip wrote it', { bytes: followed.length, hashedWhileWriting: followed.hashedWhileWriting });
+    log.debug('archive hashed while 7-Zip wrote it', {
+      bytes: followed.length,
+      hashedWhileWriting: followed.hashedWhileWriting,
+    });
     return { archive, pieces: followed };
   }
   problem ??= 'unknown';
@@ -128,10 +144,14 @@ async function sourceChanged(source: string, before: TreeStates, cause?: unknown
   const { count, shown } = changesBetween(before, after);
   if (count === 0) return undefined;
   const more = count > shown.length ? ` (and ${count - shown.length} more)` : '';
-  return new QshareError('SOURCE_CHANGED', `${source} changed while 7-Zip was reading it: ${shown.join(', ')}${more}. The archive was deleted, so no share holds a mix of old and new files`, {
-    hint: 'wait until whatever is writing there has finished (or copy it to a folder nothing else writes to), then run the same command again',
-    ...(cause === undefined ? {} : { cause }),
-  });
+  return new QshareError(
+    'SOURCE_CHANGED',
+    `${source} changed while 7-Zip was reading it: ${shown.join(', ')}${more}. The archive was deleted, so no share holds a mix of old and new files`,
+    {
+      hint: 'wait until whatever is writing there has finished (or copy it to a folder nothing else writes to), then run the same command again',
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
 }
 
 async function layoutProblem(archive: string, size: number): Promise<string | undefined> {
@@ -175,12 +195,24 @@ export interface TorrentMade {
 }
 
 /** Hashes the content and writes the .torrent atomically. Deterministic: the same content gives the same torrent. */
-export async function torrentStep(deps: Pick<ShareDeps, 'paths' | 'progress' | 'signal' | 'createdBy'>, o: TorrentStep): Promise<TorrentMade> {
+export async function torrentStep(
+  deps: Pick<ShareDeps, 'paths' | 'progress' | 'signal' | 'createdBy'>,
+  o: TorrentStep,
+): Promise<TorrentMade> {
   const { progress } = deps;
   let t: { torrent: Buffer; infoHash: string; totalBytes: number; skipped: string[] };
   if (o.pieces && (await stillSameFile(o.contentPath, o.pieces))) {
     const p = o.pieces;
-    const built = buildMetainfo({ name: o.torrentName, pieceLength: p.pieceLength, pieces: p.pieces, files: null, length: p.length, trackers: o.trackers, private: o.private, createdBy: deps.createdBy });
+    const built = buildMetainfo({
+      name: o.torrentName,
+      pieceLength: p.pieceLength,
+      pieces: p.pieces,
+      files: null,
+      length: p.length,
+      trackers: o.trackers,
+      private: o.private,
+      createdBy: deps.createdBy,
+    });
     t = { ...built, totalBytes: p.length, skipped: [] };
   } else {
     progress.start('Hashing', o.contentBytes ?? (await stat(o.contentPath)).size);
@@ -202,12 +234,25 @@ export async function torrentStep(deps: Pick<ShareDeps, 'paths' | 'progress' | '
   }
   const torrentFile = torrentPathFor(deps.paths, o.name);
   await writeFileAtomic(torrentFile, t.torrent, { mode: 0o600 });
-  return { torrentFile, infoHash: t.infoHash, magnet: magnetLink(t.infoHash, o.torrentName, o.trackers, o.relayPeers ?? []), size: t.totalBytes, skipped: t.skipped };
+  return {
+    torrentFile,
+    infoHash: t.infoHash,
+    magnet: magnetLink(t.infoHash, o.torrentName, o.trackers, o.relayPeers ?? []),
+    size: t.totalBytes,
+    skipped: t.skipped,
+  };
 }
 
 async function stillSameFile(path: string, p: ArchivePieces): Promise<boolean> {
   const st = await stat(path).catch(() => null);
-  return st !== null && st.isFile() && st.dev === p.dev && st.ino === p.ino && st.size === p.length && st.mtimeMs === p.mtimeMs;
+  return (
+    st !== null &&
+    st.isFile() &&
+    st.dev === p.dev &&
+    st.ino === p.ino &&
+    st.size === p.length &&
+    st.mtimeMs === p.mtimeMs
+  );
 }
 
 /** Adds the share to qshare's list, unless a share with its id is already there (a resumed step). */

@@ -43,7 +43,11 @@ export interface StopResult {
 /** Files of a share that qshare made and may delete: its archive and .torrent, only inside qshare's own folders. Pure. */
 export function ownFiles(share: ShareRecord, paths: Paths): string[] {
   const out: string[] = [];
-  const mine = (p: string | null, dir: string) => p !== null && isInside(resolve(p), resolve(dir)) && resolve(p) !== resolve(dir) && !isInside(resolve(share.source), resolve(p));
+  const mine = (p: string | null, dir: string) =>
+    p !== null &&
+    isInside(resolve(p), resolve(dir)) &&
+    resolve(p) !== resolve(dir) &&
+    !isInside(resolve(share.source), resolve(p));
   if (share.encrypted && mine(share.archive, paths.archivesDir)) out.push(share.archive as string);
   if (mine(share.torrentFile, paths.torrentsDir)) out.push(share.torrentFile);
   return out;
@@ -110,14 +114,17 @@ async function stopOnRelays(deps: StopDeps, share: ShareRecord, deleteFiles: boo
       out.push({ name: r.name, removed: there !== undefined });
     } catch (e) {
       if (!isQshareError(e) || e.code === 'INTERRUPTED') throw e;
-      deps.log.warn(`relay "${r.name}" still has "${share.name}": ${e.message}. Remove it in that qBittorrent's Web UI, or run this stop again once it answers`);
+      deps.log.warn(
+        `relay "${r.name}" still has "${share.name}": ${e.message}. Remove it in that qBittorrent's Web UI, or run this stop again once it answers`,
+      );
       out.push({ name: r.name, removed: false, error: e.message });
     }
   }
   if (!deleteFiles) {
     await deps.store.update((s) => {
       const rec = s.shares.find((x) => x.id === share.id);
-      for (const rr of rec?.relays ?? []) if (out.some((o) => o.name === rr.name && o.error === undefined)) rr.state = 'stopped';
+      for (const rr of rec?.relays ?? [])
+        if (out.some((o) => o.name === rr.name && o.error === undefined)) rr.state = 'stopped';
     });
   }
   return out;

@@ -42,14 +42,27 @@ export function endOf(s: ShareStatus): 'done' | 'stopped' | 'lost' | undefined {
 
 /** Looks until the share ends; returns its last status. Ctrl-C: INTERRUPTED (qBittorrent keeps seeding). */
 export async function seedUntilDone(deps: UntilDoneDeps, first: ShareRecord): Promise<ShareStatus> {
-  const observer = new ShareObserver({ store: deps.store, log: deps.log, now: () => new Date(), pieces: piecesFromTorrentFile, ...(deps.relay ? { relay: deps.relay } : {}) }, true);
+  const observer = new ShareObserver(
+    {
+      store: deps.store,
+      log: deps.log,
+      now: () => new Date(),
+      pieces: piecesFromTorrentFile,
+      ...(deps.relay ? { relay: deps.relay } : {}),
+    },
+    true,
+  );
   let share = first;
   for (;;) {
     const [s] = (await observer.look(deps.session, [share])) as [ShareStatus];
     share = s.share;
     deps.onLook?.(s);
     if (endOf(s)) return s;
-    await sleep(deps.pollMs ?? observer.nextDelayMs(), deps.signal, () => new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'));
+    await sleep(
+      deps.pollMs ?? observer.nextDelayMs(),
+      deps.signal,
+      () => new QshareError('INTERRUPTED', 'stopped watching; qBittorrent keeps seeding'),
+    );
   }
 }
 

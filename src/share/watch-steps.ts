@@ -23,7 +23,14 @@ import { seedShare } from './seed.js';
 import { applyShareLimits } from './limits.js';
 import { handToRelays, relayTarget } from './relay.js';
 import { choosePieceLength } from '../torrent/piece-length.js';
-import { archiveAndHashStep, archivePathFor, recordStep, torrentPathFor, torrentStep, type ArchivePieces } from './steps.js';
+import {
+  archiveAndHashStep,
+  archivePathFor,
+  recordStep,
+  torrentPathFor,
+  torrentStep,
+  type ArchivePieces,
+} from './steps.js';
 import type { WorkerSteps } from './worker.js';
 
 export interface WatchStepsOptions {
@@ -43,7 +50,8 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
   // the hash step hashes the archive itself)
   const hashedWhileWriting = new Map<string, ArchivePieces>();
 
-  const findRecord = async (id: string): Promise<ShareRecord | undefined> => (await deps.store.list()).find((s) => s.id === id);
+  const findRecord = async (id: string): Promise<ShareRecord | undefined> =>
+    (await deps.store.list()).find((s) => s.id === id);
 
   const resetArchive = async (it: WatchItem) => {
     hashedWhileWriting.delete(it.id);
@@ -52,7 +60,12 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
       if (n.startsWith(prefix)) await rm(join(paths.archivesDir, n), { force: true });
     }
     await rm(archivePathFor(paths, it.name), { force: true });
-    if (secrets.kind !== 'none') await secrets.delete(shareSecretKey(it.id)).catch((e: unknown) => log.warn(`could not remove an unused password from ${secrets.kind}: ${(e as Error).message}`));
+    if (secrets.kind !== 'none')
+      await secrets
+        .delete(shareSecretKey(it.id))
+        .catch((e: unknown) =>
+          log.warn(`could not remove an unused password from ${secrets.kind}: ${(e as Error).message}`),
+        );
     await removeOutputs(it.dropDir, it.name, { password: true });
   };
 
@@ -65,10 +78,23 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
     const names = deps.config.defaultRelays;
     if (names.length === 0 || !relay) return;
     const links = names.map((n) => ({ ...relayTarget(n, deps.config.relays[n]!), connect: () => relay(n) }));
-    const { reports } = await handToRelays({ config: deps.config, log, store: deps.store, signal, now: deps.now }, await o.gate.session(), share, links, { handoff: false });
+    const { reports } = await handToRelays(
+      { config: deps.config, log, store: deps.store, signal, now: deps.now },
+      await o.gate.session(),
+      share,
+      links,
+      { handoff: false },
+    );
     for (const r of reports) {
-      if (r.state === 'error') log.warn(`${r.error ?? `relay "${r.name}" failed`}; "${share.name}" still seeds here (qshare seed ${share.name} tries the relay again)${r.hint ? `. ${r.hint}` : ''}`, { share: share.name });
-      else log.info(`relay "${r.name}" has "${share.name}" (${Math.floor(r.progress * 100)} %, it goes on by itself)`, { share: share.name });
+      if (r.state === 'error')
+        log.warn(
+          `${r.error ?? `relay "${r.name}" failed`}; "${share.name}" still seeds here (qshare seed ${share.name} tries the relay again)${r.hint ? `. ${r.hint}` : ''}`,
+          { share: share.name },
+        );
+      else
+        log.info(`relay "${r.name}" has "${share.name}" (${Math.floor(r.progress * 100)} %, it goes on by itself)`, {
+          share: share.name,
+        });
     }
   };
 
@@ -109,7 +135,10 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
       } catch (e) {
         await rm(archive, { force: true });
         const why = isQshareError(e) ? e.message : (e as Error).message;
-        throw new QshareError('SECRET', `could not keep the password of "${it.name}" (${why}); the archive was deleted, since nobody could open it`);
+        throw new QshareError(
+          'SECRET',
+          `could not keep the password of "${it.name}" (${why}); the archive was deleted, since nobody could open it`,
+        );
       }
       return { archive };
     },
@@ -122,7 +151,16 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
         const pieces = hashedWhileWriting.get(it.id);
         hashedWhileWriting.delete(it.id);
         const relayPeers = deps.config.defaultRelays.map((n) => deps.config.relays[n]!.peer);
-        const t = await torrentStep(d, { contentPath: archive, torrentName: `${it.name}.7z`, name: it.name, trackers: deps.config.trackers, private: false, signal, relayPeers, ...(pieces ? { pieces, pieceLength: pieces.pieceLength } : {}) });
+        const t = await torrentStep(d, {
+          contentPath: archive,
+          torrentName: `${it.name}.7z`,
+          name: it.name,
+          trackers: deps.config.trackers,
+          private: false,
+          signal,
+          relayPeers,
+          ...(pieces ? { pieces, pieceLength: pieces.pieceLength } : {}),
+        });
         const now = deps.now().toISOString();
         share = await recordStep(d, {
           id: it.id,
@@ -170,11 +208,22 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
 
     async add(it, signal) {
       const share = await findRecord(it.id);
-      if (!share) throw new QshareError('STATE', `share "${it.name}" is missing from qshare's list (${paths.stateFile}); was the state file replaced?`);
-      const outcome = await seedShare({ config: deps.config, log: deps.log, store: deps.store, qbit: () => o.gate.session(), signal, now: deps.now }, share);
+      if (!share)
+        throw new QshareError(
+          'STATE',
+          `share "${it.name}" is missing from qshare's list (${paths.stateFile}); was the state file replaced?`,
+        );
+      const outcome = await seedShare(
+        { config: deps.config, log: deps.log, store: deps.store, qbit: () => o.gate.session(), signal, now: deps.now },
+        share,
+      );
       if (!outcome.seeding) throw outcome.error ?? new QshareError('QBIT_API', 'qBittorrent is not seeding it');
       const limitErr = await applyShareLimits(await o.gate.session(), share, deps.log);
-      if (limitErr) deps.log.warn(`qBittorrent did not take the share limits of "${share.name}" (${limitErr.message}); qshare watch still stops it when its recipients have it`, { share: share.name });
+      if (limitErr)
+        deps.log.warn(
+          `qBittorrent did not take the share limits of "${share.name}" (${limitErr.message}); qshare watch still stops it when its recipients have it`,
+          { share: share.name },
+        );
       await toDefaultRelays(share, signal);
     },
 
@@ -190,4 +239,3 @@ export function createWatchSteps(o: WatchStepsOptions): WorkerSteps {
     },
   };
 }
-

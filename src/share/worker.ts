@@ -9,7 +9,16 @@ import { isQshareError, QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Journal, WatchItem } from '../state/journal.js';
 import type { QbitGate } from './qbit-gate.js';
-import { backoffMs, classifyStepError, decideArrival, decideRemoval, nextRetryAt, pickRunnable, type Arrival, type StepName } from './queue.js';
+import {
+  backoffMs,
+  classifyStepError,
+  decideArrival,
+  decideRemoval,
+  nextRetryAt,
+  pickRunnable,
+  type Arrival,
+  type StepName,
+} from './queue.js';
 
 export interface WorkerSteps {
   /** a fresh share id and name, used by no share, no file, and none of `reserved` */
@@ -21,7 +30,10 @@ export interface WorkerSteps {
   /** checks the free space (DISK_SPACE when short), makes the archive and keeps its password */
   archive(item: WatchItem, signal: AbortSignal): Promise<{ archive: string }>;
   /** makes the .torrent, records the share in qshare's list, writes the outputs beside the drop folder */
-  hash(item: WatchItem, signal: AbortSignal): Promise<{ torrentFile: string; infoHash: string; magnet: string; size: number }>;
+  hash(
+    item: WatchItem,
+    signal: AbortSignal,
+  ): Promise<{ torrentFile: string; infoHash: string; magnet: string; size: number }>;
   /** hands the share to qBittorrent and waits until it seeds; throws a QshareError when it does not */
   add(item: WatchItem, signal: AbortSignal): Promise<void>;
   /** removes everything made for an item that will not be shared */
@@ -166,7 +178,10 @@ export class ShareWorker {
       else if (d.kind === 'gone-after-shared') {
         const it = this.item(d.id)!;
         await this.patch(d.id, { sourceGone: true });
-        this.o.log.info(`"${entry}" left the drop folder; its share "${it.name}" goes on (the archive is a separate copy)`, { item: entry, share: it.name });
+        this.o.log.info(
+          `"${entry}" left the drop folder; its share "${it.name}" goes on (the archive is a separate copy)`,
+          { item: entry, share: it.name },
+        );
       }
     });
   }
@@ -257,7 +272,11 @@ export class ShareWorker {
       retryAt: undefined,
       archive: undefined,
     });
-    this.o.log.info(`"${a.entry}" changed before it was shared; it is queued again with its new content`, { item: a.entry, share: it.name, state: 'queued' });
+    this.o.log.info(`"${a.entry}" changed before it was shared; it is queued again with its new content`, {
+      item: a.entry,
+      share: it.name,
+      state: 'queued',
+    });
   }
 
   private async dropNow(id: string, because: string): Promise<void> {
@@ -284,8 +303,22 @@ export class ShareWorker {
     const skip = new Set([...this.running.keys(), ...this.held]);
     const count = (k: 'disk' | 'qbit') => [...this.running.values()].filter((r) => r.kind === k).length;
     const dropDir = this.o.dropDir;
-    for (const it of pickRunnable(items, { now, dropDir, kind: 'disk', slots: this.o.concurrency - count('disk'), skip })) this.launch(it.id, 'disk');
-    for (const it of pickRunnable(items, { now, dropDir, kind: 'qbit', slots: (this.o.addParallel ?? 4) - count('qbit'), skip })) this.launch(it.id, 'qbit');
+    for (const it of pickRunnable(items, {
+      now,
+      dropDir,
+      kind: 'disk',
+      slots: this.o.concurrency - count('disk'),
+      skip,
+    }))
+      this.launch(it.id, 'disk');
+    for (const it of pickRunnable(items, {
+      now,
+      dropDir,
+      kind: 'qbit',
+      slots: (this.o.addParallel ?? 4) - count('qbit'),
+      skip,
+    }))
+      this.launch(it.id, 'qbit');
 
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -301,7 +334,11 @@ export class ShareWorker {
     this.running.set(id, run);
     const work = kind === 'disk' ? this.runDisk(id, run) : this.runQbit(id, run);
     run.done = work
-      .catch((e: unknown) => this.o.log.error(`drop-folder worker: unexpected error for item ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`))
+      .catch((e: unknown) =>
+        this.o.log.error(
+          `drop-folder worker: unexpected error for item ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+        ),
+      )
       .finally(() => {
         this.running.delete(id);
         this.pump();
@@ -322,7 +359,13 @@ export class ShareWorker {
         }
         await steps.resetArchive(it);
         checkpoint(signal);
-        await this.patch(id, { state: 'archiving', next: undefined, retryAt: undefined, reason: undefined, code: undefined });
+        await this.patch(id, {
+          state: 'archiving',
+          next: undefined,
+          retryAt: undefined,
+          reason: undefined,
+          code: undefined,
+        });
         log.info(`archiving "${it.entry}" as "${it.name}.7z"`, { item: it.entry, share: it.name, state: 'archiving' });
         const t0 = this.now();
         const { archive } = await steps.archive(this.item(id)!, signal);
@@ -335,7 +378,12 @@ export class ShareWorker {
       const t = await steps.hash(it, signal);
       checkpoint(signal);
       await this.patch(id, { state: 'adding', recorded: true, attempts: 0, ...t });
-      log.info(`"${it.entry}" is shared as "${it.name}"; handing it to qBittorrent`, { item: it.entry, share: it.name, state: 'adding', infoHash: t.infoHash });
+      log.info(`"${it.entry}" is shared as "${it.name}"; handing it to qBittorrent`, {
+        item: it.entry,
+        share: it.name,
+        state: 'adding',
+        infoHash: t.infoHash,
+      });
     } catch (e) {
       await this.stepFailed(id, step, e, run);
     }
@@ -350,7 +398,14 @@ export class ShareWorker {
       if (it.state !== 'adding') await this.patch(id, { state: 'adding', next: undefined, retryAt: undefined });
       await steps.add(this.item(id)!, run.ctrl.signal);
       checkpoint(run.ctrl.signal);
-      await this.patch(id, { state: 'seeding', attempts: 0, next: undefined, reason: undefined, code: undefined, retryAt: undefined });
+      await this.patch(id, {
+        state: 'seeding',
+        attempts: 0,
+        next: undefined,
+        reason: undefined,
+        code: undefined,
+        retryAt: undefined,
+      });
       log.info(`"${it.entry}" is seeding as "${it.name}"`, { item: it.entry, share: it.name, state: 'seeding' });
     } catch (e) {
       await this.stepFailed(id, 'adding', e, run);
@@ -381,7 +436,11 @@ export class ShareWorker {
     }
     if (run.ctrl.signal.aborted) {
       // stopping: what the completed steps recorded stands; this step starts again next time
-      log.info(`stopped during ${step} of "${it.entry}"; it resumes at the next start`, { item: it.entry, share: it.name, state: it.state });
+      log.info(`stopped during ${step} of "${it.entry}"; it resumes at the next start`, {
+        item: it.entry,
+        share: it.name,
+        state: it.state,
+      });
       return;
     }
     const code = isQshareError(e) ? e.code : undefined;
@@ -391,7 +450,14 @@ export class ShareWorker {
     const out = classifyStepError(step, code, step === 'adding' && gate.blocked !== undefined);
     if (out.state === 'waiting') {
       const attempts = it.attempts + 1;
-      const delay = out.retry === 'never' ? undefined : backoffMs(attempts, this.retry.baseMs, out.retry === 'space' ? this.retry.spaceCapMs : this.retry.qbitCapMs);
+      const delay =
+        out.retry === 'never'
+          ? undefined
+          : backoffMs(
+              attempts,
+              this.retry.baseMs,
+              out.retry === 'space' ? this.retry.spaceCapMs : this.retry.qbitCapMs,
+            );
       await this.patch(id, {
         state: 'waiting',
         next: out.next,
@@ -400,14 +466,34 @@ export class ShareWorker {
         attempts,
         retryAt: delay === undefined ? undefined : new Date(this.now() + delay).toISOString(),
       });
-      const when = delay === undefined ? 'not before qshare watch is restarted' : `trying again in ${Math.round(delay / 1000)} s`;
-      log.warn(`"${it.entry}" waits: ${reason} (${when})`, { item: it.entry, share: it.name, state: 'waiting', code: code ?? null });
+      const when =
+        delay === undefined ? 'not before qshare watch is restarted' : `trying again in ${Math.round(delay / 1000)} s`;
+      log.warn(`"${it.entry}" waits: ${reason} (${when})`, {
+        item: it.entry,
+        share: it.name,
+        state: 'waiting',
+        code: code ?? null,
+      });
       return;
     }
     if (!it.recorded) await steps.discard(it);
-    const hint = it.recorded ? ` Once that is fixed: qshare seed ${it.name}` : ' It is tried again when it changes (or when it is dropped in again).';
-    await this.patch(id, { state: 'failed', reason, code, next: undefined, retryAt: undefined, ...(it.recorded ? {} : { archive: undefined }) });
-    log.error(`could not share "${it.entry}": ${reason}.${hint}`, { item: it.entry, share: it.name, state: 'failed', code: code ?? null });
+    const hint = it.recorded
+      ? ` Once that is fixed: qshare seed ${it.name}`
+      : ' It is tried again when it changes (or when it is dropped in again).';
+    await this.patch(id, {
+      state: 'failed',
+      reason,
+      code,
+      next: undefined,
+      retryAt: undefined,
+      ...(it.recorded ? {} : { archive: undefined }),
+    });
+    log.error(`could not share "${it.entry}": ${reason}.${hint}`, {
+      item: it.entry,
+      share: it.name,
+      state: 'failed',
+      code: code ?? null,
+    });
     if (isQshareError(e) && e.hint) log.error(e.hint);
   }
 }

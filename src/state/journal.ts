@@ -103,12 +103,17 @@ export async function readJournal(file: string): Promise<JournalFile> {
   }
   try {
     const parsed = JSON.parse(text) as JournalFile;
-    if (parsed?.version !== 1 || !Array.isArray(parsed.items) || typeof parsed.nextSeq !== 'number') throw new Error('unexpected shape');
+    if (parsed?.version !== 1 || !Array.isArray(parsed.items) || typeof parsed.nextSeq !== 'number')
+      throw new Error('unexpected shape');
     return parsed;
   } catch (e) {
-    throw new QshareError('STATE', `the drop-folder journal ${file} is damaged (${(e as Error).message}); it was left untouched`, {
-      hint: `move it aside (mv "${file}" "${file}.bad") and start qshare watch again: items already shared stay in qshare's list, the others are taken on again`,
-    });
+    throw new QshareError(
+      'STATE',
+      `the drop-folder journal ${file} is damaged (${(e as Error).message}); it was left untouched`,
+      {
+        hint: `move it aside (mv "${file}" "${file}.bad") and start qshare watch again: items already shared stay in qshare's list, the others are taken on again`,
+      },
+    );
   }
 }
 
@@ -128,9 +133,13 @@ export async function lockWatcher(lockFile: string, pid: number = process.pid): 
     }
     const holder = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
     if (Number.isInteger(holder) && holder > 0 && holder !== pid && alive(holder)) {
-      throw new QshareError('STATE', `another qshare watch (process ${holder}) is already running for this data folder`, {
-        hint: `stop it first (kill ${holder}, or systemctl --user stop qshare-watch); two watchers would share the same items twice`,
-      });
+      throw new QshareError(
+        'STATE',
+        `another qshare watch (process ${holder}) is already running for this data folder`,
+        {
+          hint: `stop it first (kill ${holder}, or systemctl --user stop qshare-watch); two watchers would share the same items twice`,
+        },
+      );
     }
     // stale: rename it away so only one contender takes it over
     await rename(lockFile, `${lockFile}.stale-${pid}`).then(
@@ -140,4 +149,3 @@ export async function lockWatcher(lockFile: string, pid: number = process.pid): 
   }
   throw new QshareError('STATE', `could not take the watcher lock ${lockFile}; try again`);
 }
-

@@ -62,7 +62,7 @@ export function createStateStore(file: string, opts: StateStoreOptions): StateSt
     const aside = await keepAside(file, now());
     opts.log.warn(
       `qshare's list of shares ${file} was damaged (${got.damaged}): it was kept as ${aside} and a new, empty list was started. ` +
-        "Shares made before are no longer listed; their archives and .torrent files were not touched, and qBittorrent keeps seeding what it seeds",
+        'Shares made before are no longer listed; their archives and .torrent files were not touched, and qBittorrent keeps seeding what it seeds',
     );
     return EMPTY();
   }
@@ -101,7 +101,11 @@ export function parseState(text: string, file: string): StateFile | { damaged: s
   }
   const v = (parsed as { version?: unknown } | null)?.version;
   if (typeof v === 'number' && v > 1) {
-    throw new QshareError('STATE', `${file} was written by a newer qshare (state version ${v}); it was left untouched`, { hint: 'upgrade qshare (npm install -g qshare)' });
+    throw new QshareError(
+      'STATE',
+      `${file} was written by a newer qshare (state version ${v}); it was left untouched`,
+      { hint: 'upgrade qshare (npm install -g qshare)' },
+    );
   }
   const shares = (parsed as { shares?: unknown } | null)?.shares;
   if (v !== 1 || !Array.isArray(shares)) return { damaged: 'not a qshare list of shares' };
@@ -111,7 +115,14 @@ export function parseState(text: string, file: string): StateFile | { damaged: s
 
 function isRecordLike(r: unknown): boolean {
   const o = r as Partial<ShareRecord> | null;
-  return typeof o === 'object' && o !== null && typeof o.id === 'string' && typeof o.name === 'string' && typeof o.infoHash === 'string' && typeof o.torrentFile === 'string';
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.id === 'string' &&
+    typeof o.name === 'string' &&
+    typeof o.infoHash === 'string' &&
+    typeof o.torrentFile === 'string'
+  );
 }
 
 /** Moves the damaged file to a new `<file>.damaged-<time>` name (never over another file). Returns that name. */
@@ -128,7 +139,13 @@ async function keepAside(file: string, at: Date): Promise<string> {
       if (code === 'EEXIST' && i < 100) continue;
       if (code === 'EEXIST' || code === 'ENOENT') throw e;
       // a filesystem without hard links: check, then rename
-      if (await readFile(aside).then(() => true, () => false)) continue;
+      if (
+        await readFile(aside).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
       await rename(file, aside);
       return aside;
     }
@@ -138,7 +155,8 @@ async function keepAside(file: string, at: Date): Promise<string> {
 /** Temp files of state writes that died (`.state.json.partial-…`): only the lock holder writes, and that is us. */
 async function removeDeadWrites(file: string): Promise<void> {
   const prefix = `.${basename(file)}.partial-`;
-  for (const n of await readdir(dirname(file)).catch(() => [] as string[])) if (n.startsWith(prefix)) await rm(join(dirname(file), n), { force: true });
+  for (const n of await readdir(dirname(file)).catch(() => [] as string[]))
+    if (n.startsWith(prefix)) await rm(join(dirname(file), n), { force: true });
 }
 
 export function findShare(shares: ShareRecord[], ref: string): ShareRecord | undefined {

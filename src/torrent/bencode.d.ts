@@ -3,7 +3,8 @@
  * Byte strings decode to Uint8Array (no `encoding` argument), integers to number, lists to arrays, dicts to objects.
  */
 declare module 'bencode' {
-  export type BencodeValue = Uint8Array | string | number | boolean | BencodeValue[] | { [key: string]: BencodeValue | undefined };
+  export type BencodeValue =
+    Uint8Array | string | number | boolean | BencodeValue[] | { [key: string]: BencodeValue | undefined };
   interface Bencode {
     encode(data: unknown): Uint8Array;
     decode(data: Uint8Array, encoding?: string): unknown;

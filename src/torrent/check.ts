@@ -43,7 +43,8 @@ function text(v: unknown, what: string): string {
 }
 
 function count(v: unknown, what: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new TorrentProblem('invalid', `${what} is missing or not a whole number ≥ ${min}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    throw new TorrentProblem('invalid', `${what} is missing or not a whole number ≥ ${min}`);
   return v;
 }
 
@@ -51,7 +52,10 @@ function count(v: unknown, what: string, min: number): number {
 function component(v: unknown, what: string): string {
   const c = text(v, what);
   if (c === '' || c === '.' || c === '..' || c.includes('/') || c.includes('\0')) {
-    throw new TorrentProblem('unsafe', `${what} ${JSON.stringify(c)} would be written outside the download folder (or nowhere)`);
+    throw new TorrentProblem(
+      'unsafe',
+      `${what} ${JSON.stringify(c)} would be written outside the download folder (or nowhere)`,
+    );
   }
   return c;
 }
@@ -70,21 +74,28 @@ export function readTorrent(bytes: Uint8Array): TorrentSummary {
   const name = component(info.name, 'its name');
   const pieceLength = count(info['piece length'], 'its piece length', 1);
   const pieces = info.pieces;
-  if (!(pieces instanceof Uint8Array) || pieces.length === 0 || pieces.length % 20 !== 0) throw new TorrentProblem('invalid', 'its piece hashes are missing or cut short');
+  if (!(pieces instanceof Uint8Array) || pieces.length === 0 || pieces.length % 20 !== 0)
+    throw new TorrentProblem('invalid', 'its piece hashes are missing or cut short');
 
   let files: TorrentSummary['files'];
   if (info.files === undefined) {
     files = [{ path: [name], length: count(info.length, 'its length', 0) }];
   } else {
-    if (!Array.isArray(info.files) || info.files.length === 0) throw new TorrentProblem('invalid', 'its file list is empty or not a list');
+    if (!Array.isArray(info.files) || info.files.length === 0)
+      throw new TorrentProblem('invalid', 'its file list is empty or not a list');
     files = info.files.map((f: unknown, i) => {
-      if (!isDict(f) || !Array.isArray(f.path) || f.path.length === 0) throw new TorrentProblem('invalid', `file ${i + 1} has no path`);
+      if (!isDict(f) || !Array.isArray(f.path) || f.path.length === 0)
+        throw new TorrentProblem('invalid', `file ${i + 1} has no path`);
       const parts = f.path.map((c: unknown) => component(c, `a file name in it`));
       return { path: [name, ...parts], length: count(f.length, `the length of ${parts.join('/')}`, 0) };
     });
   }
   const total = files.reduce((n, f) => n + f.length, 0);
-  if (Math.ceil(total / pieceLength) * 20 !== pieces.length) throw new TorrentProblem('invalid', `it has ${pieces.length / 20} piece hashes where its ${total} bytes need ${Math.ceil(total / pieceLength)}`);
+  if (Math.ceil(total / pieceLength) * 20 !== pieces.length)
+    throw new TorrentProblem(
+      'invalid',
+      `it has ${pieces.length / 20} piece hashes where its ${total} bytes need ${Math.ceil(total / pieceLength)}`,
+    );
   return { infoHash: sha1Hex(bencode.encode(info)), name, files };
 }
 

@@ -47,13 +47,25 @@ export async function createTorrent(args: CreateTorrentArgs): Promise<CreatedTor
     throw new QshareError('USAGE', `${JSON.stringify(name)} cannot be a torrent name; use a plain name without "/".`);
   }
   if (args.pieceLength !== undefined && !isValidPieceLength(args.pieceLength)) {
-    throw new QshareError('USAGE', `Piece length ${args.pieceLength} is not allowed; use a power of two between 16 KiB and 16 MiB, or leave it out to choose automatically.`);
+    throw new QshareError(
+      'USAGE',
+      `Piece length ${args.pieceLength} is not allowed; use a power of two between 16 KiB and 16 MiB, or leave it out to choose automatically.`,
+    );
   }
-  if (args.signal?.aborted) throw new QshareError('INTERRUPTED', 'Creating the torrent was interrupted; nothing was written. Run the command again to start over.');
+  if (args.signal?.aborted)
+    throw new QshareError(
+      'INTERRUPTED',
+      'Creating the torrent was interrupted; nothing was written. Run the command again to start over.',
+    );
 
   const list = args.list ?? (await listFiles(abs));
   if (list.totalBytes === 0) {
-    throw new QshareError('INPUT', list.kind === 'file' ? `${abs} is empty; there is nothing to share.` : `${abs} contains no data (no files, or only empty ones); there is nothing to share.`);
+    throw new QshareError(
+      'INPUT',
+      list.kind === 'file'
+        ? `${abs} is empty; there is nothing to share.`
+        : `${abs} contains no data (no files, or only empty ones); there is nothing to share.`,
+    );
   }
   const pieceLength = args.pieceLength ?? choosePieceLength(list.totalBytes);
   const stop = new AbortController();
@@ -78,5 +90,13 @@ export async function createTorrent(args: CreateTorrentArgs): Promise<CreatedTor
     throw e;
   }
   const { torrent, infoHash } = draft.finish(await hashing);
-  return { torrent, infoHash, name, pieceLength, totalBytes: list.totalBytes, fileCount: list.files.length, skipped: list.skipped };
+  return {
+    torrent,
+    infoHash,
+    name,
+    pieceLength,
+    totalBytes: list.totalBytes,
+    fileCount: list.files.length,
+    skipped: list.skipped,
+  };
 }

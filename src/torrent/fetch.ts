@@ -24,11 +24,19 @@ export async function fetchTorrentFile(url: string, o: FetchTorrentOptions): Pro
     res = await fetch(url, { redirect: 'follow', signal: AbortSignal.any(signals) });
   } catch (e) {
     if (o.signal?.aborted) throw new QshareError('INTERRUPTED', 'interrupted while downloading the .torrent file');
-    const why = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${Math.round(o.timeoutMs / 1000)} s` : describe(e);
-    throw new QshareError('INPUT', `could not download the .torrent file from ${shown}: ${why}`, { hint: 'check the link, or download the .torrent yourself and give qshare its path', cause: e });
+    const why =
+      e instanceof Error && e.name === 'TimeoutError'
+        ? `no answer within ${Math.round(o.timeoutMs / 1000)} s`
+        : describe(e);
+    throw new QshareError('INPUT', `could not download the .torrent file from ${shown}: ${why}`, {
+      hint: 'check the link, or download the .torrent yourself and give qshare its path',
+      cause: e,
+    });
   }
   if (!res.ok) {
-    throw new QshareError('INPUT', `${shown} answered HTTP ${res.status} instead of a .torrent file`, { hint: 'check the link, or download the .torrent yourself and give qshare its path' });
+    throw new QshareError('INPUT', `${shown} answered HTTP ${res.status} instead of a .torrent file`, {
+      hint: 'check the link, or download the .torrent yourself and give qshare its path',
+    });
   }
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > max) throw new QshareError('INPUT', `${shown} is ${declared} bytes: too big to be a .torrent file`);
@@ -37,7 +45,8 @@ export async function fetchTorrentFile(url: string, o: FetchTorrentOptions): Pro
   if (res.body) {
     for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
       total += c.byteLength;
-      if (total > max) throw new QshareError('INPUT', `${shown} sent more than ${max} bytes: too big to be a .torrent file`);
+      if (total > max)
+        throw new QshareError('INPUT', `${shown} sent more than ${max} bytes: too big to be a .torrent file`);
       chunks.push(Buffer.from(c));
     }
   }

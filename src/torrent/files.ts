@@ -35,8 +35,14 @@ function kindOf(st: Stats): string {
 function fsError(e: unknown, p: string, doing: string): unknown {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new QshareError('INPUT', `${p} does not exist; check the path.`, { cause: e });
-  if (code === 'EACCES' || code === 'EPERM') return new QshareError('INPUT', `Cannot ${doing} ${p}: permission denied; fix its permissions or leave it out.`, { cause: e });
-  if (code === 'ENOTDIR') return new QshareError('INPUT', `${p} changed while it was being listed (a folder became a file); try again.`, { cause: e });
+  if (code === 'EACCES' || code === 'EPERM')
+    return new QshareError('INPUT', `Cannot ${doing} ${p}: permission denied; fix its permissions or leave it out.`, {
+      cause: e,
+    });
+  if (code === 'ENOTDIR')
+    return new QshareError('INPUT', `${p} changed while it was being listed (a folder became a file); try again.`, {
+      cause: e,
+    });
   return e;
 }
 
@@ -64,9 +70,15 @@ export async function listFiles(root: string): Promise<FileList> {
     throw fsError(e, abs, 'read');
   }
   if (st.isFile()) {
-    return { kind: 'file', files: [{ path: [path.basename(abs)], length: st.size, absPath: abs, mtimeMs: st.mtimeMs }], totalBytes: st.size, skipped: [] };
+    return {
+      kind: 'file',
+      files: [{ path: [path.basename(abs)], length: st.size, absPath: abs, mtimeMs: st.mtimeMs }],
+      totalBytes: st.size,
+      skipped: [],
+    };
   }
-  if (!st.isDirectory()) throw new QshareError('INPUT', `${abs} is neither a file nor a folder; pass a file or a folder.`);
+  if (!st.isDirectory())
+    throw new QshareError('INPUT', `${abs} is neither a file nor a folder; pass a file or a folder.`);
 
   const files: { entry: TorrentFileEntry; key: Buffer }[] = [];
   const skipped: string[] = [];
@@ -100,7 +112,10 @@ export async function listFiles(root: string): Promise<FileList> {
       }
       if (est.isDirectory()) stack.push({ absDir: absPath, rel });
       else if (est.isFile()) {
-        files.push({ entry: { path: rel, length: est.size, absPath, mtimeMs: est.mtimeMs }, key: Buffer.from(rel.join('/'), 'utf8') });
+        files.push({
+          entry: { path: rel, length: est.size, absPath, mtimeMs: est.mtimeMs },
+          key: Buffer.from(rel.join('/'), 'utf8'),
+        });
         totalBytes += est.size;
       } else skipped.push(`${rel.join('/')} (${kindOf(est)})`);
     }

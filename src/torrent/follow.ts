@@ -57,7 +57,8 @@ export class GrowingFileHasher {
   private hashedWhileWriting = 0;
 
   constructor(o: FollowOptions) {
-    if (!Number.isSafeInteger(o.pieceLength) || o.pieceLength <= 0) throw new Error(`invalid piece length: ${o.pieceLength}`);
+    if (!Number.isSafeInteger(o.pieceLength) || o.pieceLength <= 0)
+      throw new Error(`invalid piece length: ${o.pieceLength}`);
     this.pieceLength = o.pieceLength;
     this.pollMs = o.pollMs ?? 20;
     const max = o.maxReadBytes ?? DEFAULT_MAX_READ;
@@ -86,7 +87,8 @@ export class GrowingFileHasher {
       const fh = this.fh ?? (await open(finalPath, 'r'));
       this.fh = fh;
       const [st, published] = await Promise.all([fh.stat(), stat(finalPath)]);
-      if (st.dev !== published.dev || st.ino !== published.ino) return { ok: false, reason: 'the finished file is not the one that was followed' };
+      if (st.dev !== published.dev || st.ino !== published.ino)
+        return { ok: false, reason: 'the finished file is not the one that was followed' };
       if (st.size < this.lastSize) return { ok: false, reason: `it shrank from ${this.lastSize} to ${st.size} bytes` };
       const count = Math.ceil(st.size / this.pieceLength);
       if (count === 0) return { ok: false, reason: 'it is empty' };
@@ -95,12 +97,17 @@ export class GrowingFileHasher {
       // the assumption, checked where a writer that goes back would most likely have done it: the first piece hashed
       // while following, and the last one hashed while following (next to where the writer was)
       for (const p of new Set([1, this.followedUpTo - 1])) {
-        if (p >= 1 && p < this.followedUpTo && !(await this.hashPiece(fh, p, st.size)).equals(this.digests[p] as Buffer)) {
+        if (
+          p >= 1 &&
+          p < this.followedUpTo &&
+          !(await this.hashPiece(fh, p, st.size)).equals(this.digests[p] as Buffer)
+        ) {
           return { ok: false, reason: `piece ${p} changed after it was hashed` };
         }
       }
       const after = await fh.stat();
-      if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) return { ok: false, reason: 'it changed while the last pieces were hashed' };
+      if (after.size !== st.size || after.mtimeMs !== st.mtimeMs)
+        return { ok: false, reason: 'it changed while the last pieces were hashed' };
       return {
         ok: true,
         pieces: Buffer.concat(this.digests.slice(0, count)),
@@ -171,7 +178,7 @@ export class GrowingFileHasher {
       for (let p = first; p < first + count; p++) this.digests[p] = await this.hashPiece(fh, p, size);
       return count;
     }
-    for (let p = first; p < first + count; ) {
+    for (let p = first; p < first + count;) {
       const k = Math.min(per, first + count - p);
       const start = p * this.pieceLength;
       const want = Math.min(k * this.pieceLength, size - start);
@@ -183,7 +190,9 @@ export class GrowingFileHasher {
       }
       for (let i = 0; i < k; i++) {
         const from = i * this.pieceLength;
-        this.digests[p + i] = createHash('sha1').update(this.buf.subarray(from, Math.min(from + this.pieceLength, want))).digest();
+        this.digests[p + i] = createHash('sha1')
+          .update(this.buf.subarray(from, Math.min(from + this.pieceLength, want)))
+          .digest();
       }
       p += k;
     }

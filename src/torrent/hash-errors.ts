@@ -2,11 +2,17 @@
 import { QshareError } from '../errors.js';
 
 export function interrupted(): QshareError {
-  return new QshareError('INTERRUPTED', 'Creating the torrent was interrupted; nothing was written. Run the command again to start over.');
+  return new QshareError(
+    'INTERRUPTED',
+    'Creating the torrent was interrupted; nothing was written. Run the command again to start over.',
+  );
 }
 
 export function changed(p: string): QshareError {
-  return new QshareError('INPUT', `${p} changed while it was being read; wait until nothing is writing to it, then run the command again.`);
+  return new QshareError(
+    'INPUT',
+    `${p} changed while it was being read; wait until nothing is writing to it, then run the command again.`,
+  );
 }
 
 export function disappeared(p: string): QshareError {

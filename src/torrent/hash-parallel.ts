@@ -12,7 +12,15 @@ import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { QshareError } from '../errors.js';
 import { changed, denied, disappeared, interrupted } from './hash-errors.js';
-import { CTRL_DONE, CTRL_LENGTH, CTRL_STOP, makePieceHasher, type HashWorkerData, type HashWorkerMessage, type PieceRun } from './hash-worker.js';
+import {
+  CTRL_DONE,
+  CTRL_LENGTH,
+  CTRL_STOP,
+  makePieceHasher,
+  type HashWorkerData,
+  type HashWorkerMessage,
+  type PieceRun,
+} from './hash-worker.js';
 import type { TorrentFileEntry } from './metainfo.js';
 
 export interface ParallelHashOptions {
@@ -35,7 +43,9 @@ const MAIN_SLICE_MS = 8;
  * file and Node 20 cannot start a .ts worker, so the threads run the compiled one `npm run build` left in build/.
  */
 export function hashThreadUrl(moduleUrl: string = import.meta.url): URL {
-  return moduleUrl.endsWith('.ts') ? new URL('../../build/torrent/hash-thread.js', moduleUrl) : new URL('./hash-thread.js', moduleUrl);
+  return moduleUrl.endsWith('.ts')
+    ? new URL('../../build/torrent/hash-thread.js', moduleUrl)
+    : new URL('./hash-thread.js', moduleUrl);
 }
 
 /** The main thread's share: hash in slices, yielding to the event loop between them. */
@@ -78,7 +88,11 @@ async function listedMtimes(files: TorrentFileEntry[]): Promise<number[]> {
   return out;
 }
 
-export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength: number, o: ParallelHashOptions): Promise<Buffer> {
+export async function hashPiecesParallel(
+  files: TorrentFileEntry[],
+  pieceLength: number,
+  o: ParallelHashOptions,
+): Promise<Buffer> {
   if (o.signal?.aborted) throw interrupted();
   const totalBytes = files.reduce((n, f) => n + f.length, 0);
   const pieceCount = Math.ceil(totalBytes / pieceLength);
@@ -88,7 +102,9 @@ export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength:
   }
   // with a listing's mtimes (the usual case) the threads start before this function first waits, so a caller can
   // do other work while they run (createTorrent bencodes the .torrent meanwhile)
-  const mtimes = files.every((f) => f.mtimeMs !== undefined) ? files.map((f) => f.mtimeMs as number) : await listedMtimes(files);
+  const mtimes = files.every((f) => f.mtimeMs !== undefined)
+    ? files.map((f) => f.mtimeMs as number)
+    : await listedMtimes(files);
   if (o.signal?.aborted) throw interrupted();
 
   const control = new SharedArrayBuffer(CTRL_LENGTH * 4);
@@ -135,7 +151,8 @@ export async function hashPiecesParallel(files: TorrentFileEntry[], pieceLength:
       crash ??= e;
       return undefined;
     });
-    if (mine?.state === 'failed' && failure === undefined) failure = { type: 'error', kind: mine.kind, path: mine.path, message: mine.message };
+    if (mine?.state === 'failed' && failure === undefined)
+      failure = { type: 'error', kind: mine.kind, path: mine.path, message: mine.message };
     await Promise.all(workers);
   } finally {
     if (timer) clearInterval(timer);

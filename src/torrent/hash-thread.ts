@@ -6,5 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { makePieceHasher, type HashWorkerData, type HashWorkerMessage } from './hash-worker.js';
 
 const r = makePieceHasher(workerData as HashWorkerData).run(() => false);
-const message: HashWorkerMessage = r.state === 'failed' ? { type: 'error', kind: r.kind, path: r.path, message: r.message } : { type: 'done', pieces: r.state === 'done' ? r.pieces : 0 };
+const message: HashWorkerMessage =
+  r.state === 'failed'
+    ? { type: 'error', kind: r.kind, path: r.path, message: r.message }
+    : { type: 'done', pieces: r.state === 'done' ? r.pieces : 0 };
 parentPort?.postMessage(message);

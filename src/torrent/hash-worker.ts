@@ -39,10 +39,14 @@ export interface HashWorkerData {
 
 export type HashWorkerFailure = 'changed' | 'gone' | 'denied' | 'other';
 
-export type HashWorkerMessage = { type: 'done'; pieces: number } | { type: 'error'; kind: HashWorkerFailure; path: string; message: string };
+export type HashWorkerMessage =
+  { type: 'done'; pieces: number } | { type: 'error'; kind: HashWorkerFailure; path: string; message: string };
 
 /** What one call of PieceHasher.run ended with. */
-export type PieceRun = { state: 'paused' } | { state: 'done'; pieces: number } | { state: 'failed'; kind: HashWorkerFailure; path: string; message: string };
+export type PieceRun =
+  | { state: 'paused' }
+  | { state: 'done'; pieces: number }
+  | { state: 'failed'; kind: HashWorkerFailure; path: string; message: string };
 
 export interface PieceHasher {
   /**
@@ -88,7 +92,8 @@ export function makePieceHasher(data: HashWorkerData): PieceHasher {
 
   let openIndex = -1;
   let fd = -1;
-  const sameAsListed = (i: number, st: import('node:fs').Stats) => st.isFile() && st.size === lengths[i] && st.mtimeMs === mtimes[i];
+  const sameAsListed = (i: number, st: import('node:fs').Stats) =>
+    st.isFile() && st.size === lengths[i] && st.mtimeMs === mtimes[i];
 
   const closeCurrent = (check: boolean) => {
     if (fd < 0) return;

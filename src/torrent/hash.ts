@@ -49,7 +49,11 @@ export function defaultHashThreads(totalBytes: number, fileCount: number, cores 
  * short, zero-length files contribute nothing. A file whose size (or mtime, compared with the listing's when it has
  * one) differs while it is read → QshareError INPUT; an aborted signal → QshareError INTERRUPTED.
  */
-export async function hashPieces(files: TorrentFileEntry[], pieceLength: number, opts: HashOptions = {}): Promise<Buffer> {
+export async function hashPieces(
+  files: TorrentFileEntry[],
+  pieceLength: number,
+  opts: HashOptions = {},
+): Promise<Buffer> {
   if (!Number.isSafeInteger(pieceLength) || pieceLength <= 0) throw new Error(`invalid piece length: ${pieceLength}`);
   const totalBytes = files.reduce((n, f) => n + f.length, 0);
   const threads = opts.threads ?? defaultHashThreads(totalBytes, files.length);
@@ -78,7 +82,11 @@ async function openForHashing(p: string): Promise<FileHandle> {
 }
 
 /** The single-thread engine: one file open at a time, streaming through one reused buffer. */
-export async function hashPiecesSerial(files: TorrentFileEntry[], pieceLength: number, opts: HashOptions = {}): Promise<Buffer> {
+export async function hashPiecesSerial(
+  files: TorrentFileEntry[],
+  pieceLength: number,
+  opts: HashOptions = {},
+): Promise<Buffer> {
   const { signal, onProgress } = opts;
   const now = opts.now ?? (() => performance.now());
   const interval = opts.progressIntervalMs ?? 100;
@@ -109,7 +117,8 @@ export async function hashPiecesSerial(files: TorrentFileEntry[], pieceLength: n
     const fh = await openForHashing(f.absPath);
     try {
       const before: Stats = await fh.stat();
-      if (!before.isFile() || before.size !== f.length || (f.mtimeMs !== undefined && before.mtimeMs !== f.mtimeMs)) throw changed(f.absPath);
+      if (!before.isFile() || before.size !== f.length || (f.mtimeMs !== undefined && before.mtimeMs !== f.mtimeMs))
+        throw changed(f.absPath);
       let pos = 0;
       while (pos < f.length) {
         if (signal?.aborted) throw interrupted();

@@ -13,8 +13,14 @@ export function strictEncode(s: string): string {
  * `tr` when there are no trackers. `x.pe` (BEP 9's peer address, which libtorrent and so qBittorrent follow) names
  * peers to connect to at once, before any tracker or DHT answer: a relay's BitTorrent address.
  */
-export function magnetLink(infoHashHex: string, displayName: string, trackers: readonly string[], peers: readonly string[] = []): string {
-  if (!/^[0-9a-fA-F]{40}$/.test(infoHashHex)) throw new TypeError(`info hash must be 40 hex digits, got ${JSON.stringify(infoHashHex)}`);
+export function magnetLink(
+  infoHashHex: string,
+  displayName: string,
+  trackers: readonly string[],
+  peers: readonly string[] = [],
+): string {
+  if (!/^[0-9a-fA-F]{40}$/.test(infoHashHex))
+    throw new TypeError(`info hash must be 40 hex digits, got ${JSON.stringify(infoHashHex)}`);
   const parts = [`xt=urn:btih:${infoHashHex.toLowerCase()}`];
   if (displayName !== '') parts.push(`dn=${strictEncode(displayName)}`);
   for (const t of trackers) parts.push(`tr=${strictEncode(t)}`);

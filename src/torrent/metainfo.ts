@@ -74,7 +74,8 @@ const INFO_KEY = Buffer.from('4:info');
  */
 export function draftMetainfo(args: DraftArgs): MetainfoDraft {
   checkComponent(args.name, 'torrent name');
-  if (!Number.isSafeInteger(args.pieceLength) || args.pieceLength <= 0) throw new Error(`invalid piece length: ${args.pieceLength}`);
+  if (!Number.isSafeInteger(args.pieceLength) || args.pieceLength <= 0)
+    throw new Error(`invalid piece length: ${args.pieceLength}`);
 
   let total: number;
   const info: Dict = { name: args.name, 'piece length': args.pieceLength };
@@ -125,7 +126,9 @@ export function draftMetainfo(args: DraftArgs): MetainfoDraft {
     piecesBytes,
     finish(pieces: Buffer) {
       if (pieces.length !== piecesBytes) {
-        throw new Error(`pieces is ${pieces.length} bytes; expected ${piecesBytes / 20} × 20 for ${total} bytes in pieces of ${args.pieceLength}`);
+        throw new Error(
+          `pieces is ${pieces.length} bytes; expected ${piecesBytes / 20} × 20 for ${total} bytes in pieces of ${args.pieceLength}`,
+        );
       }
       const out = Buffer.from(torrent);
       if (piecesBytes > 0) pieces.copy(out, at);
@@ -146,8 +149,10 @@ export function buildMetainfo(args: MetainfoArgs): { torrent: Buffer; infoHash: 
  */
 export function infoHashOfTorrent(torrent: Uint8Array): string {
   const top = bencode.decode(torrent);
-  if (top === null || typeof top !== 'object' || Array.isArray(top) || ArrayBuffer.isView(top)) throw new Error('not a torrent: top level is not a dictionary');
+  if (top === null || typeof top !== 'object' || Array.isArray(top) || ArrayBuffer.isView(top))
+    throw new Error('not a torrent: top level is not a dictionary');
   const info = (top as Dict).info;
-  if (info === null || typeof info !== 'object' || Array.isArray(info) || ArrayBuffer.isView(info)) throw new Error('not a torrent: no info dictionary');
+  if (info === null || typeof info !== 'object' || Array.isArray(info) || ArrayBuffer.isView(info))
+    throw new Error('not a torrent: no info dictionary');
   return sha1Hex(bencode.encode(info));
 }

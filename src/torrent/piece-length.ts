@@ -10,7 +10,8 @@ export const TARGET_MAX_PIECES = 2000;
  * pieces unless clamped): 5 GB → 4 MiB (1193 pieces), 1 GiB → 1 MiB (1024 pieces), anything ≤ 31.25 MiB → 16 KiB.
  */
 export function choosePieceLength(totalBytes: number): number {
-  if (!Number.isFinite(totalBytes) || totalBytes < 0) throw new RangeError(`totalBytes must be a non-negative number, got ${totalBytes}`);
+  if (!Number.isFinite(totalBytes) || totalBytes < 0)
+    throw new RangeError(`totalBytes must be a non-negative number, got ${totalBytes}`);
   let len = MIN_PIECE_LENGTH;
   while (len < MAX_PIECE_LENGTH && Math.ceil(totalBytes / len) > TARGET_MAX_PIECES) len *= 2;
   return len;

@@ -17,7 +17,8 @@ export function pieceCountOfTorrent(torrent: Uint8Array): number | undefined {
   if (typeof pieceLength !== 'number' || pieceLength <= 0) return undefined;
   let total = 0;
   if (typeof info.length === 'number') total = info.length;
-  else if (Array.isArray(info.files)) for (const f of info.files as Array<{ length?: unknown }>) total += typeof f.length === 'number' ? f.length : 0;
+  else if (Array.isArray(info.files))
+    for (const f of info.files as Array<{ length?: unknown }>) total += typeof f.length === 'number' ? f.length : 0;
   if (total <= 0) return undefined;
   return Math.ceil(total / pieceLength);
 }

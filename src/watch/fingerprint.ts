@@ -35,7 +35,8 @@ export async function fingerprintItem(path: string): Promise<ItemInfo | undefine
   }
   const h = createHash('sha1');
   const info: ItemInfo = { dev: top.dev, ino: top.ino, kind: kindOf(top), bytes: 0, files: 0, fingerprint: '' };
-  const line = (rel: string, kind: string, size: number, mtimeMs: number, extra = '') => h.update(`${rel}\0${kind}\0${size}\0${mtimeMs}\0${extra}\n`);
+  const line = (rel: string, kind: string, size: number, mtimeMs: number, extra = '') =>
+    h.update(`${rel}\0${kind}\0${size}\0${mtimeMs}\0${extra}\n`);
 
   if (top.isSymbolicLink()) {
     // a link dropped at the top is shared as its target (like `qshare add`): watch the target's size and mtime

@@ -100,7 +100,9 @@ export function watchDropFolder(opts: DropWatcherOptions): DropWatcher {
     if (warnedError) return;
     warnedError = true;
     // e.g. ENOSPC: out of inotify watches. Fingerprints still catch changes, only later.
-    log.warn(`the drop-folder watcher reported a problem: ${(e as Error).message}; changes are still noticed by periodic checks`);
+    log.warn(
+      `the drop-folder watcher reported a problem: ${(e as Error).message}; changes are still noticed by periodic checks`,
+    );
   });
   fsw.on('all', (event, p) => {
     if (closed) return;
@@ -108,7 +110,8 @@ export function watchDropFolder(opts: DropWatcherOptions): DropWatcher {
     const item = itemOfEvent(rel);
     if (item === undefined) return;
     tracker.activity(item, now());
-    if ((event === 'unlink' || event === 'unlinkDir') && rel === item) log.debug('drop folder: an item went away', { item });
+    if ((event === 'unlink' || event === 'unlinkDir') && rel === item)
+      log.debug('drop folder: an item went away', { item });
   });
 
   const look = (item: string) => {
@@ -129,7 +132,8 @@ export function watchDropFolder(opts: DropWatcherOptions): DropWatcher {
         }
         return;
       }
-      if (tracker.observed(item, info.fingerprint, now()) === 'ready') opts.onReady({ name: item, path: join(dir, item), info });
+      if (tracker.observed(item, info.fingerprint, now()) === 'ready')
+        opts.onReady({ name: item, path: join(dir, item), info });
     })();
     checking.add(job);
     void job.finally(() => checking.delete(job));

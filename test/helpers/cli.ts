@@ -12,9 +12,22 @@ export interface CliResult {
 }
 
 /** Runs the built qshare binary (black box) with the given environment and optional stdin. */
-export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; onSpawn?: (child: ChildProcess) => void; timeoutMs?: number; cwd?: string }): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: {
+    env: NodeJS.ProcessEnv;
+    input?: string;
+    onSpawn?: (child: ChildProcess) => void;
+    timeoutMs?: number;
+    cwd?: string;
+  },
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: opts.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -37,7 +50,8 @@ export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; input?: s
  */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('QSHARE_') && !/_proxy$/i.test(k) && k !== 'DBUS_SESSION_BUS_ADDRESS') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('QSHARE_') && !/_proxy$/i.test(k) && k !== 'DBUS_SESSION_BUS_ADDRESS') env[k] = v;
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
@@ -45,7 +59,10 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  * Samples every process's command line (/proc/<pid>/cmdline) until stopped, so a test can prove a secret never
  * appeared in any of them. Returns the distinct command lines seen.
  */
-export function watchCmdlines(intervalMs = 2, environOf?: (cmdline: string) => boolean): { stop(): Promise<string[]>; environs(): string[] } {
+export function watchCmdlines(
+  intervalMs = 2,
+  environOf?: (cmdline: string) => boolean,
+): { stop(): Promise<string[]>; environs(): string[] } {
   const seen = new Set<string>();
   const environs = new Set<string>();
   let running = true;

@@ -21,12 +21,19 @@ export interface E2eSetup {
 }
 
 /** A fresh temp dir with a data folder (`home`, not created), a config, and the environment to run qshare with. */
-export async function e2eSetup(qb: Pick<QbitNox, 'url' | 'username' | 'password'> | null, extraConfig: Record<string, unknown> = {}, prefix = 'qshare-e2e-'): Promise<E2eSetup> {
+export async function e2eSetup(
+  qb: Pick<QbitNox, 'url' | 'username' | 'password'> | null,
+  extraConfig: Record<string, unknown> = {},
+  prefix = 'qshare-e2e-',
+): Promise<E2eSetup> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const home = join(dir, 'home');
   const configFile = join(dir, 'config.json');
   const { qbittorrent, ...rest } = extraConfig as { qbittorrent?: object };
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, ...qbittorrent }, ...rest }));
+  await writeFile(
+    configFile,
+    JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, ...qbittorrent }, ...rest }),
+  );
   const env = cliEnv({
     QSHARE_HOME: home,
     QSHARE_CONFIG: configFile,
@@ -39,7 +46,12 @@ export async function e2eSetup(qb: Pick<QbitNox, 'url' | 'username' | 'password'
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns something truthy. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 30_000, everyMs = 10): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false | null>,
+  timeoutMs = 30_000,
+  everyMs = 10,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -11,7 +11,11 @@ import type { TorrentFileEntry } from '../../src/torrent/metainfo.js';
  * A temp folder for this test file (made before, removed after all its tests) and `tree()`, which makes a fresh
  * folder in it with the given files (relative path → size of random bytes) and returns its path.
  */
-export function tempTrees(prefix: string): { dir: () => string; fresh: (stem: string) => string; tree: (files: Record<string, number>) => string } {
+export function tempTrees(prefix: string): {
+  dir: () => string;
+  fresh: (stem: string) => string;
+  tree: (files: Record<string, number>) => string;
+} {
   let dir = '';
   let n = 0;
   beforeAll(() => {
@@ -39,7 +43,12 @@ export function tempTrees(prefix: string): { dir: () => string; fresh: (stem: st
 export function referencePieces(files: TorrentFileEntry[], pieceLength: number): Buffer {
   const all = Buffer.concat(files.map((f) => readFileSync(f.absPath)));
   const out: Buffer[] = [];
-  for (let i = 0; i < all.length; i += pieceLength) out.push(createHash('sha1').update(all.subarray(i, i + pieceLength)).digest());
+  for (let i = 0; i < all.length; i += pieceLength)
+    out.push(
+      createHash('sha1')
+        .update(all.subarray(i, i + pieceLength))
+        .digest(),
+    );
   return Buffer.concat(out);
 }
 

@@ -40,7 +40,9 @@ export interface NatLab {
 
 /** Root, `ip` and `nft`: what building the lab needs. */
 export function natLabPossible(): boolean {
-  return process.getuid?.() === 0 && existsSync('/usr/sbin/ip') && (existsSync('/usr/sbin/nft') || existsSync('/sbin/nft'));
+  return (
+    process.getuid?.() === 0 && existsSync('/usr/sbin/ip') && (existsSync('/usr/sbin/nft') || existsSync('/sbin/nft'))
+  );
 }
 
 async function ip(...args: string[]): Promise<void> {

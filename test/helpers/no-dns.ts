@@ -17,10 +17,25 @@ export async function noDnsNoxWrapper(): Promise<string | undefined> {
   const dir = await mkdtemp(join(tmpdir(), 'qshare-nodns-'));
   const resolv = join(dir, 'resolv.conf');
   await writeFile(resolv, 'nameserver 127.0.0.1\noptions attempts:1 timeout:1\n');
-  const check = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', `mount --bind '${resolv}' /etc/resolv.conf && cat /etc/resolv.conf`], { encoding: 'utf8' });
+  const check = spawnSync(
+    'unshare',
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      `mount --bind '${resolv}' /etc/resolv.conf && cat /etc/resolv.conf`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (check.status !== 0 || !check.stdout.includes('nameserver 127.0.0.1')) return undefined;
   const script = join(dir, 'qbittorrent-nox-no-dns');
-  await writeFile(script, `#!/bin/sh\nexec unshare --mount --propagation private -- sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' '${resolv}' '${nox}' "$@"\n`);
+  await writeFile(
+    script,
+    `#!/bin/sh\nexec unshare --mount --propagation private -- sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' '${resolv}' '${nox}' "$@"\n`,
+  );
   await chmod(script, 0o755);
   return script;
 }

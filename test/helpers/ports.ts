@@ -44,7 +44,8 @@ export async function freePorts(n: number, host = '127.0.0.1'): Promise<number[]
   try {
     for (let i = 0; i < n; i++) servers.push(await listenOnAnyPort(host));
     const ports = servers.map(portOf);
-    if (new Set(ports).size !== ports.length) throw new Error(`freePorts: kernel returned duplicates ${ports.join(',')}`);
+    if (new Set(ports).size !== ports.length)
+      throw new Error(`freePorts: kernel returned duplicates ${ports.join(',')}`);
     return ports;
   } finally {
     await Promise.all(servers.map(closeServer));

@@ -219,7 +219,8 @@ export function renderConf(sections: ConfSections): string {
     if (/[\]\n\r]/.test(section)) throw new Error(`bad conf section name: ${JSON.stringify(section)}`);
     const lines = [`[${section}]`];
     for (const [key, value] of Object.entries(keys)) {
-      if (/[=\n\r]/.test(key) || /[\n\r]/.test(value)) throw new Error(`bad conf entry in [${section}]: ${JSON.stringify(key)}`);
+      if (/[=\n\r]/.test(key) || /[\n\r]/.test(value))
+        throw new Error(`bad conf entry in [${section}]: ${JSON.stringify(key)}`);
       lines.push(`${key}=${value}`);
     }
     blocks.push(lines.join('\n'));
@@ -399,7 +400,10 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
     await writeFile(confPath, renderConf(mergeConf(conf, opts.extraConf)), { mode: 0o600 });
 
     const url = `http://${opts.apiHost ?? '127.0.0.1'}:${webuiPort}`;
-    const argv = [...(opts.netns ? ['/usr/sbin/ip', 'netns', 'exec', opts.netns] : []), ...noxArgv(noxPath, profileDir, webuiPort, wrappers)];
+    const argv = [
+      ...(opts.netns ? ['/usr/sbin/ip', 'netns', 'exec', opts.netns] : []),
+      ...noxArgv(noxPath, profileDir, webuiPort, wrappers),
+    ];
     const env = childEnv(process.env, profileDir);
 
     let run: Running | undefined;
@@ -434,10 +438,14 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
         const appLog = await readOr(appLogFile, '', appLogStart);
         if (appLog.includes('Web UI: Unable to bind')) {
           await terminate(current, 'SIGKILL', 0);
-          throw new Error(`qbittorrent-nox could not bind its Web UI port ${webuiPort}\n${await readLogs(appLogStart)}`);
+          throw new Error(
+            `qbittorrent-nox could not bind its Web UI port ${webuiPort}\n${await readLogs(appLogStart)}`,
+          );
         }
         if (current.hasExited()) {
-          throw new Error(`qbittorrent-nox exited during start (${current.exitInfo()})\n${await readLogs(appLogStart)}`);
+          throw new Error(
+            `qbittorrent-nox exited during start (${current.exitInfo()})\n${await readLogs(appLogStart)}`,
+          );
         }
         if (httpUp && appLog.includes(listening)) return;
         if (Date.now() >= deadline) {
@@ -452,7 +460,11 @@ export async function startQbitNox(opts: QbitNoxOptions = {}): Promise<QbitNox> 
 
     let cookie: Promise<string> | undefined;
     const call = async (sid: string, apiPath: string, form?: Record<string, string>) =>
-      fetch(`${url}/api/v2/${apiPath}`, { ...(form ? { method: 'POST', body: new URLSearchParams(form) } : {}), headers: { cookie: sid }, signal: AbortSignal.timeout(30_000) });
+      fetch(`${url}/api/v2/${apiPath}`, {
+        ...(form ? { method: 'POST', body: new URLSearchParams(form) } : {}),
+        headers: { cookie: sid },
+        signal: AbortSignal.timeout(30_000),
+      });
 
     const instance: QbitNox = {
       url,

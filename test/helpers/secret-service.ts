@@ -88,7 +88,9 @@ export async function startSecretService(opts: { keyring?: boolean } = {}): Prom
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const bus = spawn(DBUS_DAEMON, [`--config-file=${conf}`, '--nofork', '--nopidfile', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const bus = spawn(DBUS_DAEMON, [`--config-file=${conf}`, '--nofork', '--nopidfile', '--print-address=1'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     children.push(bus);
     const address = await new Promise<string>((resolve, reject) => {
       let text = '';
@@ -103,17 +105,38 @@ export async function startSecretService(opts: { keyring?: boolean } = {}): Prom
       });
       bus.once('exit', (code) => reject(new Error(`dbus-daemon exited (${code})`)));
     });
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, DBUS_SESSION_BUS_ADDRESS: address, XDG_DATA_HOME: dir, XDG_RUNTIME_DIR: dir };
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: dir,
+      DBUS_SESSION_BUS_ADDRESS: address,
+      XDG_DATA_HOME: dir,
+      XDG_RUNTIME_DIR: dir,
+    };
     if (opts.keyring !== false) {
-      const gk = spawn(GNOME_KEYRING, ['--unlock', '--components=secrets', '--foreground'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+      const gk = spawn(GNOME_KEYRING, ['--unlock', '--components=secrets', '--foreground'], {
+        env,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
       children.push(gk);
       gk.stdin!.end('test-keyring-password');
       const deadline = Date.now() + 10_000;
       for (;;) {
-        const r = await run(DBUS_SEND, ['--session', '--print-reply', '--dest=org.freedesktop.DBus', '/', 'org.freedesktop.DBus.NameHasOwner', 'string:org.freedesktop.secrets'], env);
+        const r = await run(
+          DBUS_SEND,
+          [
+            '--session',
+            '--print-reply',
+            '--dest=org.freedesktop.DBus',
+            '/',
+            'org.freedesktop.DBus.NameHasOwner',
+            'string:org.freedesktop.secrets',
+          ],
+          env,
+        );
         if (r.out.includes('boolean true')) break;
         if (gk.exitCode !== null) throw new Error(`gnome-keyring-daemon exited (${gk.exitCode})`);
-        if (Date.now() > deadline) throw new Error('gnome-keyring-daemon did not take org.freedesktop.secrets within 10 s');
+        if (Date.now() > deadline)
+          throw new Error('gnome-keyring-daemon did not take org.freedesktop.secrets within 10 s');
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -126,6 +149,9 @@ export async function startSecretService(opts: { keyring?: boolean } = {}): Prom
 
 /** Reads an item back with libsecret's own CLI, independently of qshare: `secret-tool lookup service S username A`. */
 export async function secretToolLookup(address: string, service: string, account: string): Promise<string | undefined> {
-  const r = await run('secret-tool', ['lookup', 'service', service, 'username', account], { PATH: process.env.PATH, DBUS_SESSION_BUS_ADDRESS: address });
+  const r = await run('secret-tool', ['lookup', 'service', service, 'username', account], {
+    PATH: process.env.PATH,
+    DBUS_SESSION_BUS_ADDRESS: address,
+  });
   return r.code === 0 ? r.out : undefined;
 }

@@ -35,10 +35,12 @@ export async function startTracker(intervalSeconds = 5): Promise<TestTracker> {
       res.writeHead(404).end();
       return;
     }
-    const q = new Map(query.split('&').map((kv) => {
-      const i = kv.indexOf('=');
-      return [kv.slice(0, i), kv.slice(i + 1)] as const;
-    }));
+    const q = new Map(
+      query.split('&').map((kv) => {
+        const i = kv.indexOf('=');
+        return [kv.slice(0, i), kv.slice(i + 1)] as const;
+      }),
+    );
     const hash = bytesOf(q.get('info_hash') ?? '').toString('hex');
     const peerId = bytesOf(q.get('peer_id') ?? '').toString('hex');
     const port = Number(q.get('port'));
@@ -51,7 +53,9 @@ export async function startTracker(intervalSeconds = 5): Promise<TestTracker> {
     else swarm.set(peerId, { ip, port, left });
     if (event === 'completed') completed.set(hash, (completed.get(hash) ?? 0) + 1);
     const others = [...swarm.entries()].filter(([id]) => id !== peerId).map(([, p]) => p);
-    const compact = Buffer.concat(others.map((p) => Buffer.from([...p.ip.split('.').map(Number), p.port >> 8, p.port & 255])));
+    const compact = Buffer.concat(
+      others.map((p) => Buffer.from([...p.ip.split('.').map(Number), p.port >> 8, p.port & 255])),
+    );
     const body = bencode.encode({
       complete: [...swarm.values()].filter((p) => p.left === 0).length,
       incomplete: [...swarm.values()].filter((p) => p.left > 0).length,

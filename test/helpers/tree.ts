@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export type TreeEntry = { type: 'dir' } | { type: 'file'; sha1: string; size: number } | { type: 'link'; target: string };
+export type TreeEntry =
+  { type: 'dir' } | { type: 'file'; sha1: string; size: number } | { type: 'link'; target: string };
 
 /** A map of every path below root (relative) to what it is: the byte-for-byte description of a tree. */
 export async function snapshot(root: string): Promise<Record<string, TreeEntry>> {
@@ -16,7 +17,14 @@ export async function snapshot(root: string): Promise<Record<string, TreeEntry>>
       else if (st.isDirectory()) {
         out[r] = { type: 'dir' };
         await walk(p, r);
-      } else out[r] = { type: 'file', size: st.size, sha1: createHash('sha1').update(await readFile(p)).digest('hex') };
+      } else
+        out[r] = {
+          type: 'file',
+          size: st.size,
+          sha1: createHash('sha1')
+            .update(await readFile(p))
+            .digest('hex'),
+        };
     }
   };
   await walk(root, '');

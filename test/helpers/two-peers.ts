@@ -13,8 +13,17 @@ import type { QbitNox } from './qbit-nox.js';
 export async function peerHome(qb: QbitNox, label: string, extraConfig: Record<string, unknown> = {}) {
   const dir = await mkdtemp(join(tmpdir(), `qshare-${label}-`));
   const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 }, ...extraConfig }));
-  const env = cliEnv({ QSHARE_HOME: join(dir, 'home'), QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
+  await writeFile(
+    configFile,
+    JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 }, ...extraConfig }),
+  );
+  const env = cliEnv({
+    QSHARE_HOME: join(dir, 'home'),
+    QSHARE_CONFIG: configFile,
+    QSHARE_QBIT_URL: qb.url,
+    QSHARE_QBIT_USERNAME: qb.username,
+    QSHARE_QBIT_PASSWORD: qb.password,
+  });
   return { dir, env, home: join(dir, 'home') };
 }
 
@@ -36,7 +45,10 @@ export function joinPeersWhileRunning(recipient: QbitNox, sender: QbitNox, hash:
     const end = Date.now() + 180_000;
     while (running && Date.now() < end) {
       const t = await torrent(recipient, hash).catch(() => undefined);
-      if (t && Number(t.progress) < 1) await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(() => {});
+      if (t && Number(t.progress) < 1)
+        await api(recipient, 'torrents/addPeers', { hashes: hash, peers: `127.0.0.1:${sender.torrentPort}` }).catch(
+          () => {},
+        );
       await new Promise((r) => setTimeout(r, 700));
     }
   })();

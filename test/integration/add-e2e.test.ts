@@ -22,7 +22,10 @@ async function setup(qb: QbitNox | null, extraConfig: object = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'qshare-e2e-'));
   const home = join(dir, 'home');
   const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 }, ...extraConfig }));
+  await writeFile(
+    configFile,
+    JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 }, ...extraConfig }),
+  );
   const env = cliEnv({
     QSHARE_HOME: home,
     QSHARE_CONFIG: configFile,
@@ -71,7 +74,9 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     expect(r.stderr).not.toMatch(/unexpected error/);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(Object.keys(out)).toEqual(expect.arrayContaining(['id', 'name', 'infoHash', 'magnet', 'torrentFile', 'archive', 'password', 'state']));
+    expect(Object.keys(out)).toEqual(
+      expect.arrayContaining(['id', 'name', 'infoHash', 'magnet', 'torrentFile', 'archive', 'password', 'state']),
+    );
     expect(out.state).toBe('seeding');
     expect(out.name).toMatch(/^[a-z]+-[a-z]+-[a-z]+$/);
     expect(out.password.split('-')).toHaveLength(12);
@@ -118,7 +123,9 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     // the absolute link is compared by what the archive stores.
     const got = await snapshot(join(xdir, top!));
     expect(got['link-outside']).toEqual({ type: 'link', target: join(xdir, outside) });
-    expect(await sevenZipOut(['e', '-so', '--', out.archive, `${top}/link-outside`], `${out.password}\n`)).toBe(outside);
+    expect(await sevenZipOut(['e', '-so', '--', out.archive, `${top}/link-outside`], `${out.password}\n`)).toBe(
+      outside,
+    );
     expect({ ...got, 'link-outside': before['link-outside'] }).toEqual(before);
     expect(JSON.stringify(await snapshot(xdir))).not.toContain('must not be pulled');
 
@@ -135,7 +142,10 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     const src = join(dir, 'folder');
     await mkdir(src);
     await writeFile(join(src, 'a.txt'), 'hello\n');
-    const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--name', 'my-share'], { env, input: 'correct horse battery staple\n' });
+    const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--name', 'my-share'], {
+      env,
+      input: 'correct horse battery staple\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Shared "my-share"');
     expect(r.stdout).toContain('not seeding (--no-seed)');
@@ -153,7 +163,11 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     const src = join(dir, 'f');
     await mkdir(src);
     await writeFile(join(src, 'x.bin'), pseudoRandom(100_000));
-    const base = { ...env, QSHARE_QBIT_URL: `http://127.0.0.1:${port}`, QSHARE_QBIT_PASSWORD: 'pw-of-the-later-instance' };
+    const base = {
+      ...env,
+      QSHARE_QBIT_URL: `http://127.0.0.1:${port}`,
+      QSHARE_QBIT_PASSWORD: 'pw-of-the-later-instance',
+    };
     const r = await runCli(['add', src, '--json'], { env: base });
     expect(r.code, r.stderr).toBe(3);
     const out = JSON.parse(r.stdout);
@@ -238,7 +252,9 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
     expect(r.code, r.stderr).toBe(130);
     expect(await readdir(archives)).toEqual([]);
     expect(await readdir(join(home, 'torrents')).catch(() => [])).toEqual([]);
-    expect(existsSync(join(home, 'state.json')) ? JSON.parse(await readFile(join(home, 'state.json'), 'utf8')).shares : []).toEqual([]);
+    expect(
+      existsSync(join(home, 'state.json')) ? JSON.parse(await readFile(join(home, 'state.json'), 'utf8')).shares : [],
+    ).toEqual([]);
     expect(await snapshot(src)).toEqual(before);
     await rm(dir, { recursive: true, force: true });
   });
@@ -247,7 +263,14 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare add (real qbittorrent-nox, re
 describe('qshare add: input problems (no qBittorrent needed)', () => {
   it.each([
     ['a missing path', async (d: string) => join(d, 'nope'), /does not exist/],
-    ['an empty folder', async (d: string) => { await mkdir(join(d, 'e')); return join(d, 'e'); }, /is empty/],
+    [
+      'an empty folder',
+      async (d: string) => {
+        await mkdir(join(d, 'e'));
+        return join(d, 'e');
+      },
+      /is empty/,
+    ],
   ])('%s: one line, exit 1, no stack', async (_w, make, re) => {
     const { dir, env } = await setup(null);
     const r = await runCli(['add', await make(dir), '--no-seed'], { env });
@@ -269,7 +292,9 @@ describe('qshare add: input problems (no qBittorrent needed)', () => {
     const { env } = await setup(null);
     const missing = await runCli(['add'], { env });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe('qshare: qshare add needs <path>: the folder or file to share\nRun `qshare add --help` for the options.\n');
+    expect(missing.stderr).toBe(
+      'qshare: qshare add needs <path>: the folder or file to share\nRun `qshare add --help` for the options.\n',
+    );
     expect((await runCli(['add', '.', '--level', '12'], { env })).code).toBe(2);
     const unknown = await runCli(['frobnicate'], { env });
     expect(unknown.code).toBe(2);
@@ -305,10 +330,14 @@ describe.skipIf(!isRoot || !have7zz)('qshare add: checks that need root to set u
     await chown(home, 65534, 65534);
     await chmod(join(dir, 'config.json'), 0o644);
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, CLI_PATH, 'add', src, '--no-seed'], {
-        env: { ...env, HOME: dir },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const p = spawn(
+        'setpriv',
+        ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, CLI_PATH, 'add', src, '--no-seed'],
+        {
+          env: { ...env, HOME: dir },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let stderr = '';
       p.stderr.on('data', (d) => (stderr += d));
       p.on('close', (code) => resolve({ code, stderr }));
@@ -328,7 +357,9 @@ describe.skipIf(!isRoot || !have7zz)('qshare add: checks that need root to set u
       await writeFile(join(src, 'a.bin'), pseudoRandom(5 * 1024 * 1024));
       const r = await runCli(['add', src, '--no-seed'], { env });
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/not enough free space for the encrypted archive: it needs about [\d.]+ MB in .*archives, which has [\d.]+ MB free/);
+      expect(r.stderr).toMatch(
+        /not enough free space for the encrypted archive: it needs about [\d.]+ MB in .*archives, which has [\d.]+ MB free/,
+      );
       expect(await readdir(join(home, 'archives'))).toEqual([]);
     } finally {
       await sh('umount', [home]);

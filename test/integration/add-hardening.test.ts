@@ -26,7 +26,11 @@ async function setup() {
   const home = join(dir, 'home');
   const configFile = join(dir, 'config.json');
   await writeFile(configFile, JSON.stringify({ trackers: [TRACKER] }));
-  const env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: `http://127.0.0.1:${await freePort()}` });
+  const env = cliEnv({
+    QSHARE_HOME: home,
+    QSHARE_CONFIG: configFile,
+    QSHARE_QBIT_URL: `http://127.0.0.1:${await freePort()}`,
+  });
   return { dir, home, env };
 }
 
@@ -44,7 +48,9 @@ async function extract(archive: string, password: string, into: string): Promise
 async function expectNothingLeft(home: string): Promise<void> {
   expect(await readdir(join(home, 'archives')).catch(() => [])).toEqual([]);
   expect(await readdir(join(home, 'torrents')).catch(() => [])).toEqual([]);
-  const state = existsSync(join(home, 'state.json')) ? JSON.parse(await readFile(join(home, 'state.json'), 'utf8')) : { shares: [] };
+  const state = existsSync(join(home, 'state.json'))
+    ? JSON.parse(await readFile(join(home, 'state.json'), 'utf8'))
+    : { shares: [] };
   expect(state.shares).toEqual([]);
 }
 
@@ -87,15 +93,26 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     // what the archive stores (7-Zip itself refuses to extract a link through another link, so it is read, not extracted)
     const listing = await sevenZip(['l', '-slt', '--', out.archive], `${out.password}\n`);
     expect(listing.code, listing.out).toBe(0);
-    const kinds = Object.fromEntries([...listing.out.matchAll(/^Path = loops\/(.+)\n(?:.+\n)*?Attributes = \S+ (.)/gm)].map((m) => [m[1], m[2]]));
+    const kinds = Object.fromEntries(
+      [...listing.out.matchAll(/^Path = loops\/(.+)\n(?:.+\n)*?Attributes = \S+ (.)/gm)].map((m) => [m[1], m[2]]),
+    );
     expect(kinds).toEqual({ sub: 'd', a: 'l', b: 'l', 'sub/file.txt': '-', 'sub/self': 'l', 'sub/up': 'l' });
-    for (const [link, target] of [['a', 'b'], ['b', 'a'], ['sub/self', '.'], ['sub/up', '..']]) {
+    for (const [link, target] of [
+      ['a', 'b'],
+      ['b', 'a'],
+      ['sub/self', '.'],
+      ['sub/up', '..'],
+    ]) {
       expect((await sevenZip(['e', '-so', '--', out.archive, `loops/${link}`], `${out.password}\n`)).out).toBe(target);
     }
 
     for (const [name, make, re] of [
       ['loop', () => symlink('loop', join(dir, 'loop')), /loop is a symbolic link that loops back on itself/],
-      ['dangling', () => symlink(join(dir, 'nowhere'), join(dir, 'dangling')), /dangling is a symbolic link to something that does not exist/],
+      [
+        'dangling',
+        () => symlink(join(dir, 'nowhere'), join(dir, 'dangling')),
+        /dangling is a symbolic link to something that does not exist/,
+      ],
     ] as const) {
       await make();
       const bad = await runCli(['add', join(dir, name), '--no-seed'], { env });
@@ -145,10 +162,20 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     makeAwkwardNames(src, false);
     const ok = await runCli(['add', src, '--no-seed', '--no-encrypt', '--json'], { env });
     expect(ok.code, ok.stderr).toBe(0);
-    const meta = bencode.decode(await readFile(JSON.parse(ok.stdout).torrentFile)) as { info: { name: Uint8Array; files: Array<{ path: Uint8Array[] }> } };
+    const meta = bencode.decode(await readFile(JSON.parse(ok.stdout).torrentFile)) as {
+      info: { name: Uint8Array; files: Array<{ path: Uint8Array[] }> };
+    };
     const paths = meta.info.files.map((f) => f.path.map((c) => Buffer.from(c).toString('utf8')).join('/')).sort();
     expect(paths).toEqual(
-      ['-sdel/still here.txt', 'line one\nline two.txt', `it's "quoted".txt`, 'back\\slash\\x.txt', '-rf', 'n'.repeat(251) + '.txt', 'é'.repeat(127) + 'x'].sort(),
+      [
+        '-sdel/still here.txt',
+        'line one\nline two.txt',
+        `it's "quoted".txt`,
+        'back\\slash\\x.txt',
+        '-rf',
+        'n'.repeat(251) + '.txt',
+        'é'.repeat(127) + 'x',
+      ].sort(),
     );
   });
 
@@ -156,10 +183,21 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     const { dir, env } = await setup();
     // Node cannot put such bytes in argv itself; the shell can
     const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = spawn('sh', ['-c', `mkdir "$1/$(printf 'bad\\377')" && echo x > "$1/$(printf 'bad\\377')/f" && exec "$2" "$3" add "$1/$(printf 'bad\\377')" --no-seed`, 'sh', dir, process.execPath, CLI], {
-        env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      const p = spawn(
+        'sh',
+        [
+          '-c',
+          `mkdir "$1/$(printf 'bad\\377')" && echo x > "$1/$(printf 'bad\\377')/f" && exec "$2" "$3" add "$1/$(printf 'bad\\377')" --no-seed`,
+          'sh',
+          dir,
+          process.execPath,
+          CLI,
+        ],
+        {
+          env,
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
       let stderr = '';
       p.stderr.on('data', (d) => (stderr += d));
       p.on('close', (code) => resolve({ code, stderr }));
@@ -169,50 +207,61 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
   });
 
   it.each([
-    ['a file is rewritten', (src: string) => appendFile(join(src, 'notes.txt'), 'a line added while 7-Zip runs\n'), /"notes\.txt" changed/],
+    [
+      'a file is rewritten',
+      (src: string) => appendFile(join(src, 'notes.txt'), 'a line added while 7-Zip runs\n'),
+      /"notes\.txt" changed/,
+    ],
     ['a file disappears', (src: string) => unlink(join(src, 'notes.txt')), /"notes\.txt" disappeared/],
     ['a file appears', (src: string) => writeFile(join(src, 'new.txt'), 'late\n'), /"new\.txt" appeared/],
-    ['the one file shared is rewritten', (src: string) => appendFile(src, 'more'), /busy\.bin changed while 7-Zip was reading it: the file itself changed/],
-  ])('%s while 7-Zip reads it: SOURCE_CHANGED, exit 1, no archive, torrent or record; the same command then works', async (what, change, re) => {
-    const { dir, home, env } = await setup();
-    let src = join(dir, 'busy');
-    if (what.startsWith('the one file')) {
-      src = join(dir, 'busy.bin');
-      await writeFile(src, pseudoRandom(24 * 1024 * 1024, 9));
-    } else {
-      await mkdir(src);
-      await writeFile(join(src, 'big.bin'), pseudoRandom(24 * 1024 * 1024, 9));
-      await writeFile(join(src, 'notes.txt'), 'first version\n');
-    }
-    const archives = join(home, 'archives');
-    let changed = false;
-    // --level 1 makes 7-Zip take a couple of seconds; the change happens once its partial archive exists
-    const r = await runCli(['add', src, '--no-seed', '--level', '1', '--json'], {
-      env,
-      onSpawn: (child) => {
-        const poll = setInterval(async () => {
-          const files = await readdir(archives).catch(() => []);
-          if (!changed && files.some((f) => f.includes('.partial-'))) {
-            changed = true;
-            clearInterval(poll);
-            await change(src);
-          }
-        }, 10);
-        child.on('close', () => clearInterval(poll));
-      },
-    });
-    expect(changed).toBe(true);
-    expect(r.code, r.stderr).toBe(1);
-    oneMessage(r.stderr, re);
-    expect(r.stderr).toMatch(/changed while 7-Zip was reading it/);
-    expect(JSON.parse(r.stdout).error.code).toBe('SOURCE_CHANGED');
-    await expectNothingLeft(home);
+    [
+      'the one file shared is rewritten',
+      (src: string) => appendFile(src, 'more'),
+      /busy\.bin changed while 7-Zip was reading it: the file itself changed/,
+    ],
+  ])(
+    '%s while 7-Zip reads it: SOURCE_CHANGED, exit 1, no archive, torrent or record; the same command then works',
+    async (what, change, re) => {
+      const { dir, home, env } = await setup();
+      let src = join(dir, 'busy');
+      if (what.startsWith('the one file')) {
+        src = join(dir, 'busy.bin');
+        await writeFile(src, pseudoRandom(24 * 1024 * 1024, 9));
+      } else {
+        await mkdir(src);
+        await writeFile(join(src, 'big.bin'), pseudoRandom(24 * 1024 * 1024, 9));
+        await writeFile(join(src, 'notes.txt'), 'first version\n');
+      }
+      const archives = join(home, 'archives');
+      let changed = false;
+      // --level 1 makes 7-Zip take a couple of seconds; the change happens once its partial archive exists
+      const r = await runCli(['add', src, '--no-seed', '--level', '1', '--json'], {
+        env,
+        onSpawn: (child) => {
+          const poll = setInterval(async () => {
+            const files = await readdir(archives).catch(() => []);
+            if (!changed && files.some((f) => f.includes('.partial-'))) {
+              changed = true;
+              clearInterval(poll);
+              await change(src);
+            }
+          }, 10);
+          child.on('close', () => clearInterval(poll));
+        },
+      });
+      expect(changed).toBe(true);
+      expect(r.code, r.stderr).toBe(1);
+      oneMessage(r.stderr, re);
+      expect(r.stderr).toMatch(/changed while 7-Zip was reading it/);
+      expect(JSON.parse(r.stdout).error.code).toBe('SOURCE_CHANGED');
+      await expectNothingLeft(home);
 
-    const again = await runCli(['add', src, '--no-seed', '--level', '1', '--json'], { env });
-    expect(again.code, again.stderr).toBe(0);
-    const out = JSON.parse(again.stdout);
-    expect((await sevenZip(['t', '--', out.archive], `${out.password}\n`)).code).toBe(0);
-  });
+      const again = await runCli(['add', src, '--no-seed', '--level', '1', '--json'], { env });
+      expect(again.code, again.stderr).toBe(0);
+      const out = JSON.parse(again.stdout);
+      expect((await sevenZip(['t', '--', out.archive], `${out.password}\n`)).code).toBe(0);
+    },
+  );
 
   it("a path inside qshare's data folder, or a folder holding it, is refused before anything is written", async () => {
     const { dir, home, env } = await setup();
@@ -239,10 +288,14 @@ describe.skipIf(!have7zz)('qshare add: bad input (real 7-Zip, real filesystem)',
     const second = await runCli(['add', src, '--no-seed', '--json'], { env });
     expect(second.code, second.stderr).toBe(0);
     const [a, c] = [JSON.parse(first.stdout), JSON.parse(second.stdout)];
-    expect(messages(second.stderr).join('\n')).toContain(`${src} was already shared as "${a.name}"; this makes a new, separate share`);
+    expect(messages(second.stderr).join('\n')).toContain(
+      `${src} was already shared as "${a.name}"; this makes a new, separate share`,
+    );
     expect(c.name).not.toBe(a.name);
     expect(c.password).not.toBe(a.password);
     expect(c.infoHash).not.toBe(a.infoHash); // a new archive, a new password, new bytes
-    expect(JSON.parse(await readFile(join(home, 'state.json'), 'utf8')).shares.map((s: { name: string }) => s.name)).toEqual([a.name, c.name]);
+    expect(
+      JSON.parse(await readFile(join(home, 'state.json'), 'utf8')).shares.map((s: { name: string }) => s.name),
+    ).toEqual([a.name, c.name]);
   });
 });

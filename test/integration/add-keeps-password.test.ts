@@ -9,7 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli } from '../helpers/cli.js';
-import { hasSecretService, secretToolLookup, startSecretService, type SecretService } from '../helpers/secret-service.js';
+import {
+  hasSecretService,
+  secretToolLookup,
+  startSecretService,
+  type SecretService,
+} from '../helpers/secret-service.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
 const mustRun = process.env.CI === 'true' || process.env.CI === '1';
@@ -60,7 +65,9 @@ describe.skipIf(!have7zz || (!hasSecretService() && !mustRun))('qshare add keeps
     expect(r.code, r.stderr).toBe(0);
     const file = join(t.home, 'secrets.json');
     expect(r.stdout).toContain(`Kept in the owner-only file ${file} (mode 600).`);
-    expect(r.stderr).toMatch(/passwords are kept in .*secrets\.json, a plain-text file only you can read \(mode 600\), because no keychain: there is no D-Bus session bus/);
+    expect(r.stderr).toMatch(
+      /passwords are kept in .*secrets\.json, a plain-text file only you can read \(mode 600\), because no keychain: there is no D-Bus session bus/,
+    );
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(t.home)).mode & 0o777).toBe(0o700);
     const again = await runCli(['add', t.src, '--no-seed', '--json'], { env: t.env });
@@ -77,7 +84,9 @@ describe.skipIf(!have7zz || (!hasSecretService() && !mustRun))('qshare add keeps
     dirs.push(t.dir);
     const r = await runCli(['add', t.src, '--no-seed'], { env: t.env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/qshare could not keep it \(qshare keeps no passwords \(secrets\.store is "none"\)\): save it now\./);
+    expect(r.stdout).toMatch(
+      /qshare could not keep it \(qshare keeps no passwords \(secrets\.store is "none"\)\): save it now\./,
+    );
     expect(existsSync(join(t.home, 'secrets.json'))).toBe(false);
   });
 

@@ -59,7 +59,10 @@ describe.skipIf(!have)('qshare add: hashing while 7-Zip writes, --level auto', (
     await mkdir(join(src, 'day 2'), { recursive: true });
     await writeFile(join(src, 'img1.jpg'), pseudoRandom(5 * 1024 * 1024, 3));
     await writeFile(join(src, 'day 2', 'img2.jpg'), pseudoRandom(3 * 1024 * 1024 + 99, 4));
-    const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--json', '--verbose', '--level', '1'], { env, input: `${PASSWORD}\n` });
+    const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--json', '--verbose', '--level', '1'], {
+      env,
+      input: `${PASSWORD}\n`,
+    });
     expect(r.code, r.stderr).toBe(0);
     // the pieces did come from hashing while 7-Zip wrote (no second pass over the archive)
     expect(r.stderr).toContain('archive hashed while 7-Zip wrote it');
@@ -68,29 +71,42 @@ describe.skipIf(!have)('qshare add: hashing while 7-Zip writes, --level auto', (
     const ours = (bencode.decode(await readFile(out.torrentFile)) as { info: Record<string, unknown> }).info;
     expect(ours['piece length']).toBe(16384); // chosen from the 8 MiB source
     const trFile = join(dir, `tr${n++}.torrent`);
-    execFileSync('transmission-create', ['-p', '-s', '16', '-t', TRACKER, '-o', trFile, out.archive], { stdio: 'pipe' });
+    execFileSync('transmission-create', ['-p', '-s', '16', '-t', TRACKER, '-o', trFile, out.archive], {
+      stdio: 'pipe',
+    });
     const tr = (bencode.decode(await readFile(trFile)) as { info: Record<string, unknown> }).info;
     expect(ours.length).toBe(tr.length);
     expect(Buffer.from(ours.pieces as Uint8Array).equals(Buffer.from(tr.pieces as Uint8Array))).toBe(true);
   });
 
   it.each([
-    ['incompressible files', 0, 'Copy', async (src: string) => writeFile(join(src, 'video.mp4'), pseudoRandom(3 * 1024 * 1024, 5))],
+    [
+      'incompressible files',
+      0,
+      'Copy',
+      async (src: string) => writeFile(join(src, 'video.mp4'), pseudoRandom(3 * 1024 * 1024, 5)),
+    ],
     ['text', 1, 'LZMA2', async (src: string) => writeFile(join(src, 'notes.txt'), text(3 * 1024 * 1024))],
-  ])('--level auto on %s → level %i (7-Zip method %s), said on stderr and in --json', async (_l, want, method, fill) => {
-    const env = await setup();
-    const src = join(dir, `auto${n++}`);
-    await mkdir(src);
-    await fill(src);
-    const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--json', '--level', 'auto'], { env, input: `${PASSWORD}\n` });
-    expect(r.code, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout);
-    expect(out.level).toMatchObject({ chosen: want, auto: true });
-    expect(out.level.sampleRatio).toBeGreaterThan(0);
-    expect(r.stderr).toContain('--level auto:');
-    expect(r.stderr).toContain(`level ${want}`);
-    expect(methodOf(out.archive)).toMatch(new RegExp(`^${method}`));
-  });
+  ])(
+    '--level auto on %s → level %i (7-Zip method %s), said on stderr and in --json',
+    async (_l, want, method, fill) => {
+      const env = await setup();
+      const src = join(dir, `auto${n++}`);
+      await mkdir(src);
+      await fill(src);
+      const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--json', '--level', 'auto'], {
+        env,
+        input: `${PASSWORD}\n`,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.level).toMatchObject({ chosen: want, auto: true });
+      expect(out.level.sampleRatio).toBeGreaterThan(0);
+      expect(r.stderr).toContain('--level auto:');
+      expect(r.stderr).toContain(`level ${want}`);
+      expect(methodOf(out.archive)).toMatch(new RegExp(`^${method}`));
+    },
+  );
 
   it.each([
     ['encrypted', ['--password-stdin']],
@@ -103,8 +119,14 @@ describe.skipIf(!have)('qshare add: hashing while 7-Zip writes, --level auto', (
     // every CommonJS module the process loaded, written as it exits
     const preload = join(dir, `loaded${n}.cjs`);
     const list = join(dir, `loaded${n}.txt`);
-    await writeFile(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, Object.keys(require('node:module')._cache).join('\\n')));`);
-    const r = await runCli(['add', src, '--no-seed', '--json', ...extra], { env: { ...env, NODE_OPTIONS: `--require ${preload}` }, input: `${PASSWORD}\n` });
+    await writeFile(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, Object.keys(require('node:module')._cache).join('\\n')));`,
+    );
+    const r = await runCli(['add', src, '--no-seed', '--json', ...extra], {
+      env: { ...env, NODE_OPTIONS: `--require ${preload}` },
+      input: `${PASSWORD}\n`,
+    });
     expect(r.code, r.stderr).toBe(0);
     const loaded = (await readFile(list, 'utf8')).split('\n');
     expect(loaded).toContain(preload); // the list is real
@@ -116,7 +138,10 @@ describe.skipIf(!have)('qshare add: hashing while 7-Zip writes, --level auto', (
     const src = join(dir, `fixed${n++}`);
     await mkdir(src);
     await writeFile(join(src, 'a'), 'abc\n');
-    const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--json', '--level', '0'], { env, input: `${PASSWORD}\n` });
+    const r = await runCli(['add', src, '--no-seed', '--password-stdin', '--json', '--level', '0'], {
+      env,
+      input: `${PASSWORD}\n`,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).level).toEqual({ chosen: 0, auto: false, sampleRatio: null, reason: null });
     for (const bad of ['fast', '10', '-1', '1.5']) {

@@ -20,7 +20,10 @@ describe('findSevenZip (real binaries)', () => {
   });
 
   const missing = async (p: Promise<unknown>, text: RegExp) => {
-    const e = await p.then(() => null, (x: unknown) => x);
+    const e = await p.then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(QshareError);
     expect((e as QshareError).code).toBe('SEVENZIP_MISSING');
     expect((e as QshareError).message).toMatch(text);
@@ -28,15 +31,28 @@ describe('findSevenZip (real binaries)', () => {
   };
 
   it('prefers 7zz on PATH and reads its version', async () => {
-    const sz = await findSevenZip({ cacheDir: join(dir, 'c1'), env: { PATH: '/nonexistent:/usr/bin' }, bundled: p7zip });
-    expect(sz).toEqual({ path: '/usr/bin/7zz', flavour: '7zz', version: expect.stringMatching(/^2\d\.\d\d$/), legacy: false });
+    const sz = await findSevenZip({
+      cacheDir: join(dir, 'c1'),
+      env: { PATH: '/nonexistent:/usr/bin' },
+      bundled: p7zip,
+    });
+    expect(sz).toEqual({
+      path: '/usr/bin/7zz',
+      flavour: '7zz',
+      version: expect.stringMatching(/^2\d\.\d\d$/),
+      legacy: false,
+    });
   });
 
   it('takes a modern `7z`, skips a p7zip `7z`, then falls back to the bundled 7za made executable', async () => {
     const modern = join(dir, 'modern');
     await mkdir(modern);
     await symlink('/usr/bin/7zz', join(modern, '7z'));
-    expect(await findSevenZip({ cacheDir: join(dir, 'c2'), env: { PATH: modern }, bundled: p7zip })).toMatchObject({ path: join(modern, '7z'), flavour: '7z', legacy: false });
+    expect(await findSevenZip({ cacheDir: join(dir, 'c2'), env: { PATH: modern }, bundled: p7zip })).toMatchObject({
+      path: join(modern, '7z'),
+      flavour: '7z',
+      legacy: false,
+    });
 
     const old = join(dir, 'old');
     await mkdir(old);
@@ -48,9 +64,17 @@ describe('findSevenZip (real binaries)', () => {
   });
 
   it('a configured path wins, and must work (no silent fallback)', async () => {
-    expect(await findSevenZip({ configured: p7zip, cacheDir: join(dir, 'c4'), env: { PATH: '/usr/bin' } })).toMatchObject({ path: p7zip, flavour: '7za', legacy: true });
-    await missing(findSevenZip({ configured: join(dir, 'no-such-7zz'), cacheDir: join(dir, 'c5'), env: { PATH: '/usr/bin' } }), /configured 7-Zip .* cannot be run/);
-    await missing(findSevenZip({ configured: '/bin/true', cacheDir: join(dir, 'c6'), env: { PATH: '/usr/bin' } }), /does not look like 7-Zip/);
+    expect(
+      await findSevenZip({ configured: p7zip, cacheDir: join(dir, 'c4'), env: { PATH: '/usr/bin' } }),
+    ).toMatchObject({ path: p7zip, flavour: '7za', legacy: true });
+    await missing(
+      findSevenZip({ configured: join(dir, 'no-such-7zz'), cacheDir: join(dir, 'c5'), env: { PATH: '/usr/bin' } }),
+      /configured 7-Zip .* cannot be run/,
+    );
+    await missing(
+      findSevenZip({ configured: '/bin/true', cacheDir: join(dir, 'c6'), env: { PATH: '/usr/bin' } }),
+      /does not look like 7-Zip/,
+    );
   });
 
   it('with nothing on PATH and no `bundled` given, loads npm 7zip-bin then and takes its 7za', async () => {
@@ -62,6 +86,9 @@ describe('findSevenZip (real binaries)', () => {
   });
 
   it('nothing found → SEVENZIP_MISSING telling how to install', async () => {
-    await missing(findSevenZip({ cacheDir: join(dir, 'c7'), env: { PATH: '' }, bundled: join(dir, 'gone') }), /not found/);
+    await missing(
+      findSevenZip({ cacheDir: join(dir, 'c7'), env: { PATH: '' }, bundled: join(dir, 'gone') }),
+      /not found/,
+    );
   });
 });

@@ -4,7 +4,20 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, truncate, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  symlink,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sevenBin from '7zip-bin';
@@ -45,7 +58,13 @@ async function snapshot(root: string): Promise<Map<string, string>> {
       else if (st.isDirectory()) {
         out.set(r, `dir ${(st.mode & 0o777).toString(8)}`);
         await walk(p, r);
-      } else out.set(r, `file ${(st.mode & 0o777).toString(8)} ${createHash('sha256').update(await readFile(p)).digest('hex')}`);
+      } else
+        out.set(
+          r,
+          `file ${(st.mode & 0o777).toString(8)} ${createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex')}`,
+        );
     }
   };
   await walk(root, '');
@@ -173,7 +192,10 @@ describe.each(flavours)('archive with $name', (flavour) => {
     expect(byPath.get('My Shared é 😀')?.kind).toBe('dir');
     expect(byPath.get('My Shared é 😀/empty dir')?.kind).toBe('dir');
     expect(byPath.get('My Shared é 😀/-rf')).toMatchObject({ kind: 'file', size: 13, encrypted: true });
-    expect(byPath.get('My Shared é 😀/link to file')).toMatchObject({ kind: 'symlink', size: 'sub/deep/random.bin'.length });
+    expect(byPath.get('My Shared é 😀/link to file')).toMatchObject({
+      kind: 'symlink',
+      size: 'sub/deep/random.bin'.length,
+    });
     expect(byPath.has('My Shared é 😀/e\u0301te\u0301.txt')).toBe(true);
     expect(byPath.has('My Shared é 😀/\u00e9t\u00e9.txt')).toBe(true);
     expect(entries).toHaveLength(before.size);
@@ -209,7 +231,10 @@ describe.each(flavours)('archive with $name', (flavour) => {
     }
     const archive = join(await freshDir('out'), 'w.7z');
     await createArchive({ sz, source: join(parent, 'st*r'), outPath: archive, password, level: 0 });
-    expect((await listArchive({ sz, archivePath: archive, password })).map((e) => e.path).sort()).toEqual(['st*r', 'st*r/f']);
+    expect((await listArchive({ sz, archivePath: archive, password })).map((e) => e.path).sort()).toEqual([
+      'st*r',
+      'st*r/f',
+    ]);
   });
 
   it('stores a link to a file outside the folder as a link, without that file’s content', async () => {
@@ -224,8 +249,14 @@ describe.each(flavours)('archive with $name', (flavour) => {
     const res = await createArchive({ sz, source: src, outPath: archive, password, level: 0 });
     expect(res.bytes).toBeLessThan(secret.length);
     const entries = await listArchive({ sz, archivePath: archive, password });
-    expect(entries.find((e) => e.path === 'folder/link')).toMatchObject({ kind: 'symlink', size: '../outside.txt'.length });
-    expect(entries.find((e) => e.path === 'folder/abs-link')).toMatchObject({ kind: 'symlink', size: join(parent, 'outside.txt').length });
+    expect(entries.find((e) => e.path === 'folder/link')).toMatchObject({
+      kind: 'symlink',
+      size: '../outside.txt'.length,
+    });
+    expect(entries.find((e) => e.path === 'folder/abs-link')).toMatchObject({
+      kind: 'symlink',
+      size: join(parent, 'outside.txt').length,
+    });
   });
 
   it('never puts the password in any /proc/*/cmdline (or environ) while 7-Zip runs, and reports progress', async () => {
@@ -255,7 +286,14 @@ describe.each(flavours)('archive with $name', (flavour) => {
     })();
     const percents: number[] = [];
     try {
-      await createArchive({ sz, source: bigSrc, outPath: join(out, 'big.7z'), password, level: 5, onProgress: (p) => percents.push(p) });
+      await createArchive({
+        sz,
+        source: bigSrc,
+        outPath: join(out, 'big.7z'),
+        password,
+        level: 5,
+        onProgress: (p) => percents.push(p),
+      });
     } finally {
       running = false;
       await poll;
@@ -295,7 +333,10 @@ describe.each(flavours)('archive with $name', (flavour) => {
     const out = await freshDir('out');
     const ac = new AbortController();
     ac.abort();
-    await expectCode(createArchive({ sz, source: bigSrc, outPath: join(out, 'a.7z'), password, level: 0, signal: ac.signal }), 'INTERRUPTED');
+    await expectCode(
+      createArchive({ sz, source: bigSrc, outPath: join(out, 'a.7z'), password, level: 0, signal: ac.signal }),
+      'INTERRUPTED',
+    );
     expect(await readdir(out)).toEqual([]);
   });
 
@@ -310,8 +351,14 @@ describe.each(flavours)('archive with $name', (flavour) => {
 
   it('refuses an empty password and an archive inside the source, before running 7-Zip', async () => {
     const out = await freshDir('out');
-    await expectCode(createArchive({ sz, source: bigSrc, outPath: join(out, 'e.7z'), password: '', level: 0 }), 'USAGE');
-    await expectCode(createArchive({ sz, source: bigSrc, outPath: join(bigSrc, 'inside.7z'), password, level: 0 }), 'USAGE');
+    await expectCode(
+      createArchive({ sz, source: bigSrc, outPath: join(out, 'e.7z'), password: '', level: 0 }),
+      'USAGE',
+    );
+    await expectCode(
+      createArchive({ sz, source: bigSrc, outPath: join(bigSrc, 'inside.7z'), password, level: 0 }),
+      'USAGE',
+    );
     expect(await readdir(out)).toEqual([]);
     expect((await readdir(bigSrc)).sort()).toEqual(['a.txt', 'b.txt']);
   });
@@ -331,7 +378,10 @@ describe.each(flavours)('archive with $name', (flavour) => {
       const e = await expectCode(testArchive({ sz, archivePath: archive, password: 'not it' }), 'WRONG_PASSWORD');
       expect(e.message).not.toContain('not it');
       const dest = join(await freshDir('dest'), 'x');
-      await expectCode(extractArchive({ sz, archivePath: archive, outDir: dest, password: 'not it' }), 'WRONG_PASSWORD');
+      await expectCode(
+        extractArchive({ sz, archivePath: archive, outDir: dest, password: 'not it' }),
+        'WRONG_PASSWORD',
+      );
       expect(await readdir(dest)).toEqual([]);
       await expectCode(listArchive({ sz, archivePath: archive, password: 'not it' }), 'WRONG_PASSWORD');
     });
@@ -359,7 +409,9 @@ describe.each(flavours)('archive with $name', (flavour) => {
     await copyFile(sz.path, bin);
     await chmod(bin, 0o755);
     const wrapper = join(work, 'as-nobody.sh');
-    await writeFile(wrapper, `#!/bin/sh\nexec setpriv --reuid=nobody --regid=nogroup --clear-groups ${bin} "$@"\n`, { mode: 0o755 });
+    await writeFile(wrapper, `#!/bin/sh\nexec setpriv --reuid=nobody --regid=nogroup --clear-groups ${bin} "$@"\n`, {
+      mode: 0o755,
+    });
     const src = join(work, 'src');
     await mkdir(src, { mode: 0o755 });
     await chmod(src, 0o755);
@@ -368,7 +420,10 @@ describe.each(flavours)('archive with $name', (flavour) => {
     const out = join(work, 'out');
     await mkdir(out, { mode: 0o777 });
     await chmod(out, 0o777);
-    const e = await expectCode(createArchive({ sz: { ...sz, path: wrapper }, source: src, outPath: join(out, 'p.7z'), password, level: 0 }), 'SEVENZIP_FAILED');
+    const e = await expectCode(
+      createArchive({ sz: { ...sz, path: wrapper }, source: src, outPath: join(out, 'p.7z'), password, level: 0 }),
+      'SEVENZIP_FAILED',
+    );
     expect(e.message).toContain('locked.txt');
     expect(e.message).toContain('Permission denied');
     expect(await readdir(out)).toEqual([]);
@@ -410,12 +465,25 @@ describe('7za: the empty-password danger', () => {
     const real = await findSevenZip({ cacheDir: cache, env: { PATH: '' }, bundled: copy });
     const wrapper = join(cache, 'drop-stdin.sh');
     // drops stdin for `a` only; the check (`t -x!*`: the encrypted headers only) gets the real password
-    await writeFile(wrapper, `#!/bin/sh\nif [ "$1" = a ]; then exec ${real.path} "$@" </dev/null; fi\nexec ${real.path} "$@"\n`, { mode: 0o755 });
+    await writeFile(
+      wrapper,
+      `#!/bin/sh\nif [ "$1" = a ]; then exec ${real.path} "$@" </dev/null; fi\nexec ${real.path} "$@"\n`,
+      { mode: 0o755 },
+    );
     const src = join(await freshDir('danger'), 'd');
     await mkdir(src);
     await writeFile(join(src, 'x.txt'), 'x');
     const out = await freshDir('out');
-    const e = await expectCode(createArchive({ sz: { ...real, path: wrapper }, source: src, outPath: join(out, 'd.7z'), password: 'real-password', level: 0 }), 'SEVENZIP_FAILED');
+    const e = await expectCode(
+      createArchive({
+        sz: { ...real, path: wrapper },
+        source: src,
+        outPath: join(out, 'd.7z'),
+        password: 'real-password',
+        level: 0,
+      }),
+      'SEVENZIP_FAILED',
+    );
     expect(e.message).toMatch(/did not open with its password/);
     expect(await readdir(out)).toEqual([]);
   });

@@ -46,14 +46,18 @@ afterAll(async () => {
 // qBittorrent holds 127.0.0.1:8080 this test cannot run without touching it, so it is skipped there (never in CI,
 // where nothing else runs).
 const defaultPortFree = await portFree(8080);
-if (!defaultPortFree) console.warn('daemon.test.ts skipped: something listens at 127.0.0.1:8080 (your own qBittorrent?)');
+if (!defaultPortFree)
+  console.warn('daemon.test.ts skipped: something listens at 127.0.0.1:8080 (your own qBittorrent?)');
 
 describe.skipIf(!hasQbitNox() || !have7zz || !defaultPortFree)('the managed qBittorrent (real qbittorrent-nox)', () => {
   it('first run on a headless machine: add with nothing at the default address starts it and seeds; daemon status/stop/start control it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'qshare-daemon-'));
     const home = join(dir, 'home');
     const configFile = join(dir, 'config.json');
-    await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 }, managed: { loopbackOnly: true } }));
+    await writeFile(
+      configFile,
+      JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30 }, managed: { loopbackOnly: true } }),
+    );
     // a fresh headless machine: the default secret store, no session bus (cliEnv drops it), nothing configured but
     // what keeps the test on loopback: the managed qBittorrent's password goes to the owner-only file
     env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile });
@@ -66,32 +70,53 @@ describe.skipIf(!hasQbitNox() || !have7zz || !defaultPortFree)('the managed qBit
 
     const add = await runCli(['add', src, '--json'], { env });
     expect(add.code, add.stderr).toBe(0);
-    expect(add.stderr).toMatch(/nothing is listening at http:\/\/127\.0\.0\.1:8080: started qshare's own qBittorrent at http:\/\/127\.0\.0\.1:\d+/);
+    expect(add.stderr).toMatch(
+      /nothing is listening at http:\/\/127\.0\.0\.1:8080: started qshare's own qBittorrent at http:\/\/127\.0\.0\.1:\d+/,
+    );
     const share = JSON.parse(add.stdout);
     expect(share.state).toBe('seeding');
 
     const st = JSON.parse((await runCli(['daemon', 'status', '--json'], { env })).stdout);
-    expect(st).toMatchObject({ running: true, installed: true, url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), profileDir: join(home, 'qbittorrent') });
+    expect(st).toMatchObject({
+      running: true,
+      installed: true,
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      profileDir: join(home, 'qbittorrent'),
+    });
     expect(alive(st.pid)).toBe(true);
-    expect((await readFile(`/proc/${st.pid}/cmdline`, 'utf8')).split('\0')).toContain(`--profile=${join(home, 'qbittorrent')}`);
+    expect((await readFile(`/proc/${st.pid}/cmdline`, 'utf8')).split('\0')).toContain(
+      `--profile=${join(home, 'qbittorrent')}`,
+    );
 
     // its Web UI: 127.0.0.1 only, user qshare, the random password only in the secret store (the opt-in file here)
     const conf = await readFile(join(home, 'qbittorrent', 'qBittorrent', 'config', 'qBittorrent.conf'), 'utf8');
     expect(conf).toMatch(/^WebUI\\Address=127\.0\.0\.1$/m);
     expect(conf).toMatch(/^Accepted=true$/m);
-    const password = JSON.parse(await readFile(join(home, 'secrets.json'), 'utf8')).secrets['qbit:managed|qshare'] as string;
+    const password = JSON.parse(await readFile(join(home, 'secrets.json'), 'utf8')).secrets[
+      'qbit:managed|qshare'
+    ] as string;
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(conf).not.toContain(password);
-    const login = await fetch(`${st.url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username: 'qshare', password }) });
+    const login = await fetch(`${st.url}/api/v2/auth/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ username: 'qshare', password }),
+    });
     expect(await login.text()).toBe('Ok.');
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const list = (await (await fetch(`${st.url}/api/v2/torrents/info?hashes=${share.infoHash}`, { headers: { cookie } })).json()) as Array<{ state: string; progress: number }>;
+    const list = (await (
+      await fetch(`${st.url}/api/v2/torrents/info?hashes=${share.infoHash}`, { headers: { cookie } })
+    ).json()) as Array<{ state: string; progress: number }>;
     expect(list[0]?.progress).toBe(1);
-    const prefs = (await (await fetch(`${st.url}/api/v2/app/preferences`, { headers: { cookie } })).json()) as Record<string, unknown>;
+    const prefs = (await (await fetch(`${st.url}/api/v2/app/preferences`, { headers: { cookie } })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(prefs).toMatchObject({ dht: false, pex: false, lsd: false, upnp: false, queueing_enabled: false });
 
     const again = await runCli(['daemon', 'start'], { env });
-    expect(again.stdout).toMatch(/^Already running: qshare's qBittorrent \(qBittorrent v[\d.]+\) at http:\/\/127\.0\.0\.1:\d+, pid \d+\./);
+    expect(again.stdout).toMatch(
+      /^Already running: qshare's qBittorrent \(qBittorrent v[\d.]+\) at http:\/\/127\.0\.0\.1:\d+, pid \d+\./,
+    );
 
     const stop = await runCli(['daemon', 'stop'], { env });
     expect(stop.stdout).toMatch(/^Stopped qshare's qBittorrent\./);
@@ -119,14 +144,18 @@ describe.skipIf(!hasQbitNox() || !have7zz || !defaultPortFree)('the managed qBit
       const e = cliEnv({ QSHARE_HOME: join(d, 'home'), QSHARE_CONFIG: configFile, QSHARE_SECRET_STORE: 'none' });
       const r = await runCli(['daemon', 'start'], { env: e });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/cannot start its own qBittorrent: it has nowhere to keep that qBittorrent's Web UI password/);
+      expect(r.stderr).toMatch(
+        /cannot start its own qBittorrent: it has nowhere to keep that qBittorrent's Web UI password/,
+      );
       expect(r.stderr).toMatch(/"secrets": \{"store": "auto"\}/);
 
       const src = join(d, 'src');
       await mkdir(src);
       await writeFile(join(src, 'a.txt'), 'hi\n');
       const port = 9; // discard port: nothing listens
-      const add = await runCli(['add', src, '--json'], { env: { ...e, QSHARE_SECRET_STORE: 'file', QSHARE_QBIT_URL: `http://127.0.0.1:${port}` } });
+      const add = await runCli(['add', src, '--json'], {
+        env: { ...e, QSHARE_SECRET_STORE: 'file', QSHARE_QBIT_URL: `http://127.0.0.1:${port}` },
+      });
       expect(add.code).toBe(3); // made, not seeding: no managed instance for an address the user chose
       expect(existsSync(join(d, 'home', 'qbittorrent'))).toBe(false);
     } finally {

@@ -22,7 +22,14 @@ async function setup(qb: QbitNox | { url: string; username: string; password: st
   const configFile = join(dir, 'config.json');
   await writeFile(configFile, JSON.stringify(config));
   const home = join(dir, 'home');
-  const env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password, QSHARE_SECRET_STORE: 'none' });
+  const env = cliEnv({
+    QSHARE_HOME: home,
+    QSHARE_CONFIG: configFile,
+    QSHARE_QBIT_URL: qb.url,
+    QSHARE_QBIT_USERNAME: qb.username,
+    QSHARE_QBIT_PASSWORD: qb.password,
+    QSHARE_SECRET_STORE: 'none',
+  });
   return { dir, home, env };
 }
 
@@ -61,7 +68,19 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare doctor (real qbittorrent-nox)
       const out = JSON.parse(r.stdout) as Out;
       expect(out.ok).toBe(true);
       const c = byId(out);
-      for (const id of ['qbittorrent', 'credentials', 'dht', 'pex', 'encryption', 'anonymous', 'proxy', 'paths', 'disk', '7zip']) expect(c[id]?.status, `${id}: ${c[id]?.detail}`).toBe('ok');
+      for (const id of [
+        'qbittorrent',
+        'credentials',
+        'dht',
+        'pex',
+        'encryption',
+        'anonymous',
+        'proxy',
+        'paths',
+        'disk',
+        '7zip',
+      ])
+        expect(c[id]?.status, `${id}: ${c[id]?.detail}`).toBe('ok');
       expect(c.qbittorrent!.detail).toMatch(/^v4\.5\.2 \(Web API 2\.8\.19\) answers at http:\/\/127\.0\.0\.1:\d+$/);
       expect(c.credentials!.detail).toBe('password accepted (from QSHARE_QBIT_PASSWORD)');
       // a loopback-only instance never sees a peer from outside, so qBittorrent itself says "firewalled"
@@ -87,7 +106,11 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare doctor (real qbittorrent-nox)
       const withTracker = await setup(qb, { trackers: [TRACKER] });
       const w = await runCli(['doctor', '--json'], { env: withTracker.env });
       expect(w.code).toBe(0);
-      expect(byId(JSON.parse(w.stdout)).dht).toMatchObject({ status: 'warn', fixable: true, fix: expect.stringMatching(/qshare doctor --fix/) });
+      expect(byId(JSON.parse(w.stdout)).dht).toMatchObject({
+        status: 'warn',
+        fixable: true,
+        fix: expect.stringMatching(/qshare doctor --fix/),
+      });
 
       const t = await setup(qb, { trackers: [] });
       const r = await runCli(['doctor'], { env: t.env });
@@ -121,12 +144,19 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare doctor (real qbittorrent-nox)
       const dir = await mkdtemp(join(tmpdir(), 'qshare-doctor-map-'));
       dirs.push(dir);
       const home = join(dir, 'home');
-      const t = await setup(qb, { trackers: [TRACKER], qbittorrent: { pathMap: { [join(home, 'archives')]: elsewhere } } });
+      const t = await setup(qb, {
+        trackers: [TRACKER],
+        qbittorrent: { pathMap: { [join(home, 'archives')]: elsewhere } },
+      });
       t.env.QSHARE_HOME = home;
       const r = await runCli(['doctor', '--json'], { env: t.env });
       expect(r.code).toBe(1);
       const c = byId(JSON.parse(r.stdout));
-      expect(c.paths).toMatchObject({ status: 'fail', detail: expect.stringContaining(`saved at ${elsewhere} became "missingFiles"`), fix: expect.stringMatching(/check qbittorrent\.pathMap/) });
+      expect(c.paths).toMatchObject({
+        status: 'fail',
+        detail: expect.stringContaining(`saved at ${elsewhere} became "missingFiles"`),
+        fix: expect.stringMatching(/check qbittorrent\.pathMap/),
+      });
       expect(await torrentCount(qb)).toBe(0);
       expect(await readdir(join(home, 'archives'))).toEqual([]);
       expect(await readdir(elsewhere)).toEqual([]);
@@ -137,7 +167,10 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare doctor (real qbittorrent-nox)
 
   it('nothing listening: qBittorrent fails with what to do, the local checks still run, exit 1', async () => {
     const port = await freePort();
-    const t = await setup({ url: `http://127.0.0.1:${port}`, username: 'admin', password: 'x' }, { trackers: [TRACKER] });
+    const t = await setup(
+      { url: `http://127.0.0.1:${port}`, username: 'admin', password: 'x' },
+      { trackers: [TRACKER] },
+    );
     const r = await runCli(['doctor', '--json'], { env: t.env });
     expect(r.code).toBe(1);
     const c = byId(JSON.parse(r.stdout));

@@ -56,13 +56,15 @@ describe.skipIf(!isRoot || !have7zz)('a full disk (QSHARE_HOME on a small tmpfs,
         env: s.env,
         onSpawn: () => {
           // once 7-Zip writes, another program takes every free byte (dd stops at "No space left on device")
-          void until('the partial archive', async () => (await ls(join(s.home, 'archives'))).some((f) => f.includes('.partial-'))).then(
-            () => sh('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k']),
-          );
+          void until('the partial archive', async () =>
+            (await ls(join(s.home, 'archives'))).some((f) => f.includes('.partial-')),
+          ).then(() => sh('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k']));
         },
       });
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toContain(`qshare: the disk holding ${join(s.home, 'archives')} filled up while 7-Zip was writing the archive; the partial archive was deleted`);
+      expect(r.stderr).toContain(
+        `qshare: the disk holding ${join(s.home, 'archives')} filled up while 7-Zip was writing the archive; the partial archive was deleted`,
+      );
       expect(r.stderr).toContain('free some space there');
       expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
       expect(await leftovers(s.home)).toEqual(NOTHING);
@@ -90,7 +92,11 @@ describe.skipIf(!isRoot || !have7zz)('a full disk (QSHARE_HOME on a small tmpfs,
       await writeFile(filler, Buffer.alloc(Number(st.bavail) * Number(st.bsize) - 4096));
       const r = await runCli(['add', src, '--no-encrypt', '--no-seed'], { env: s.env });
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`qshare: the disk is full: could not write ${join(s.home, 'torrents')}/[a-z]+-[a-z]+-[a-z]+\\.torrent; nothing was changed`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `qshare: the disk is full: could not write ${join(s.home, 'torrents')}/[a-z]+-[a-z]+-[a-z]+\\.torrent; nothing was changed`,
+        ),
+      );
       expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
       expect(await leftovers(s.home)).toEqual(NOTHING);
 
@@ -103,42 +109,47 @@ describe.skipIf(!isRoot || !have7zz)('a full disk (QSHARE_HOME on a small tmpfs,
   }, 60_000);
 });
 
-describe.skipIf(!isRoot || !have7zz || !hasQbitNox())('qshare stop with the data folder full (a real qbittorrent-nox)', () => {
-  const qb = sharedQbitNox();
-  const listed = async (hash: string) => ((await qb.api(`torrents/info?hashes=${hash}`)) as unknown[]).length > 0;
+describe.skipIf(!isRoot || !have7zz || !hasQbitNox())(
+  'qshare stop with the data folder full (a real qbittorrent-nox)',
+  () => {
+    const qb = sharedQbitNox();
+    const listed = async (hash: string) => ((await qb.api(`torrents/info?hashes=${hash}`)) as unknown[]).length > 0;
 
-  it('stop: DISK_FULL without a stack, nothing changed (still seeding, no lock left), the next command does not wait; with room it stops', async () => {
-    const s = await e2eSetup(qb);
-    const src = join(s.dir, 'Photos');
-    await mkdir(src);
-    await writeFile(join(src, 'a.bin'), pseudoRandom(100_000, 33));
-    // room for add's free-space check (the size + 16 MiB), then filled
-    await withTmpfs(s.home, '24m', async () => {
-      const add = await runCli(['add', src, '--json'], { env: s.env });
-      expect(add.code, add.stderr).toBe(0);
-      const share = JSON.parse(add.stdout) as { name: string; infoHash: string };
-      const filler = join(s.home, 'filler');
-      expect(await sh('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'])).not.toBeNull();
-      expect(Number((await statfs(s.home)).bavail)).toBe(0);
+    it('stop: DISK_FULL without a stack, nothing changed (still seeding, no lock left), the next command does not wait; with room it stops', async () => {
+      const s = await e2eSetup(qb);
+      const src = join(s.dir, 'Photos');
+      await mkdir(src);
+      await writeFile(join(src, 'a.bin'), pseudoRandom(100_000, 33));
+      // room for add's free-space check (the size + 16 MiB), then filled
+      await withTmpfs(s.home, '24m', async () => {
+        const add = await runCli(['add', src, '--json'], { env: s.env });
+        expect(add.code, add.stderr).toBe(0);
+        const share = JSON.parse(add.stdout) as { name: string; infoHash: string };
+        const filler = join(s.home, 'filler');
+        expect(await sh('dd', ['if=/dev/zero', `of=${filler}`, 'bs=64k'])).not.toBeNull();
+        expect(Number((await statfs(s.home)).bavail)).toBe(0);
 
-      const r = await runCli(['stop', share.name], { env: s.env });
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/^qshare: the disk is full: could not write .*state\.json/m);
-      expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
-      expect(await listed(share.infoHash)).toBe(true);
-      expect((await ls(s.home)).filter((f) => f.includes('.lock') || f.includes('.partial-') || f.includes('.new-'))).toEqual([]);
-      const started = Date.now();
-      const after = await runCli(['ls', '--json'], { env: s.env });
-      expect(after.code, after.stderr).toBe(0);
-      expect(Date.now() - started).toBeLessThan(10_000);
-      expect(JSON.parse(after.stdout).shares[0]).toMatchObject({ name: share.name, state: 'seeding' });
+        const r = await runCli(['stop', share.name], { env: s.env });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/^qshare: the disk is full: could not write .*state\.json/m);
+        expect(r.stderr).not.toMatch(/unexpected error|\n\s+at /);
+        expect(await listed(share.infoHash)).toBe(true);
+        expect(
+          (await ls(s.home)).filter((f) => f.includes('.lock') || f.includes('.partial-') || f.includes('.new-')),
+        ).toEqual([]);
+        const started = Date.now();
+        const after = await runCli(['ls', '--json'], { env: s.env });
+        expect(after.code, after.stderr).toBe(0);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(JSON.parse(after.stdout).shares[0]).toMatchObject({ name: share.name, state: 'seeding' });
 
-      await rm(filler);
-      const again = await runCli(['stop', share.name], { env: s.env });
-      expect(again.code, again.stderr).toBe(0);
-      expect(await listed(share.infoHash)).toBe(false);
-      expect(JSON.parse((await runCli(['ls', '--json'], { env: s.env })).stdout).shares[0].state).toBe('stopped');
-    });
-    await rm(s.dir, { recursive: true, force: true });
-  }, 120_000);
-});
+        await rm(filler);
+        const again = await runCli(['stop', share.name], { env: s.env });
+        expect(again.code, again.stderr).toBe(0);
+        expect(await listed(share.infoHash)).toBe(false);
+        expect(JSON.parse((await runCli(['ls', '--json'], { env: s.env })).stdout).shares[0].state).toBe('stopped');
+      });
+      await rm(s.dir, { recursive: true, force: true });
+    }, 120_000);
+  },
+);

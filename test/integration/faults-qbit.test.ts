@@ -25,42 +25,51 @@ async function source(dir: string, bytes: number, seed: number): Promise<string>
 }
 
 /** The share is kept whole and recorded as not seeding. */
-async function keptNotSeeding(home: string, out: { name: string; archive: string; torrentFile: string }): Promise<void> {
+async function keptNotSeeding(
+  home: string,
+  out: { name: string; archive: string; torrentFile: string },
+): Promise<void> {
   expect(await ls(join(home, 'archives'))).toEqual([`${out.name}.7z`]);
   expect(await ls(join(home, 'torrents'))).toEqual([`${out.name}.torrent`]);
   expect((await sharesIn(home)).map((s) => [s.name, s.state])).toEqual([[out.name, 'not-seeding']]);
   expect(await ls(join(home, 'pending'))).toEqual([]);
 }
 
-describe.skipIf(!hasQbitNox() || !have7zz)('qBittorrent killed between the torrent and the add (real qbittorrent-nox)', () => {
-  const nox = sharedQbitNox();
+describe.skipIf(!hasQbitNox() || !have7zz)(
+  'qBittorrent killed between the torrent and the add (real qbittorrent-nox)',
+  () => {
+    const nox = sharedQbitNox();
 
-  it('exit 3 with the reason and `qshare seed <name>`; the share is kept; after a restart `qshare seed` seeds it', async () => {
-    const qb = nox;
-    const s = await e2eSetup(qb);
-    const src = await source(s.dir, 16 * 1024 * 1024, 41);
-    const r = await runCli(['add', src, '--json', '--level', '1'], {
-      env: s.env,
-      // logged in before archiving; killed while 7-Zip runs, so it is gone when the torrent is handed over
-      onSpawn: () => void until('the partial archive', async () => (await ls(join(s.home, 'archives'))).some((f) => f.includes('.partial-'))).then(() => qb.kill()),
-    });
-    expect(r.code, r.stderr).toBe(3);
-    const out = JSON.parse(r.stdout);
-    expect(out.state).toBe('not-seeding');
-    expect(out.error.code).toBe('QBIT_UNREACHABLE');
-    expect(out.error.message).toContain(`nothing is listening at ${qb.url}`);
-    expect(r.stderr).toContain(`run: qshare seed ${out.name}`);
-    await keptNotSeeding(s.home, out);
+    it('exit 3 with the reason and `qshare seed <name>`; the share is kept; after a restart `qshare seed` seeds it', async () => {
+      const qb = nox;
+      const s = await e2eSetup(qb);
+      const src = await source(s.dir, 16 * 1024 * 1024, 41);
+      const r = await runCli(['add', src, '--json', '--level', '1'], {
+        env: s.env,
+        // logged in before archiving; killed while 7-Zip runs, so it is gone when the torrent is handed over
+        onSpawn: () =>
+          void until('the partial archive', async () =>
+            (await ls(join(s.home, 'archives'))).some((f) => f.includes('.partial-')),
+          ).then(() => qb.kill()),
+      });
+      expect(r.code, r.stderr).toBe(3);
+      const out = JSON.parse(r.stdout);
+      expect(out.state).toBe('not-seeding');
+      expect(out.error.code).toBe('QBIT_UNREACHABLE');
+      expect(out.error.message).toContain(`nothing is listening at ${qb.url}`);
+      expect(r.stderr).toContain(`run: qshare seed ${out.name}`);
+      await keptNotSeeding(s.home, out);
 
-    await qb.restart();
-    const again = await runCli(['seed', out.name], { env: s.env });
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain(`"${out.name}" is seeding`);
-    const [t] = await qbTorrents(qb, out.infoHash);
-    expect(t?.progress).toBe(1);
-    expect((await sharesIn(s.home))[0]!.state).toBe('seeding');
-  }, 120_000);
-});
+      await qb.restart();
+      const again = await runCli(['seed', out.name], { env: s.env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toContain(`"${out.name}" is seeding`);
+      const [t] = await qbTorrents(qb, out.infoHash);
+      expect(t?.progress).toBe(1);
+      expect((await sharesIn(s.home))[0]!.state).toBe('seeding');
+    }, 120_000);
+  },
+);
 
 describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local server that never answers)', () => {
   let silent: Server;
@@ -109,7 +118,11 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
     for (const s of sockets) s.destroy();
     slow?.closeAllConnections();
     dies?.closeAllConnections();
-    await Promise.all([new Promise((r) => silent?.close(r)), new Promise((r) => slow?.close(r)), new Promise((r) => dies?.close(r))]);
+    await Promise.all([
+      new Promise((r) => silent?.close(r)),
+      new Promise((r) => slow?.close(r)),
+      new Promise((r) => dies?.close(r)),
+    ]);
   });
 
   it('add: each wait ends after qbittorrent.timeoutSeconds with clear words; the share is kept (exit 3)', async () => {
@@ -122,7 +135,9 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
     expect(r.code, r.stderr).toBe(3);
     const out = JSON.parse(r.stdout);
     expect(out.error.code).toBe('QBIT_UNREACHABLE');
-    expect(out.error.message).toBe(`qBittorrent at http://127.0.0.1:${silentPort} did not answer within 1 s: check the address, and that qBittorrent is not frozen or busy (raise qbittorrent.timeoutSeconds for a slow machine)`);
+    expect(out.error.message).toBe(
+      `qBittorrent at http://127.0.0.1:${silentPort} did not answer within 1 s: check the address, and that qBittorrent is not frozen or busy (raise qbittorrent.timeoutSeconds for a slow machine)`,
+    );
     // the first try (before archiving) said it would go on and try again at the end
     expect(r.stderr).toContain('did not answer within 1 s: check the address');
     expect(r.stderr).toContain('qshare will make the archive anyway and try again at the end');
@@ -170,7 +185,9 @@ describe.skipIf(!have7zz)('qBittorrent answering slowly or not at all (a local s
     expect(r.code, r.stderr).toBe(3);
     const out = JSON.parse(r.stdout);
     expect(out.error.code).toBe('QBIT_UNREACHABLE');
-    expect(out.error.message).toMatch(/closed the connection in the middle of a request: it may have quit, crashed or restarted; check that it is running \(qshare doctor\)/);
+    expect(out.error.message).toMatch(
+      /closed the connection in the middle of a request: it may have quit, crashed or restarted; check that it is running \(qshare doctor\)/,
+    );
     expect(out.error.message).not.toMatch(/HTTPS/);
     await keptNotSeeding(s.home, out);
   }, 60_000);

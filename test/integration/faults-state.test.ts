@@ -95,7 +95,9 @@ describe.skipIf(!hasQbitNox() || !have7zz)('two qshare processes at once (real q
       await until(
         'the three drops to seed',
         async () => {
-          const j = JSON.parse(await readFile(join(s.home, 'watch.json'), 'utf8').catch(() => '{"items":[]}')) as { items: WatchItem[] };
+          const j = JSON.parse(await readFile(join(s.home, 'watch.json'), 'utf8').catch(() => '{"items":[]}')) as {
+            items: WatchItem[];
+          };
           return j.items.length === 3 && j.items.every((i) => i.state === 'seeding');
         },
         90_000,
@@ -109,7 +111,9 @@ describe.skipIf(!hasQbitNox() || !have7zz)('two qshare processes at once (real q
       for (const x of recs) expect(seeded.has(x.infoHash), x.name).toBe(true);
       expect((await ls(join(s.home, 'archives'))).sort()).toEqual(recs.map((x) => `${x.name}.7z`).sort());
       expect((await ls(join(s.home, 'torrents'))).sort()).toEqual(recs.map((x) => `${x.name}.torrent`).sort());
-      expect((await ls(s.home)).filter((f) => f.includes('.partial-') || f === 'state.json.lock' || f.includes('damaged'))).toEqual([]);
+      expect(
+        (await ls(s.home)).filter((f) => f.includes('.partial-') || f === 'state.json.lock' || f.includes('damaged')),
+      ).toEqual([]);
       expect(await ls(join(s.home, 'pending'))).toEqual([]);
     } finally {
       watch.kill('SIGTERM');

@@ -44,7 +44,10 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange betwe
     const peers = joinPeersWhileRunning(recipient, sender, share.infoHash);
     let wrong;
     try {
-      wrong = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--json'], { env: r.env, input: 'not the password\n' });
+      wrong = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--json'], {
+        env: r.env,
+        input: 'not the password\n',
+      });
     } finally {
       peers.stop();
     }
@@ -62,7 +65,10 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange betwe
     // 2. the same get again with the right password resumes (nothing to download) and unpacks; the password is
     //    never on a command line
     const watcher = watchCmdlines();
-    const ok = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--json'], { env: r.env, input: `${share.password}\n` });
+    const ok = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--json'], {
+      env: r.env,
+      input: `${share.password}\n`,
+    });
     const cmdlines = await watcher.stop();
     expect(ok.code, ok.stderr).toBe(0);
     const out = JSON.parse(ok.stdout);
@@ -81,11 +87,17 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange betwe
     expect(JSON.stringify(await snapshot(r.dir))).not.toContain('never shared');
 
     // 3. a third run refuses to overwrite what is there, and --force replaces it
-    const again = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin'], { env: r.env, input: `${share.password}\n` });
+    const again = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin'], {
+      env: r.env,
+      input: `${share.password}\n`,
+    });
     expect(again.code, again.stderr).toBe(1);
     expect(again.stderr).toMatch(/refusing to overwrite/);
     await writeFile(join(target, top!, 'a/b/c/deep.txt'), 'changed locally\n');
-    const forced = await runCli(['get', share.torrentFile, '--to', target, '--password-stdin', '--force', '--no-seed'], { env: r.env, input: `${share.password}\n` });
+    const forced = await runCli(
+      ['get', share.torrentFile, '--to', target, '--password-stdin', '--force', '--no-seed'],
+      { env: r.env, input: `${share.password}\n` },
+    );
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/Removed from qBittorrent \(--no-seed\)/);
     expect(await snapshot(join(target, top!))).toEqual(expected);
@@ -135,7 +147,10 @@ describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange betwe
     const again = joinPeersWhileRunning(recipient, sender, share.infoHash);
     let second;
     try {
-      second = await runCli(['get', share.magnet, '--to', join(r.dir, 'out'), '--password-stdin', '--json'], { env: r.env, input: `${share.password}\n` });
+      second = await runCli(['get', share.magnet, '--to', join(r.dir, 'out'), '--password-stdin', '--json'], {
+        env: r.env,
+        input: `${share.password}\n`,
+      });
     } finally {
       again.stop();
     }

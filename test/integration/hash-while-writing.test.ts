@@ -40,7 +40,11 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-function deps(paths: Paths, sz: SevenZip, debug: string[]): Pick<ShareDeps, 'paths' | 'log' | 'progress' | 'signal' | 'sevenZip' | 'createdBy'> {
+function deps(
+  paths: Paths,
+  sz: SevenZip,
+  debug: string[],
+): Pick<ShareDeps, 'paths' | 'log' | 'progress' | 'signal' | 'sevenZip' | 'createdBy'> {
   return {
     paths,
     log: createLogger({ write: (l) => debug.push(l), json: true, level: 'debug', color: false }),
@@ -61,7 +65,11 @@ async function freshPaths(): Promise<Paths> {
 
 function mktorrentHash(file: string, pieceLength: number, name: string): string {
   const out = join(base, `mk${n++}.torrent`);
-  execFileSync('mktorrent', ['-l', String(Math.log2(pieceLength)), '-t', '2', '-n', name, '-a', TRACKER, '-o', out, '--', file], { stdio: 'pipe' });
+  execFileSync(
+    'mktorrent',
+    ['-l', String(Math.log2(pieceLength)), '-t', '2', '-n', name, '-a', TRACKER, '-o', out, '--', file],
+    { stdio: 'pipe' },
+  );
   const info = (bencode.decode(execFileSync('cat', [out])) as Record<string, unknown>).info;
   return createHash('sha1').update(bencode.encode(info)).digest('hex');
 }
@@ -70,37 +78,81 @@ describe.skipIf(!have)('hash while 7-Zip writes', () => {
   it.each([
     ['-mx1 (slow writer)', 1],
     ['-mx0 (store)', 0],
-  ])('7zz %s: pieces hashed while writing, the info hash = mktorrent = our plain hasher on the finished archive', async (_l, level) => {
-    const sz = await findSevenZip({ cacheDir: join(base, 'cache'), env: { PATH: '/usr/bin' } });
-    expect(sz.legacy).toBe(false);
-    const paths = await freshPaths();
-    const log: string[] = [];
-    const d = deps(paths, sz, log);
-    const pieceLength = 32768;
-    const made = await archiveAndHashStep(d, { sourcePath: source, sourceBytes: 6 << 20, name: `share${n}`, password: 'correct horse battery', level, hashWhileWriting: { pieceLength } });
-    expect(made.pieces, log.join('')).not.toBeNull();
-    if (level === 1) expect(made.pieces!.hashedWhileWriting).toBeGreaterThan(0);
-    expect(made.pieces!.pieceLength).toBe(pieceLength);
+  ])(
+    '7zz %s: pieces hashed while writing, the info hash = mktorrent = our plain hasher on the finished archive',
+    async (_l, level) => {
+      const sz = await findSevenZip({ cacheDir: join(base, 'cache'), env: { PATH: '/usr/bin' } });
+      expect(sz.legacy).toBe(false);
+      const paths = await freshPaths();
+      const log: string[] = [];
+      const d = deps(paths, sz, log);
+      const pieceLength = 32768;
+      const made = await archiveAndHashStep(d, {
+        sourcePath: source,
+        sourceBytes: 6 << 20,
+        name: `share${n}`,
+        password: 'correct horse battery',
+        level,
+        hashWhileWriting: { pieceLength },
+      });
+      expect(made.pieces, log.join('')).not.toBeNull();
+      if (level === 1) expect(made.pieces!.hashedWhileWriting).toBeGreaterThan(0);
+      expect(made.pieces!.pieceLength).toBe(pieceLength);
 
-    const name = `share${n}.7z`;
-    const t = await torrentStep(d, { contentPath: made.archive, torrentName: name, name: `share${n}`, trackers: [TRACKER], private: false, pieceLength, pieces: made.pieces });
-    expect(t.infoHash).toBe(mktorrentHash(made.archive, pieceLength, name));
-    const plain = await createTorrent({ root: made.archive, name, trackers: [TRACKER], private: false, pieceLength, threads: 1 });
-    expect(t.infoHash).toBe(plain.infoHash);
-    expect((await readFile(t.torrentFile)).equals(Buffer.from(bencode.encode({ ...(bencode.decode(plain.torrent) as object), 'created by': 'qshare test' })))).toBe(true);
-  });
+      const name = `share${n}.7z`;
+      const t = await torrentStep(d, {
+        contentPath: made.archive,
+        torrentName: name,
+        name: `share${n}`,
+        trackers: [TRACKER],
+        private: false,
+        pieceLength,
+        pieces: made.pieces,
+      });
+      expect(t.infoHash).toBe(mktorrentHash(made.archive, pieceLength, name));
+      const plain = await createTorrent({
+        root: made.archive,
+        name,
+        trackers: [TRACKER],
+        private: false,
+        pieceLength,
+        threads: 1,
+      });
+      expect(t.infoHash).toBe(plain.infoHash);
+      expect(
+        (await readFile(t.torrentFile)).equals(
+          Buffer.from(bencode.encode({ ...(bencode.decode(plain.torrent) as object), 'created by': 'qshare test' })),
+        ),
+      ).toBe(true);
+    },
+  );
 
   it('torrentStep does not trust pieces of a file that changed since: it hashes the archive again', async () => {
     const sz = await findSevenZip({ cacheDir: join(base, 'cache'), env: { PATH: '/usr/bin' } });
     const paths = await freshPaths();
     const d = deps(paths, sz, []);
-    const made = await archiveAndHashStep(d, { sourcePath: source, sourceBytes: 6 << 20, name: 'changed', password: 'correct horse battery', level: 0, hashWhileWriting: { pieceLength: 32768 } });
+    const made = await archiveAndHashStep(d, {
+      sourcePath: source,
+      sourceBytes: 6 << 20,
+      name: 'changed',
+      password: 'correct horse battery',
+      level: 0,
+      hashWhileWriting: { pieceLength: 32768 },
+    });
     expect(made.pieces).not.toBeNull();
     // one byte of the archive changes after it was hashed (same inode, new mtime): the pieces must not be used
     const buf = await readFile(made.archive);
     buf[1000] = (buf[1000]! + 1) & 0xff;
     await writeFile(made.archive, buf);
-    const t = await torrentStep(d, { contentPath: made.archive, torrentName: 'changed.7z', name: 'changed', trackers: [TRACKER], private: false, pieceLength: 32768, pieces: made.pieces });
+    const t = await torrentStep(d, {
+      contentPath: made.archive,
+      torrentName: 'changed.7z',
+      name: 'changed',
+      trackers: [TRACKER],
+      private: false,
+      pieceLength: 32768,
+      pieces: made.pieces,
+    });
     expect(t.infoHash).toBe(mktorrentHash(made.archive, 32768, 'changed.7z'));
   });
 
@@ -112,10 +164,25 @@ describe.skipIf(!have)('hash while 7-Zip writes', () => {
     const paths = await freshPaths();
     const log: string[] = [];
     const d = deps(paths, sz, log);
-    const made = await archiveAndHashStep(d, { sourcePath: source, sourceBytes: 6 << 20, name: 'old', password: 'correct horse battery', level: 0, hashWhileWriting: { pieceLength: 32768 } });
+    const made = await archiveAndHashStep(d, {
+      sourcePath: source,
+      sourceBytes: 6 << 20,
+      name: 'old',
+      password: 'correct horse battery',
+      level: 0,
+      hashWhileWriting: { pieceLength: 32768 },
+    });
     expect(made.pieces).toBeNull();
     expect(log.join('')).toContain('not hashing while 7-Zip writes');
-    const t = await torrentStep(d, { contentPath: made.archive, torrentName: 'old.7z', name: 'old', trackers: [TRACKER], private: false, pieceLength: 32768, pieces: made.pieces });
+    const t = await torrentStep(d, {
+      contentPath: made.archive,
+      torrentName: 'old.7z',
+      name: 'old',
+      trackers: [TRACKER],
+      private: false,
+      pieceLength: 32768,
+      pieces: made.pieces,
+    });
     expect(t.infoHash).toBe(mktorrentHash(made.archive, 32768, 'old.7z'));
   });
 });

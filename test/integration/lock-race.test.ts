@@ -45,7 +45,9 @@ function contender(lock: string, journal: string, go: string, rounds: number, de
       try { writeFileSync(${JSON.stringify(lock)}, '${dead}\\n', { flag: 'wx' }); } catch {}
     }`;
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const c = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     c.once('error', reject);
     c.once('exit', (code) => resolve(code));
   });
@@ -81,9 +83,13 @@ describe('the lock file with real processes', () => {
     const old = new Date(Date.now() - 60_000);
     const { utimes } = await import('node:fs/promises');
     await utimes(lock, old, old);
-    expect(await withFileLock(lock, async () => 'in', { waitMs: 1000, onTimeout: () => new Error('timeout') })).toBe('in');
+    expect(await withFileLock(lock, async () => 'in', { waitMs: 1000, onTimeout: () => new Error('timeout') })).toBe(
+      'in',
+    );
     await writeFile(lock, `${process.pid}\n`); // ours, as a live holder: never taken over
-    await expect(withFileLock(lock, async () => 'in', { waitMs: 200, onTimeout: () => new Error('held') })).rejects.toThrow('held');
+    await expect(
+      withFileLock(lock, async () => 'in', { waitMs: 200, onTimeout: () => new Error('held') }),
+    ).rejects.toThrow('held');
     expect(await readFile(lock, 'utf8')).toBe(`${process.pid}\n`);
   });
 });

@@ -43,11 +43,21 @@ async function makeShare(dir: string, name: string): Promise<Made> {
 }
 
 function request(m: Made, name: string): SeedRequest {
-  return { torrent: m.torrent, fileName: `${name}.torrent`, savePath: m.dir, category: 'qshare-test', tags: ['qshare', 'it'] };
+  return {
+    torrent: m.torrent,
+    fileName: `${name}.torrent`,
+    savePath: m.dir,
+    category: 'qshare-test',
+    tags: ['qshare', 'it'],
+  };
 }
 
 /** GET with a fresh (successful) login of the helper, outside the adapter: to look at what qBittorrent stored. */
-async function peek<T>(qb: QbitNox, pathAndQuery: string, init: { method?: string; body?: URLSearchParams } = {}): Promise<T> {
+async function peek<T>(
+  qb: QbitNox,
+  pathAndQuery: string,
+  init: { method?: string; body?: URLSearchParams } = {},
+): Promise<T> {
   const cookie = await qb.login();
   const res = await fetch(`${qb.url}/api/v2/${pathAndQuery}`, { ...init, headers: { cookie } });
   const text = await res.text();
@@ -80,7 +90,9 @@ async function relay(port: number): Promise<{ port: number; close(): Promise<voi
 /** Messages of qBittorrent's own log (a separate login, which also resets its failure counter). */
 async function qbitLog(qb: QbitNox): Promise<string[]> {
   const cookie = await qb.login();
-  const res = await fetch(`${qb.url}/api/v2/log/main?normal=true&info=true&warning=true&critical=true`, { headers: { cookie } });
+  const res = await fetch(`${qb.url}/api/v2/log/main?normal=true&info=true&warning=true&critical=true`, {
+    headers: { cookie },
+  });
   const entries = (await res.json()) as Array<{ message: string }>;
   return entries.map((e) => e.message);
 }
@@ -119,7 +131,10 @@ describe.skipIf(!hasQbitNox())('qbit adapter against qbittorrent-nox 4.5.2', () 
 
   it('no password while qBittorrent wants one → QBIT_AUTH "needs a password", and no login attempt', async () => {
     const before = (await qbitLog(qb)).filter((m) => m.includes('WebAPI login')).length;
-    await expect(connectQbit({ url: qb.url, log })).rejects.toMatchObject({ code: 'QBIT_AUTH', message: expect.stringMatching(/needs a password/) });
+    await expect(connectQbit({ url: qb.url, log })).rejects.toMatchObject({
+      code: 'QBIT_AUTH',
+      message: expect.stringMatching(/needs a password/),
+    });
     // the only new login lines are qbitLog's own successful one
     const after = (await qbitLog(qb)).filter((m) => m.includes('WebAPI login'));
     expect(after.length - before).toBe(1);
@@ -135,13 +150,17 @@ describe.skipIf(!hasQbitNox())('qbit adapter against qbittorrent-nox 4.5.2', () 
     expect(t.hash).toBe(m.infoHash);
     expect(path.resolve(t.savePath)).toBe(path.resolve(m.dir));
     // the form was understood: category, tags, no automatic management
-    const [stored] = await peek<Array<{ category: string; tags: string; auto_tmm: boolean }>>(qb, `torrents/info?hashes=${m.infoHash}`);
+    const [stored] = await peek<Array<{ category: string; tags: string; auto_tmm: boolean }>>(
+      qb,
+      `torrents/info?hashes=${m.infoHash}`,
+    );
     expect(stored).toMatchObject({ category: 'qshare-test', auto_tmm: false });
     expect(stored?.tags.split(/,\s*/).sort()).toEqual(['it', 'qshare']);
 
     // paused by hand → waitUntilSeeding resumes it (4.x: torrents/resume through the library)
     await peek(qb, 'torrents/pause', { method: 'POST', body: new URLSearchParams({ hashes: m.infoHash }) });
-    for (let i = 0; i < 50 && (await session.getTorrent(m.infoHash))?.state !== 'pausedUP'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await session.getTorrent(m.infoHash))?.state !== 'pausedUP'; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect((await session.getTorrent(m.infoHash))?.state).toBe('pausedUP');
     const resumed = await session.waitUntilSeeding(m.infoHash, { timeoutMs: 30_000, pollMs: 300, savePathHint: m.dir });
     expect(['stalledUP', 'uploading']).toContain(resumed.state);
@@ -171,7 +190,9 @@ describe.skipIf(!hasQbitNox())('qbit adapter against qbittorrent-nox 4.5.2', () 
     }
     expect(caught).toBeInstanceOf(QshareError);
     expect((caught as QshareError).code).toBe('QBIT_MISSING_FILES');
-    expect((caught as QshareError).message).toContain(`qBittorrent cannot see ${m.dir}: if it runs in Docker or on another machine, set qbittorrent.pathMap`);
+    expect((caught as QshareError).message).toContain(
+      `qBittorrent cannot see ${m.dir}: if it runs in Docker or on another machine, set qbittorrent.pathMap`,
+    );
     await session.remove(m.infoHash, false);
   });
 
@@ -179,7 +200,9 @@ describe.skipIf(!hasQbitNox())('qbit adapter against qbittorrent-nox 4.5.2', () 
     const r = await relay(qb.webuiPort);
     try {
       const before = (await qbitLog(qb)).filter((m) => m.includes('WebAPI login')).length;
-      await expect(connectQbit({ url: `http://127.0.0.1:${r.port}`, username: qb.username, password: qb.password, log })).rejects.toMatchObject({
+      await expect(
+        connectQbit({ url: `http://127.0.0.1:${r.port}`, username: qb.username, password: qb.password, log }),
+      ).rejects.toMatchObject({
         code: 'QBIT_FORBIDDEN',
         message: expect.stringMatching(/Host header validation/),
       });
@@ -191,8 +214,17 @@ describe.skipIf(!hasQbitNox())('qbit adapter against qbittorrent-nox 4.5.2', () 
   });
 
   it('a file that is not a torrent → QBIT_REJECTED (415)', async () => {
-    const req: SeedRequest = { torrent: Buffer.from('this is not bencode'), fileName: 'junk.torrent', savePath: qb.downloadsDir, category: 'qshare-test', tags: [] };
-    await expect(session.addForSeeding(req, 'cd'.repeat(20))).rejects.toMatchObject({ code: 'QBIT_REJECTED', message: expect.stringMatching(/not a valid torrent file/) });
+    const req: SeedRequest = {
+      torrent: Buffer.from('this is not bencode'),
+      fileName: 'junk.torrent',
+      savePath: qb.downloadsDir,
+      category: 'qshare-test',
+      tags: [],
+    };
+    await expect(session.addForSeeding(req, 'cd'.repeat(20))).rejects.toMatchObject({
+      code: 'QBIT_REJECTED',
+      message: expect.stringMatching(/not a valid torrent file/),
+    });
   });
 });
 
@@ -206,8 +238,12 @@ describe.skipIf(!hasQbitNox())('qbit adapter against a qbittorrent-nox that bans
   });
 
   it('wrong password → QBIT_AUTH; the next run, even with the right password → QBIT_BANNED', async () => {
-    await expect(connectQbit({ url: qb.url, username: qb.username, password: 'definitely-wrong', log })).rejects.toMatchObject({ code: 'QBIT_AUTH' });
-    const e = await connectQbit({ url: qb.url, username: qb.username, password: qb.password, log }).catch((x: unknown) => x);
+    await expect(
+      connectQbit({ url: qb.url, username: qb.username, password: 'definitely-wrong', log }),
+    ).rejects.toMatchObject({ code: 'QBIT_AUTH' });
+    const e = await connectQbit({ url: qb.url, username: qb.username, password: qb.password, log }).catch(
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(QshareError);
     expect((e as QshareError).code).toBe('QBIT_BANNED');
     expect((e as QshareError).message).toMatch(/1 hour by default/);

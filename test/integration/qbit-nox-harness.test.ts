@@ -33,8 +33,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function login(url: string, username: string, password: string): Promise<{ status: number; body: string; sid?: string }> {
-  const res = await fetch(`${url}/api/v2/auth/login`, { method: 'POST', body: new URLSearchParams({ username, password }) });
+async function login(
+  url: string,
+  username: string,
+  password: string,
+): Promise<{ status: number; body: string; sid?: string }> {
+  const res = await fetch(`${url}/api/v2/auth/login`, {
+    method: 'POST',
+    body: new URLSearchParams({ username, password }),
+  });
   const body = await res.text();
   const sid = /(?:^|[;,]\s*)(SID=[^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1];
   return sid === undefined ? { status: res.status, body } : { status: res.status, body, sid };
@@ -212,10 +219,9 @@ describe.skipIf(!hasQbitNox())('qbittorrent-nox harness (real process on 127.0.0
 
   test('the configuration took effect (loopback only, quiet, our ports and paths)', async () => {
     const sid = await a.login();
-    const prefs = (await (await fetch(`${a.url}/api/v2/app/preferences`, { headers: { cookie: sid } })).json()) as Record<
-      string,
-      unknown
-    >;
+    const prefs = (await (
+      await fetch(`${a.url}/api/v2/app/preferences`, { headers: { cookie: sid } })
+    ).json()) as Record<string, unknown>;
     expect(prefs).toMatchObject({
       listen_port: a.torrentPort,
       web_ui_port: a.webuiPort,
@@ -269,12 +275,19 @@ describe.skipIf(!hasQbitNox())('qbittorrent-nox harness (real process on 127.0.0
     expect((await getText(`${a.url}/api/v2/app/version`)).status).toBe(403); // a still wants a login
 
     const prefs = JSON.parse((await getText(`${b.url}/api/v2/app/preferences`)).body) as Record<string, unknown>;
-    expect(prefs).toMatchObject({ bypass_local_auth: true, web_ui_max_auth_fail_count: 7, web_ui_username: 'tester=1,x' });
+    expect(prefs).toMatchObject({
+      bypass_local_auth: true,
+      web_ui_max_auth_fail_count: 7,
+      web_ui_username: 'tester=1,x',
+    });
     expect(await login(b.url, 'tester=1,x', b.password)).toMatchObject({ status: 200, body: 'Ok.' });
   });
 
   test('two instances started at the same time', async () => {
-    const [c, d] = await Promise.all([startQbitNox({ bypassLocalAuth: true }), startQbitNox({ bypassLocalAuth: true })]);
+    const [c, d] = await Promise.all([
+      startQbitNox({ bypassLocalAuth: true }),
+      startQbitNox({ bypassLocalAuth: true }),
+    ]);
     others.push(c, d);
     expect(c.webuiPort).not.toBe(d.webuiPort);
     expect(c.torrentPort).not.toBe(d.torrentPort);

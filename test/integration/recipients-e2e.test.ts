@@ -22,7 +22,8 @@ import { pseudoRandom } from '../helpers/tree.js';
 
 const mustRun = process.env.CI === 'true' || process.env.CI === '1';
 const have = (bin: string) => ['/usr/bin', '/usr/local/bin'].some((d) => existsSync(join(d, bin)));
-const ready = hasQbitNox() && have('7zz') && have('aria2c') && have('transmission-daemon') && have('transmission-remote');
+const ready =
+  hasQbitNox() && have('7zz') && have('aria2c') && have('transmission-daemon') && have('transmission-remote');
 
 it('the recipients these tests use are installed where the tests must run', () => {
   if (mustRun) expect(ready, 'install qbittorrent-nox, 7zip, aria2 and transmission-daemon (see .ci/run)').toBe(true);
@@ -43,22 +44,44 @@ interface Aria2 {
 /** aria2c as a recipient that quits at completion: no DHT, LPD or PeX; only the tracker. `exited` says when it ended. */
 function aria2(torrentFile: string, dir: string, extra: string[] = []): Aria2 {
   let child!: ChildProcess;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number; log: string }>((resolve) => {
-    const c = spawn('aria2c', [...extra, '--dir', dir, '--seed-time=0', '--enable-dht=false', '--enable-dht6=false', '--bt-enable-lpd=false', '--enable-peer-exchange=false', '--bt-external-ip=127.0.0.1', '--console-log-level=warn', '--summary-interval=0', '--', torrentFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(c);
-    child = c;
-    let log = '';
-    c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
-    c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-    c.on('close', (code, signal) => resolve({ code, signal, at: Date.now(), log }));
-  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number; log: string }>(
+    (resolve) => {
+      const c = spawn(
+        'aria2c',
+        [
+          ...extra,
+          '--dir',
+          dir,
+          '--seed-time=0',
+          '--enable-dht=false',
+          '--enable-dht6=false',
+          '--bt-enable-lpd=false',
+          '--enable-peer-exchange=false',
+          '--bt-external-ip=127.0.0.1',
+          '--console-log-level=warn',
+          '--summary-interval=0',
+          '--',
+          torrentFile,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      children.push(c);
+      child = c;
+      let log = '';
+      c.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+      c.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      c.on('close', (code, signal) => resolve({ code, signal, at: Date.now(), log }));
+    },
+  );
   return { child, exited };
 }
 
 /** transmission-daemon on loopback with its own config (no DHT, LPD, PeX, port forwarding); RPC without auth on 127.0.0.1. */
-async function transmission(dir: string): Promise<{ rpc: string; peerPort: number; download: string; remote(...a: string[]): Promise<string> }> {
+async function transmission(
+  dir: string,
+): Promise<{ rpc: string; peerPort: number; download: string; remote(...a: string[]): Promise<string> }> {
   const conf = join(dir, 'conf');
   const download = join(dir, 'download');
   await mkdir(conf, { recursive: true });
@@ -98,7 +121,16 @@ async function transmission(dir: string): Promise<{ rpc: string; peerPort: numbe
       r.stderr!.on('data', (d: Buffer) => (out += d.toString()));
       r.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(out))));
     });
-  await until('transmission-daemon to answer', () => remote('-l').then(() => true, () => false), 20_000, 100);
+  await until(
+    'transmission-daemon to answer',
+    () =>
+      remote('-l').then(
+        () => true,
+        () => false,
+      ),
+    20_000,
+    100,
+  );
   return { rpc, peerPort, download, remote };
 }
 
@@ -107,7 +139,10 @@ interface Until {
 }
 
 function untilDone(env: NodeJS.ProcessEnv, name: string): Until {
-  const c = spawn(process.execPath, [CLI, 'seed', name, '--until-done', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [CLI, 'seed', name, '--until-done', '--json'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(c);
   let stdout = '';
   let stderr = '';
@@ -145,15 +180,31 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
   async function netOff(sh: { infoHash: string; recipients: number }): Promise<void> {
     await until(
       'seed --until-done to set the share limits',
-      async () => ((await qb.api(`torrents/info?hashes=${sh.infoHash}`)) as Array<{ ratio_limit: number }>)[0]?.ratio_limit === sh.recipients,
+      async () =>
+        ((await qb.api(`torrents/info?hashes=${sh.infoHash}`)) as Array<{ ratio_limit: number }>)[0]?.ratio_limit ===
+        sh.recipients,
       30_000,
       50,
     );
     await qb.api('torrents/setShareLimits', { hashes: sh.infoHash, ratioLimit: '-1', seedingTimeLimit: '-1' });
-    await until('the ratio limit to be off', async () => ((await qb.api(`torrents/info?hashes=${sh.infoHash}`)) as Array<{ ratio_limit: number }>)[0]?.ratio_limit === -1, 10_000, 50);
+    await until(
+      'the ratio limit to be off',
+      async () =>
+        ((await qb.api(`torrents/info?hashes=${sh.infoHash}`)) as Array<{ ratio_limit: number }>)[0]?.ratio_limit ===
+        -1,
+      10_000,
+      50,
+    );
   }
 
-  type Share = { dir: string; env: NodeJS.ProcessEnv; name: string; infoHash: string; archive: string; torrentFile: string };
+  type Share = {
+    dir: string;
+    env: NodeJS.ProcessEnv;
+    name: string;
+    infoHash: string;
+    archive: string;
+    torrentFile: string;
+  };
 
   /** transmission-daemon downloads it; resolves with when it had the whole, byte-identical archive. */
   async function transmissionRecipient(sh: Share): Promise<number> {
@@ -166,7 +217,9 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
       'transmission-daemon to have the whole archive',
       async () => {
         if (existsSync(f) && statSync(f).size === want.length && readFileSync(f).equals(want)) return Date.now();
-        await qb.api('torrents/addPeers', { hashes: sh.infoHash, peers: `127.0.0.1:${t.peerPort}` }).catch(() => undefined);
+        await qb
+          .api('torrents/addPeers', { hashes: sh.infoHash, peers: `127.0.0.1:${t.peerPort}` })
+          .catch(() => undefined);
         return undefined;
       },
       90_000,
@@ -190,7 +243,10 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
 
   /** The process's exit if it comes by `deadline` (ms since the epoch), else undefined. */
   function exitBy<T>(exited: Promise<T>, deadline: number): Promise<T | undefined> {
-    return Promise.race([exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, deadline - Date.now())))]);
+    return Promise.race([
+      exited,
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), Math.max(0, deadline - Date.now()))),
+    ]);
   }
 
   async function stateOf(hash: string): Promise<string> {
@@ -199,13 +255,16 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
 
   /** The sender's connections for this torrent now, with the bytes it sent each. */
   async function senderPeers(hash: string): Promise<Array<{ uploaded: number; client: string }>> {
-    const r = (await qb.api(`sync/torrentPeers?hash=${hash}&rid=0`)) as { peers?: Record<string, { uploaded: number; client: string }> };
+    const r = (await qb.api(`sync/torrentPeers?hash=${hash}&rid=0`)) as {
+      peers?: Record<string, { uploaded: number; client: string }>;
+    };
     return Object.values(r.peers ?? {});
   }
 
   /** The share as `ls --json` shows it. */
   async function lsShare(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-    return (JSON.parse((await runCli(['ls', '--json'], { env })).stdout) as { shares: Array<Record<string, unknown>> }).shares[0]!;
+    return (JSON.parse((await runCli(['ls', '--json'], { env })).stdout) as { shares: Array<Record<string, unknown>> })
+      .shares[0]!;
   }
 
   it('N=2, aria2c and transmission-daemon behind one address: both count, and seeding stops within 10 s of the second finishing', async () => {
@@ -217,10 +276,17 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
     const ended = await exitBy(watch.exited, lastDone + 10_000);
     expect(ended, 'seed --until-done was still seeding 10 s after the second recipient finished').toBeDefined();
     // aria2c's time is its exit; transmission's is when this test saw the whole archive on disk (polled every 100 ms)
-    console.log(`recipients: aria2c ended ${aDone - lastDone} ms and transmission-daemon was seen complete ${tDone - lastDone} ms from the later; seed --until-done exited ${ended!.at - lastDone} ms after it`);
+    console.log(
+      `recipients: aria2c ended ${aDone - lastDone} ms and transmission-daemon was seen complete ${tDone - lastDone} ms from the later; seed --until-done exited ${ended!.at - lastDone} ms after it`,
+    );
     expect(ended!.code, ended!.stderr).toBe(0);
     expect(JSON.parse(ended!.stdout)).toMatchObject({ name: sh.name, state: 'done', completedPeers: 2, recipients: 2 });
-    await until('qBittorrent to show it stopped', async () => /^(pausedUP|stoppedUP)$/.test(await stateOf(sh.infoHash)), 10_000, 100);
+    await until(
+      'qBittorrent to show it stopped',
+      async () => /^(pausedUP|stoppedUP)$/.test(await stateOf(sh.infoHash)),
+      10_000,
+      100,
+    );
     const row = await lsShare(sh.env);
     expect(row).toMatchObject({ state: 'done', completedPeers: 2, completedUnknown: false });
     // each signal counts each recipient once at most
@@ -236,10 +302,20 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
     // slow enough that the kill comes half way, at a point the sender itself reports
     await qb.api('torrents/setUploadLimit', { hashes: sh.infoHash, limit: '1500000' });
     const first = aria2(sh.torrentFile, join(sh.dir, 'aria2'));
-    await until('the sender to have sent aria2c half the archive', async () => (await senderPeers(sh.infoHash)).some((p) => p.uploaded >= size / 2), 60_000, 50);
+    await until(
+      'the sender to have sent aria2c half the archive',
+      async () => (await senderPeers(sh.infoHash)).some((p) => p.uploaded >= size / 2),
+      60_000,
+      50,
+    );
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
-    await until('the sender to see aria2c gone', async () => (await senderPeers(sh.infoHash)).length === 0, 30_000, 100);
+    await until(
+      'the sender to see aria2c gone',
+      async () => (await senderPeers(sh.infoHash)).length === 0,
+      30_000,
+      100,
+    );
     // every signal has had its time (the reannounces after a peer leaves end 10 s later): nobody has it
     expect(await exitBy(watch.exited, Date.now() + 12_000)).toBeUndefined();
     expect(await lsShare(sh.env)).toMatchObject({ state: 'seeding', completedPeers: 0 });
@@ -257,7 +333,11 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
   }, 240_000);
 
   it('watch with recipients: 1 in the config: a dropped folder, one recipient, and the share stops with nobody running ls', async () => {
-    const s = await e2eSetup(qb, { trackers: [tracker.url], watch: { settleSeconds: 1, recipients: 1 } }, 'qshare-recipients-watch-');
+    const s = await e2eSetup(
+      qb,
+      { trackers: [tracker.url], watch: { settleSeconds: 1, recipients: 1 } },
+      'qshare-recipients-watch-',
+    );
     dirs.push(s.dir);
     const env = { ...s.env, QSHARE_SECRET_STORE: 'file' };
     const drop = join(s.dir, 'ToShare');
@@ -274,17 +354,45 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
     await writeFile(join(staged, 'p.jpg'), pseudoRandom(3_000_000, 21));
     await rename(staged, join(drop, 'Photos'));
     const stateFile = join(s.home, 'state.json');
-    const shares = async () => (existsSync(stateFile) ? ((JSON.parse(await readFile(stateFile, 'utf8')) as { shares: ShareRecord[] }).shares) : []);
-    const rec = await until('watch to share the folder', async () => (await shares()).find((r) => r.state === 'seeding'), 60_000, 200);
+    const shares = async () =>
+      existsSync(stateFile) ? (JSON.parse(await readFile(stateFile, 'utf8')) as { shares: ShareRecord[] }).shares : [];
+    const rec = await until(
+      'watch to share the folder',
+      async () => (await shares()).find((r) => r.state === 'seeding'),
+      60_000,
+      200,
+    );
     expect(rec.recipients).toBe(1);
     await netOff({ infoHash: rec.infoHash, recipients: 1 });
     // the known point: watch has taken its first look at the new share (it notes watchedAt then)
-    await until('watch to look at the new share', async () => (await shares()).find((r) => r.id === rec.id && r.watchedAt), 30_000, 100);
+    await until(
+      'watch to look at the new share',
+      async () => (await shares()).find((r) => r.id === rec.id && r.watchedAt),
+      30_000,
+      100,
+    );
 
-    const finished = await aria2Recipient({ dir: s.dir, env, name: rec.name, infoHash: rec.infoHash, archive: rec.archive!, torrentFile: rec.torrentFile });
-    const done = await until('watch to stop the share', async () => (await shares()).find((r) => r.id === rec.id && r.doneAt), 30_000, 100);
+    const finished = await aria2Recipient({
+      dir: s.dir,
+      env,
+      name: rec.name,
+      infoHash: rec.infoHash,
+      archive: rec.archive!,
+      torrentFile: rec.torrentFile,
+    });
+    const done = await until(
+      'watch to stop the share',
+      async () => (await shares()).find((r) => r.id === rec.id && r.doneAt),
+      30_000,
+      100,
+    );
     expect(Date.parse(done.doneAt!) - finished).toBeLessThan(10_000);
-    await until('qBittorrent to show it stopped', async () => /^(pausedUP|stoppedUP)$/.test(await stateOf(rec.infoHash)), 10_000, 100);
+    await until(
+      'qBittorrent to show it stopped',
+      async () => /^(pausedUP|stoppedUP)$/.test(await stateOf(rec.infoHash)),
+      10_000,
+      100,
+    );
     w.kill('SIGTERM');
     await wExited;
   }, 180_000);
@@ -299,7 +407,9 @@ describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, tra
     expect(early, `seed --until-done ended: ${early?.stdout} ${early?.stderr}`).toBeUndefined();
     const t = (await qb.api(`torrents/info?hashes=${sh.infoHash}`)) as Array<{ state: string }>;
     expect(t[0]!.state).toMatch(/UP$|^uploading$/);
-    const ls = JSON.parse((await runCli(['ls', '--json'], { env: sh.env })).stdout) as { shares: Array<Record<string, unknown>> };
+    const ls = JSON.parse((await runCli(['ls', '--json'], { env: sh.env })).stdout) as {
+      shares: Array<Record<string, unknown>>;
+    };
     expect(ls.shares[0]).toMatchObject({ state: 'seeding', recipients: 3, completedUnknown: false });
     // never more than there were: no signal counts a recipient twice (the same peer on two signals, two trackers)
     expect(ls.shares[0]!.completedPeers as number).toBeLessThanOrEqual(2);

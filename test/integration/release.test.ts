@@ -26,7 +26,12 @@ const have7zz = existsSync('/usr/bin/7zz');
 const VERSION = (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Runs a program to its end; never throws on a non-zero exit. */
-function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function exec(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input = '',
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -52,16 +57,36 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
     const paths = info!.files.map((f) => f.path);
     expect(paths).toContain('dist/cli/main.js');
     expect(paths).toContain('dist/cli/hash-thread.js'); // the hash worker threads' entry
-    expect(paths.filter((p) => /^(src|test|bench|dist-bench)\//.test(p) || /\.test\.|BENCHMARKS|benchmarks\.json/.test(p))).toEqual([]);
+    expect(
+      paths.filter((p) => /^(src|test|bench|dist-bench)\//.test(p) || /\.test\.|BENCHMARKS|benchmarks\.json/.test(p)),
+    ).toEqual([]);
     const prefix = join(work, 'prefix');
     // --engine-strict: every dependency as resolved for a user (no overrides apply there) accepts this Node
-    const installed = await run('npm', ['install', '-g', '--prefix', prefix, join(work, info!.filename), '--engine-strict', '--no-audit', '--no-fund', '--prefer-offline'], {
-      cwd: work,
-      env: { ...process.env, npm_config_loglevel: 'warn' },
-    });
+    const installed = await run(
+      'npm',
+      [
+        'install',
+        '-g',
+        '--prefix',
+        prefix,
+        join(work, info!.filename),
+        '--engine-strict',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+      ],
+      {
+        cwd: work,
+        env: { ...process.env, npm_config_loglevel: 'warn' },
+      },
+    );
     expect(`${installed.stdout}${installed.stderr}`).not.toMatch(/EBADENGINE|Unsupported engine/);
     // the bundle carries everything else: only what it loads from node_modules is installed with it
-    expect(Object.keys((JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: object }).dependencies).sort()).toEqual(['7zip-bin', '@napi-rs/keyring', 'qrcode-terminal']);
+    expect(
+      Object.keys(
+        (JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: object }).dependencies,
+      ).sort(),
+    ).toEqual(['7zip-bin', '@napi-rs/keyring', 'qrcode-terminal']);
     bin = join(prefix, 'bin', 'qshare');
   }, 180_000);
   afterAll(async () => {
@@ -100,7 +125,9 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     // the pieces the threads wrote are the ones the single-thread hasher of the checkout computes
-    const info = (bencode.decode(await readFile(out.torrentFile)) as { info: { pieces: Uint8Array; 'piece length': number } }).info;
+    const info = (
+      bencode.decode(await readFile(out.torrentFile)) as { info: { pieces: Uint8Array; 'piece length': number } }
+    ).info;
     const listed = await listFiles(src);
     expect(Buffer.from(info.pieces).equals(await hashPiecesSerial(listed.files, info['piece length']))).toBe(true);
   });
@@ -122,10 +149,17 @@ describe.skipIf(!have7zz)('npm pack → npm install -g into a clean prefix → t
   it('`qshare completion` of the installed binary completes in bash', async () => {
     const script = join(work, 'qshare.bash');
     await writeFile(script, (await exec(bin, ['completion', 'bash'], cliEnv({}))).stdout);
-    const r = await exec('bash', ['-c', `source ${script}; COMP_WORDS=(qshare da); COMP_CWORD=1; _qshare_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-      ...cliEnv({}),
-      PATH: `${join(work, 'prefix', 'bin')}:${process.env.PATH}`,
-    });
+    const r = await exec(
+      'bash',
+      [
+        '-c',
+        `source ${script}; COMP_WORDS=(qshare da); COMP_CWORD=1; _qshare_completions; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      {
+        ...cliEnv({}),
+        PATH: `${join(work, 'prefix', 'bin')}:${process.env.PATH}`,
+      },
+    );
     expect(r.stdout, r.stderr).toBe('daemon\n');
   });
 });
@@ -154,31 +188,57 @@ describe('shell completion (`qshare completion [bash|zsh]`)', () => {
     [['qshare', 'daemon', 'st'], 2, ['start', 'status', 'stop']],
     [['qshare', 'sh'], 1, ['show']],
   ])('bash: %j completes to %j', async (words, cword, expected) => {
-    const r = await exec('bash', ['-c', `source ${join(dir, 'qshare.bash')}; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${cword}; _qshare_completions; printf '%s\\n' "\${COMPREPLY[@]}"`], env);
+    const r = await exec(
+      'bash',
+      [
+        '-c',
+        `source ${join(dir, 'qshare.bash')}; COMP_WORDS=(${words.join(' ')}); COMP_CWORD=${cword}; _qshare_completions; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ],
+      env,
+    );
     expect(r.stdout.split('\n').filter(Boolean).sort(), r.stderr).toEqual(expected);
   });
 
   it('picks the script from $SHELL when no shell is named', async () => {
-    expect((await exec('qshare', ['completion'], { ...env, SHELL: '/usr/bin/zsh' })).stdout).toMatch(/^#compdef qshare\n/);
-    expect((await exec('qshare', ['completion'], { ...env, SHELL: '/bin/bash' })).stdout).toContain('complete -o bashdefault -o default -F _qshare_completions qshare');
+    expect((await exec('qshare', ['completion'], { ...env, SHELL: '/usr/bin/zsh' })).stdout).toMatch(
+      /^#compdef qshare\n/,
+    );
+    expect((await exec('qshare', ['completion'], { ...env, SHELL: '/bin/bash' })).stdout).toContain(
+      'complete -o bashdefault -o default -F _qshare_completions qshare',
+    );
     expect((await exec('qshare', ['completion', 'fish'], env)).code).toBe(2);
   });
 
-  it.skipIf(!existsSync('/usr/bin/zsh'))('zsh: compinit registers it, and it offers commands with their descriptions', async () => {
-    const zdot = await mkdtemp(join(tmpdir(), 'qshare-zsh-'));
-    const reg = await exec('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -d ${zdot}/.zcompdump && source ${join(dir, 'qshare.zsh')} && print -r -- $_comps[qshare]`], env);
-    expect(reg.stdout.trim(), reg.stderr).toBe('_qshare_completions');
-    // the completion function itself, with zsh's _describe standing in to print what it would offer
-    const offer = await exec(
-      'zsh',
-      ['-f', '-c', `compdef() { :; }; _describe() { print -rl -- "\${(@P)2}"; }; source ${join(dir, 'qshare.zsh')}; words=(qshare s); CURRENT=2; BUFFER='qshare s'; CURSOR=8; _qshare_completions`],
-      env,
-    );
-    expect(offer.stdout, offer.stderr).toContain('stop:remove a share from qBittorrent');
-    expect(offer.stdout).toContain('show:show a share again');
-    expect(offer.stdout).not.toContain('add:'); // only what fits the word so far
-    await rm(zdot, { recursive: true, force: true });
-  });
+  it.skipIf(!existsSync('/usr/bin/zsh'))(
+    'zsh: compinit registers it, and it offers commands with their descriptions',
+    async () => {
+      const zdot = await mkdtemp(join(tmpdir(), 'qshare-zsh-'));
+      const reg = await exec(
+        'zsh',
+        [
+          '-f',
+          '-c',
+          `autoload -U compinit && compinit -u -d ${zdot}/.zcompdump && source ${join(dir, 'qshare.zsh')} && print -r -- $_comps[qshare]`,
+        ],
+        env,
+      );
+      expect(reg.stdout.trim(), reg.stderr).toBe('_qshare_completions');
+      // the completion function itself, with zsh's _describe standing in to print what it would offer
+      const offer = await exec(
+        'zsh',
+        [
+          '-f',
+          '-c',
+          `compdef() { :; }; _describe() { print -rl -- "\${(@P)2}"; }; source ${join(dir, 'qshare.zsh')}; words=(qshare s); CURRENT=2; BUFFER='qshare s'; CURSOR=8; _qshare_completions`,
+        ],
+        env,
+      );
+      expect(offer.stdout, offer.stderr).toContain('stop:remove a share from qBittorrent');
+      expect(offer.stdout).toContain('show:show a share again');
+      expect(offer.stdout).not.toContain('add:'); // only what fits the word so far
+      await rm(zdot, { recursive: true, force: true });
+    },
+  );
 });
 
 describe.skipIf(!existsSync('/usr/bin/script') || !have7zz)('NO_COLOR, on a real terminal (util-linux script)', () => {

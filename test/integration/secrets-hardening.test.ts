@@ -49,8 +49,21 @@ describe.skipIf(!hasQbitNox() || !have7zz)('secrets and access (real qbittorrent
     const configDir = join(dir, 'config');
     await mkdir(configDir);
     const configFile = join(configDir, 'config.json');
-    await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 }, secrets: { store: 'file' } }));
-    const env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: qb.url, QSHARE_QBIT_USERNAME: qb.username, QSHARE_QBIT_PASSWORD: qb.password });
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        trackers: [TRACKER],
+        qbittorrent: { seedWaitSeconds: 30, timeoutSeconds: 30 },
+        secrets: { store: 'file' },
+      }),
+    );
+    const env = cliEnv({
+      QSHARE_HOME: home,
+      QSHARE_CONFIG: configFile,
+      QSHARE_QBIT_URL: qb.url,
+      QSHARE_QBIT_USERNAME: qb.username,
+      QSHARE_QBIT_PASSWORD: qb.password,
+    });
     const src = join(dir, 'Photos');
     await mkdir(src);
     await writeFile(join(src, 'a.jpg'), pseudoRandom(300_000, 2));
@@ -100,8 +113,10 @@ describe.skipIf(!hasQbitNox() || !have7zz)('secrets and access (real qbittorrent
     const all = files(home);
     expect((lstatSync(home).mode & 0o777).toString(8)).toBe('700');
     for (const f of all.filter((x) => x.dir)) expect(`${f.path} ${f.mode.toString(8)}`).toBe(`${f.path} 700`);
-    for (const name of ['secrets.json', 'state.json']) expect((lstatSync(join(home, name)).mode & 0o777).toString(8)).toBe('600');
-    for (const t of await readdir(join(home, 'torrents'))) expect((lstatSync(join(home, 'torrents', t)).mode & 0o777).toString(8)).toBe('600');
+    for (const name of ['secrets.json', 'state.json'])
+      expect((lstatSync(join(home, name)).mode & 0o777).toString(8)).toBe('600');
+    for (const t of await readdir(join(home, 'torrents')))
+      expect((lstatSync(join(home, 'torrents', t)).mode & 0o777).toString(8)).toBe('600');
   });
 
   it('a failing add (the folder changes under 7-Zip) with --password-stdin --verbose --json: the password is in no message, output or file', async () => {
@@ -109,7 +124,11 @@ describe.skipIf(!hasQbitNox() || !have7zz)('secrets and access (real qbittorrent
     const home = join(dir, 'home');
     const configFile = join(dir, 'config.json');
     await writeFile(configFile, JSON.stringify({ trackers: [TRACKER], secrets: { store: 'none' } }));
-    const env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile, QSHARE_QBIT_URL: `http://127.0.0.1:${await freePort()}` });
+    const env = cliEnv({
+      QSHARE_HOME: home,
+      QSHARE_CONFIG: configFile,
+      QSHARE_QBIT_URL: `http://127.0.0.1:${await freePort()}`,
+    });
     const src = join(dir, 'busy');
     await mkdir(src);
     await writeFile(join(src, 'big.bin'), pseudoRandom(16 * 1024 * 1024, 3));
@@ -120,7 +139,10 @@ describe.skipIf(!hasQbitNox() || !have7zz)('secrets and access (real qbittorrent
       input: `${pw}\n`,
       onSpawn: (child) => {
         const poll = setInterval(async () => {
-          if (!changed && (await readdir(join(home, 'archives')).catch(() => [])).some((f) => f.includes('.partial-'))) {
+          if (
+            !changed &&
+            (await readdir(join(home, 'archives')).catch(() => [])).some((f) => f.includes('.partial-'))
+          ) {
             changed = true;
             clearInterval(poll);
             await writeFile(join(src, 'late.txt'), 'x');

@@ -12,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, type SecretStoreChoice } from '../../src/config/schema.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { openSecretStore, qbitSecretKey, secretsFilePath, shareSecretKey } from '../../src/secrets/store.js';
-import { hasSecretService, secretToolLookup, startSecretService, type SecretService } from '../helpers/secret-service.js';
+import {
+  hasSecretService,
+  secretToolLookup,
+  startSecretService,
+  type SecretService,
+} from '../helpers/secret-service.js';
 
 // In CI the parts are installed by .ci/run: a missing gnome-keyring there must fail, not skip.
 const available = hasSecretService();
@@ -38,7 +43,12 @@ it('the Secret Service parts are installed where the tests must run', () => {
  */
 const STORE_MODULE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../../build/secrets/store.js')).href;
 
-function inChild(bus: string | undefined, store: SecretStoreChoice, body: string, data = dataDir): Promise<{ kind: string; description: string; out: unknown; warnings: string }> {
+function inChild(
+  bus: string | undefined,
+  store: SecretStoreChoice,
+  body: string,
+  data = dataDir,
+): Promise<{ kind: string; description: string; out: unknown; warnings: string }> {
   const script = `
     const { openSecretStore, qbitSecretKey, shareSecretKey } = await import(${JSON.stringify(STORE_MODULE)});
     const { createLogger } = await import(${JSON.stringify(STORE_MODULE.replace(/secrets\/store\.js$/, 'log.js'))});
@@ -51,10 +61,15 @@ function inChild(bus: string | undefined, store: SecretStoreChoice, body: string
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: data };
   if (bus) env.DBUS_SESSION_BUS_ADDRESS = bus;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--input-type=module', '-e', script], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`${err.message}\n${stderr}`));
-      resolve(JSON.parse(stdout));
-    });
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { env, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        resolve(JSON.parse(stdout));
+      },
+    );
   });
 }
 
@@ -69,12 +84,16 @@ describe.skipIf(!available && !mustRun)('OS keychain (real GNOME Keyring on a pr
 
   it('auto picks the keychain; set/get/delete round-trip, and secret-tool reads the same item', async () => {
     const key = qbitSecretKey('http://127.0.0.1:8080', 'admin');
-    const r = await inChild(ss.address, 'auto', `
+    const r = await inChild(
+      ss.address,
+      'auto',
+      `
       const key = ${JSON.stringify(key)};
       const seen = [await store.get(key)];
       await store.set(key, 'pässword with spaces');
       seen.push(await store.get(key));
-      return seen;`);
+      return seen;`,
+    );
     expect(r.kind).toBe('keychain');
     expect(r.description).toMatch(/keychain/i);
     expect(r.out).toEqual([null, 'pässword with spaces']);
@@ -82,7 +101,10 @@ describe.skipIf(!available && !mustRun)('OS keychain (real GNOME Keyring on a pr
     // an independent reader (libsecret's secret-tool) finds the same item
     expect(await secretToolLookup(ss.address, 'qshare', key)).toBe('pässword with spaces');
     // a later process reads it, replaces it, deletes it
-    const r2 = await inChild(ss.address, 'keychain', `
+    const r2 = await inChild(
+      ss.address,
+      'keychain',
+      `
       const key = ${JSON.stringify(key)};
       const seen = [await store.get(key)];
       await store.set(key, 'changed');
@@ -90,7 +112,8 @@ describe.skipIf(!available && !mustRun)('OS keychain (real GNOME Keyring on a pr
       await store.delete(key);
       seen.push(await store.get(key) ?? null);
       await store.delete(key);
-      return seen;`);
+      return seen;`,
+    );
     expect(r2.out).toEqual(['pässword with spaces', 'changed', null]);
     expect(await secretToolLookup(ss.address, 'qshare', key)).toBeUndefined();
     // the probe item is not left behind, and nothing went to the plain-text file
@@ -99,66 +122,100 @@ describe.skipIf(!available && !mustRun)('OS keychain (real GNOME Keyring on a pr
   });
 
   it('keeps each share password under its own key', async () => {
-    const r = await inChild(ss.address, 'auto', `
+    const r = await inChild(
+      ss.address,
+      'auto',
+      `
       await store.set(shareSecretKey('aaaa1111'), 'one');
       await store.set(shareSecretKey('bbbb2222'), 'two');
-      return [await store.get(shareSecretKey('aaaa1111')), await store.get(shareSecretKey('bbbb2222'))];`);
+      return [await store.get(shareSecretKey('aaaa1111')), await store.get(shareSecretKey('bbbb2222'))];`,
+    );
     expect(r.out).toEqual(['one', 'two']);
     expect(await secretToolLookup(ss.address, 'qshare', shareSecretKey('bbbb2222'))).toBe('two');
   });
 });
 
-describe.skipIf(!available && !mustRun)('reading is forgiving: a secret is found in the place it was written (real GNOME Keyring)', () => {
-  let ss: SecretService;
-  beforeAll(async () => {
-    ss = await startSecretService();
-  });
-  afterAll(async () => {
-    await ss?.stop();
-  });
+describe.skipIf(!available && !mustRun)(
+  'reading is forgiving: a secret is found in the place it was written (real GNOME Keyring)',
+  () => {
+    let ss: SecretService;
+    beforeAll(async () => {
+      ss = await startSecretService();
+    });
+    afterAll(async () => {
+      await ss?.stop();
+    });
 
-  it('made with the file fallback (no bus), then the keychain appears: still read, new ones go to the keychain, and forgetting clears both', async () => {
-    const data = await mkdtemp(join(tmpdir(), 'qshare-forgiving-'));
-    try {
-      const file = secretsFilePath({ dataDir: data });
-      const headless = await inChild(undefined, 'auto', `await store.set('share:old', 'from-the-file'); return null;`, data);
-      expect(headless.kind).toBe('file');
-      // the same data folder on a desktop session: the keychain is chosen, the old secret still found (in the file)
-      const desktop = await inChild(ss.address, 'auto', `
+    it('made with the file fallback (no bus), then the keychain appears: still read, new ones go to the keychain, and forgetting clears both', async () => {
+      const data = await mkdtemp(join(tmpdir(), 'qshare-forgiving-'));
+      try {
+        const file = secretsFilePath({ dataDir: data });
+        const headless = await inChild(
+          undefined,
+          'auto',
+          `await store.set('share:old', 'from-the-file'); return null;`,
+          data,
+        );
+        expect(headless.kind).toBe('file');
+        // the same data folder on a desktop session: the keychain is chosen, the old secret still found (in the file)
+        const desktop = await inChild(
+          ss.address,
+          'auto',
+          `
         const found = await store.find('share:old', 'file');
         await store.set('share:new', 'in-the-keychain');
-        return { where: found && found.kind, secret: found && found.secret, unpreferred: (await store.find('share:old', 'keychain')).secret };`, data);
-      expect(desktop.kind).toBe('keychain');
-      expect(desktop.out).toEqual({ where: 'file', secret: 'from-the-file', unpreferred: 'from-the-file' });
-      expect(await secretToolLookup(ss.address, 'qshare', 'share:new')).toBe('in-the-keychain');
-      expect(JSON.parse(await readFile(file, 'utf8')).secrets).toEqual({ 'share:old': 'from-the-file' });
-      // the other way round: secrets.store "file" still reads what the keychain holds
-      const fileChoice = await inChild(ss.address, 'file', `return (await store.find('share:new')) ?? null;`, data);
-      expect(fileChoice.out).toMatchObject({ kind: 'keychain', secret: 'in-the-keychain' });
-      // forgetting removes a secret from whichever place holds it
-      await inChild(ss.address, 'auto', `await store.delete('share:old'); await store.delete('share:new'); return null;`, data);
-      expect(await secretToolLookup(ss.address, 'qshare', 'share:new')).toBeUndefined();
-      expect(JSON.parse(await readFile(file, 'utf8')).secrets).toEqual({});
-    } finally {
-      await rm(data, { recursive: true, force: true });
-    }
-  });
-});
+        return { where: found && found.kind, secret: found && found.secret, unpreferred: (await store.find('share:old', 'keychain')).secret };`,
+          data,
+        );
+        expect(desktop.kind).toBe('keychain');
+        expect(desktop.out).toEqual({ where: 'file', secret: 'from-the-file', unpreferred: 'from-the-file' });
+        expect(await secretToolLookup(ss.address, 'qshare', 'share:new')).toBe('in-the-keychain');
+        expect(JSON.parse(await readFile(file, 'utf8')).secrets).toEqual({ 'share:old': 'from-the-file' });
+        // the other way round: secrets.store "file" still reads what the keychain holds
+        const fileChoice = await inChild(ss.address, 'file', `return (await store.find('share:new')) ?? null;`, data);
+        expect(fileChoice.out).toMatchObject({ kind: 'keychain', secret: 'in-the-keychain' });
+        // forgetting removes a secret from whichever place holds it
+        await inChild(
+          ss.address,
+          'auto',
+          `await store.delete('share:old'); await store.delete('share:new'); return null;`,
+          data,
+        );
+        expect(await secretToolLookup(ss.address, 'qshare', 'share:new')).toBeUndefined();
+        expect(JSON.parse(await readFile(file, 'utf8')).secrets).toEqual({});
+      } finally {
+        await rm(data, { recursive: true, force: true });
+      }
+    });
+  },
+);
 
 describe.skipIf(!available && !mustRun)('no keychain: a state, not a crash', () => {
   it('no session bus at all (a server, ssh) → auto keeps secrets in the owner-only file, and says so once', async () => {
     const data = await mkdtemp(join(tmpdir(), 'qshare-headless-'));
     try {
-      const r = await inChild(undefined, 'auto', `await store.set('k', 'v'); return (await store.get('k')) ?? null;`, data);
+      const r = await inChild(
+        undefined,
+        'auto',
+        `await store.set('k', 'v'); return (await store.get('k')) ?? null;`,
+        data,
+      );
       const file = secretsFilePath({ dataDir: data });
       expect(r.kind).toBe('file');
       expect(r.description).toBe(`the owner-only file ${file} (mode 600)`);
       expect(r.out).toBe('v');
-      expect(r.warnings).toMatch(/^passwords are kept in .*secrets\.json, a plain-text file only you can read \(mode 600\), because no keychain: there is no D-Bus session bus.*"none".*"keychain"/);
+      expect(r.warnings).toMatch(
+        /^passwords are kept in .*secrets\.json, a plain-text file only you can read \(mode 600\), because no keychain: there is no D-Bus session bus.*"none".*"keychain"/,
+      );
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       expect((await stat(data)).mode & 0o777).toBe(0o700);
       // a second run (another process) keeps more, and says nothing more
-      const r2 = await inChild(undefined, 'auto', `await store.set('k2', 'v2'); return [await store.get('k'), await store.get('k2')];`, data);
+      const r2 = await inChild(
+        undefined,
+        'auto',
+        `await store.set('k2', 'v2'); return [await store.get('k'), await store.get('k2')];`,
+        data,
+      );
       expect(r2.out).toEqual(['v', 'v2']);
       expect(r2.warnings).toBe('');
     } finally {
@@ -210,7 +267,10 @@ describe('secrets.store "file" and "none"', () => {
 
       // damaged: reported, never emptied
       await writeFile(file, '{not json');
-      await expect(store.get('x')).rejects.toMatchObject({ code: 'SECRET', message: expect.stringMatching(/is damaged .* left untouched/) });
+      await expect(store.get('x')).rejects.toMatchObject({
+        code: 'SECRET',
+        message: expect.stringMatching(/is damaged .* left untouched/),
+      });
       await expect(store.set('x', 'y')).rejects.toMatchObject({ code: 'SECRET' });
       expect(await readFile(file, 'utf8')).toBe('{not json');
     } finally {

@@ -54,7 +54,9 @@ function writer(round: number): Promise<{ kill: (afterMs: number) => Promise<voi
       await store.set('share:${round}-' + i, 'pw-${round}-' + i);
       if (i === 0) process.stdout.write('writing\\n');
     }`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   return new Promise((resolve, reject) => {
     let started = false;
@@ -87,7 +89,11 @@ describe('secrets file: SIGKILL during writes leaves no copies', () => {
 
   it('killed at random moments: each next open removes the partial copies; forgotten passwords are in no file', async () => {
     // a file of a few hundred kB, so that a write (write + fsync + rename) takes long enough to be killed inside
-    const seed = await openSecretStore({ paths: { dataDir }, config: { secrets: { store: 'file' } }, log: silentLogger() });
+    const seed = await openSecretStore({
+      paths: { dataDir },
+      config: { secrets: { store: 'file' } },
+      log: silentLogger(),
+    });
     for (let i = 0; i < 3; i++) await seed.set(`share:bulk-${i}`, 'x'.repeat(100_000));
 
     let leftBehind = 0;
@@ -99,7 +105,11 @@ describe('secrets file: SIGKILL during writes leaves no copies', () => {
       await w.kill(Math.floor(Math.random() * 40));
       if ((await partials()).length > 0) leftBehind++;
       // the next open, as any later qshare command does it
-      const store = await openSecretStore({ paths: { dataDir }, config: { secrets: { store: 'file' } }, log: silentLogger() });
+      const store = await openSecretStore({
+        paths: { dataDir },
+        config: { secrets: { store: 'file' } },
+        log: silentLogger(),
+      });
       expect(await partials(), `round ${round}`).toEqual([]);
       // the file itself is whole: a killed write never damages it
       expect(await store.get('share:bulk-0')).toBe('x'.repeat(100_000));
@@ -108,8 +118,14 @@ describe('secrets file: SIGKILL during writes leaves no copies', () => {
     expect(leftBehind, `${round} rounds`).toBeGreaterThan(0);
 
     // forget every password the writers kept: none is then in any file of the data folder
-    const store = await openSecretStore({ paths: { dataDir }, config: { secrets: { store: 'file' } }, log: silentLogger() });
-    const kept = Object.keys(JSON.parse(readFileSync(secretsFilePath({ dataDir }), 'utf8')).secrets as Record<string, string>).filter((k) => /^share:\d+-\d+$/.test(k));
+    const store = await openSecretStore({
+      paths: { dataDir },
+      config: { secrets: { store: 'file' } },
+      log: silentLogger(),
+    });
+    const kept = Object.keys(
+      JSON.parse(readFileSync(secretsFilePath({ dataDir }), 'utf8')).secrets as Record<string, string>,
+    ).filter((k) => /^share:\d+-\d+$/.test(k));
     expect(kept.length).toBeGreaterThan(0);
     for (const k of kept) await store.delete(k);
     for (let r = 0; r < round; r++) expect(holding(`"pw-${r}-0"`), `round ${r}`).toEqual([]);

@@ -20,7 +20,7 @@ const have7zz = existsSync('/usr/bin/7zz');
 describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, stop', () => {
   const sender = sharedQbitNox();
 
-  it('ls and show report it; stop keeps the files, stop --delete removes only qshare\'s own', async () => {
+  it("ls and show report it; stop keeps the files, stop --delete removes only qshare's own", async () => {
     const s = await home(sender, 'life');
     const src = join(s.dir, 'Holiday');
     await mkdir(src);
@@ -32,9 +32,21 @@ describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, sto
     const ls = await runCli(['ls', '--json'], { env: s.env });
     expect(ls.code, ls.stderr).toBe(0);
     const [row] = JSON.parse(ls.stdout).shares;
-    expect(row).toMatchObject({ name: added.name, state: 'seeding', peers: 0, completedPeers: 0, recipients: null, uploaded: 0 });
+    expect(row).toMatchObject({
+      name: added.name,
+      state: 'seeding',
+      peers: 0,
+      completedPeers: 0,
+      recipients: null,
+      uploaded: 0,
+    });
     const human = await runCli(['ls'], { env: s.env });
-    expect(human.stdout).toMatch(new RegExp(`^NAME\\s+SIZE\\s+STATE\\s+PEERS\\s+UPLOADED\\s+RATIO\\s+HAVE IT\\n${added.name}\\s+\\S+ kB\\s+seeding\\s+0\\s+0 B\\s+0\\.00\\s+unknown \\(nobody was watching\\)$`, 'm'));
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `^NAME\\s+SIZE\\s+STATE\\s+PEERS\\s+UPLOADED\\s+RATIO\\s+HAVE IT\\n${added.name}\\s+\\S+ kB\\s+seeding\\s+0\\s+0 B\\s+0\\.00\\s+unknown \\(nobody was watching\\)$`,
+        'm',
+      ),
+    );
     expect(human.stdout).toContain('peers are not people');
 
     const show = await runCli(['show', added.name, '--json'], { env: s.env });
@@ -60,12 +72,18 @@ describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, sto
     expect(await torrent(sender, added.infoHash)).toBeDefined();
     const del = await runCli(['stop', added.name, '--delete', '--json'], { env: s.env });
     expect(del.code, del.stderr).toBe(0);
-    expect(JSON.parse(del.stdout)).toMatchObject({ removedFromQbittorrent: true, deleted: [added.archive, added.torrentFile], forgotten: true });
+    expect(JSON.parse(del.stdout)).toMatchObject({
+      removedFromQbittorrent: true,
+      deleted: [added.archive, added.torrentFile],
+      forgotten: true,
+    });
     expect(existsSync(added.archive)).toBe(false);
     expect(existsSync(added.torrentFile)).toBe(false);
     expect(await snapshot(src)).toEqual(before);
     expect(JSON.parse((await runCli(['ls', '--json'], { env: s.env })).stdout).shares).toEqual([]);
-    expect(JSON.parse((await runCli(['show', added.id, '--json'], { env: s.env })).stdout).error.code).toBe('NOT_FOUND');
+    expect(JSON.parse((await runCli(['show', added.id, '--json'], { env: s.env })).stdout).error.code).toBe(
+      'NOT_FOUND',
+    );
   });
 
   it('stop --delete of a --no-encrypt share deletes the .torrent only, never the shared folder', async () => {
@@ -109,16 +127,27 @@ describe.skipIf(!hasQbitNox() || !have7zz)('seed until they all have it (two qbi
     const started = Date.now();
     const marks: string[] = [];
     onTestFailed(async () => {
-      const [sent, got] = await Promise.all([torrent(sender, share.infoHash).catch(String), torrent(recipient, share.infoHash).catch(String)]);
+      const [sent, got] = await Promise.all([
+        torrent(sender, share.infoHash).catch(String),
+        torrent(recipient, share.infoHash).catch(String),
+      ]);
       const peers = await api(sender, `sync/torrentPeers?hash=${share.infoHash}&rid=0`).catch(String);
-      console.error(`--- after ${Date.now() - started} ms: ${marks.join('; ')}\nsender: ${JSON.stringify(sent)}\nrecipient: ${JSON.stringify(got)}\nsender peers: ${JSON.stringify(peers)}`);
+      console.error(
+        `--- after ${Date.now() - started} ms: ${marks.join('; ')}\nsender: ${JSON.stringify(sent)}\nrecipient: ${JSON.stringify(got)}\nsender peers: ${JSON.stringify(peers)}`,
+      );
     });
     const watching = runCli(['seed', share.name, '--until-done', '--json'], { env: s.env, timeoutMs: 90_000 });
-    void watching.then((w) => marks.push(`seed --until-done exited ${w.code} at ${Date.now() - started} ms: ${w.stderr.slice(0, 2000)}`));
+    void watching.then((w) =>
+      marks.push(`seed --until-done exited ${w.code} at ${Date.now() - started} ms: ${w.stderr.slice(0, 2000)}`),
+    );
     const peers = joinPeersWhileRunning(recipient, sender, share.infoHash);
     let got;
     try {
-      got = await runCli(['get', share.torrentFile, '--to', join(r.dir, 'out'), '--password-stdin', '--json'], { env: r.env, input: `${share.password}\n`, timeoutMs: 90_000 });
+      got = await runCli(['get', share.torrentFile, '--to', join(r.dir, 'out'), '--password-stdin', '--json'], {
+        env: r.env,
+        input: `${share.password}\n`,
+        timeoutMs: 90_000,
+      });
     } finally {
       peers.stop();
     }
@@ -128,7 +157,12 @@ describe.skipIf(!hasQbitNox() || !have7zz)('seed until they all have it (two qbi
 
     const watched = await watching;
     expect(watched.code, watched.stderr).toBe(0);
-    expect(JSON.parse(watched.stdout)).toMatchObject({ name: share.name, state: 'done', completedPeers: 1, recipients: 1 });
+    expect(JSON.parse(watched.stdout)).toMatchObject({
+      name: share.name,
+      state: 'done',
+      completedPeers: 1,
+      recipients: 1,
+    });
     // qBittorrent refreshes torrent states about every 1.5 s
     let stateNow = '';
     for (let i = 0; i < 20 && !/^(pausedUP|stoppedUP)$/.test(stateNow); i++) {

@@ -53,18 +53,25 @@ function showHash(file: string): string {
 
 function mktorrent(target: string, pieceLength: number, extra: string[] = []): string {
   const out = path.join(work, `mk${outN++}.torrent`);
-  execFileSync(MKTORRENT, ['-l', String(Math.log2(pieceLength)), '-t', '1', '-d', '-a', T1, ...extra, '-o', out, '--', target], { stdio: 'pipe' });
+  execFileSync(
+    MKTORRENT,
+    ['-l', String(Math.log2(pieceLength)), '-t', '1', '-d', '-a', T1, ...extra, '-o', out, '--', target],
+    { stdio: 'pipe' },
+  );
   return out;
 }
 
 function transmissionCreate(target: string, pieceLength: number, priv: boolean): string {
   const out = path.join(work, `tr${outN++}.torrent`);
   // no "--" in transmission's option parser; the target is an absolute path, so it cannot look like an option
-  execFileSync(TR_CREATE, [...(priv ? ['-p'] : []), '-s', String(pieceLength / 1024), '-t', T1, '-o', out, target], { stdio: 'pipe' });
+  execFileSync(TR_CREATE, [...(priv ? ['-p'] : []), '-s', String(pieceLength / 1024), '-t', T1, '-o', out, target], {
+    stdio: 'pipe',
+  });
   return out;
 }
 
-const filePaths = (info: Dict): string[] => (info.files as Dict[]).map((f) => (f.path as Uint8Array[]).map(text).join('/'));
+const filePaths = (info: Dict): string[] =>
+  (info.files as Dict[]).map((f) => (f.path as Uint8Array[]).map(text).join('/'));
 
 const haveMktorrent = existsSync(MKTORRENT);
 const haveTransmission = existsSync(TR_CREATE) && existsSync(TR_SHOW);
@@ -114,32 +121,49 @@ describe.skipIf(!haveMktorrent)('against mktorrent', () => {
     [65536, 1],
     [32768, 2],
     [65536, 2],
-  ])('folder with nested, non-ASCII, spaced, empty, small and large files, piece %d, %d thread(s)', async (pieceLength, threads) => {
-    const ours = await createTorrent({ root: dir, trackers: [T1], private: false, pieceLength, threads });
-    const mkFile = mktorrent(dir, pieceLength);
-    const mk = decodeTorrent(mkFile);
-    const oursInfo = (bencode.decode(ours.torrent) as Dict).info as Dict;
-    // first the diagnostics: same file order, same pieces; then the hash
-    expect(filePaths(oursInfo)).toEqual(filePaths(mk.info));
-    expect(Buffer.from(oursInfo.pieces as Uint8Array).equals(Buffer.from(mk.info.pieces as Uint8Array))).toBe(true);
-    expect(ours.infoHash).toBe(mk.infoHash);
-    expect(ours.infoHash).toBe(showHash(mkFile));
-    expect(ours.fileCount).toBe(Object.keys(TREE).length);
-    expect(Math.ceil(ours.totalBytes / pieceLength)).toBeGreaterThan(20);
-  });
+  ])(
+    'folder with nested, non-ASCII, spaced, empty, small and large files, piece %d, %d thread(s)',
+    async (pieceLength, threads) => {
+      const ours = await createTorrent({ root: dir, trackers: [T1], private: false, pieceLength, threads });
+      const mkFile = mktorrent(dir, pieceLength);
+      const mk = decodeTorrent(mkFile);
+      const oursInfo = (bencode.decode(ours.torrent) as Dict).info as Dict;
+      // first the diagnostics: same file order, same pieces; then the hash
+      expect(filePaths(oursInfo)).toEqual(filePaths(mk.info));
+      expect(Buffer.from(oursInfo.pieces as Uint8Array).equals(Buffer.from(mk.info.pieces as Uint8Array))).toBe(true);
+      expect(ours.infoHash).toBe(mk.infoHash);
+      expect(ours.infoHash).toBe(showHash(mkFile));
+      expect(ours.fileCount).toBe(Object.keys(TREE).length);
+      expect(Math.ceil(ours.totalBytes / pieceLength)).toBeGreaterThan(20);
+    },
+  );
 
   it('private flag and a custom name agree too', async () => {
-    const ours = await createTorrent({ root: dir, name: 'Other name', trackers: [T1], private: true, pieceLength: 32768 });
+    const ours = await createTorrent({
+      root: dir,
+      name: 'Other name',
+      trackers: [T1],
+      private: true,
+      pieceLength: 32768,
+    });
     const mk = decodeTorrent(mktorrent(dir, 32768, ['-p', '-n', 'Other name']));
     expect(mk.info.private).toBe(1);
     expect(ours.infoHash).toBe(mk.infoHash);
   });
 
   it('with the same extras, the whole .torrent is byte-identical (announce, announce-list tiers)', async () => {
-    const ours = await createTorrent({ root: single, trackers: [T1, T2], private: false, pieceLength: 65536, createdBy: 'mktorrent 1.1' });
+    const ours = await createTorrent({
+      root: single,
+      trackers: [T1, T2],
+      private: false,
+      pieceLength: 65536,
+      createdBy: 'mktorrent 1.1',
+    });
     // mktorrent: each -a is one tier
     const out = path.join(work, `mk${outN++}.torrent`);
-    execFileSync(MKTORRENT, ['-l', '16', '-t', '1', '-d', '-a', T1, '-a', T2, '-o', out, '--', single], { stdio: 'pipe' });
+    execFileSync(MKTORRENT, ['-l', '16', '-t', '1', '-d', '-a', T1, '-a', T2, '-o', out, '--', single], {
+      stdio: 'pipe',
+    });
     expect(ours.torrent.equals(readFileSync(out))).toBe(true);
   });
 });
@@ -147,7 +171,11 @@ describe.skipIf(!haveMktorrent)('against mktorrent', () => {
 describe.skipIf(!haveTransmission)('against transmission-create', () => {
   // transmission 3.00 skips dot files and zero-length files, sorts case-insensitively with signed chars (non-ASCII
   // first) and always writes `private` (0 or 1): so a tree of lower-case ASCII names, no empty files, private torrents
-  const lower = Object.fromEntries(Object.entries(TREE).filter(([k, size]) => size > 0 && /^[a-z0-9 ./-]+$/.test(k) && !k.split('/').some((c) => c.startsWith('.'))));
+  const lower = Object.fromEntries(
+    Object.entries(TREE).filter(
+      ([k, size]) => size > 0 && /^[a-z0-9 ./-]+$/.test(k) && !k.split('/').some((c) => c.startsWith('.')),
+    ),
+  );
   let dir: string;
   beforeAll(() => {
     dir = makeTree('tr folder', lower);

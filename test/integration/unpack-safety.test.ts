@@ -34,7 +34,12 @@ function run(cmd: string, args: string[], cwd: string, input = ''): Promise<{ co
 /** 7zz a -snl; encrypted (-mhe=on, password on stdin) or not (7-Zip then never asks, whatever qshare sends). */
 async function add(encrypt: boolean, cwd: string, archive: string, ...paths: string[]): Promise<void> {
   const pw = encrypt ? ['-mhe=on', '-p'] : [];
-  const r = await run('7zz', ['a', '-t7z', '-snl', ...pw, '-bso0', '-bsp0', '--', archive, ...paths], cwd, encrypt ? `${PASSWORD}\n` : '');
+  const r = await run(
+    '7zz',
+    ['a', '-t7z', '-snl', ...pw, '-bso0', '-bsp0', '--', archive, ...paths],
+    cwd,
+    encrypt ? `${PASSWORD}\n` : '',
+  );
   expect(r.code, r.out).toBe(0);
 }
 
@@ -103,7 +108,8 @@ async function linksStayInside(root: string): Promise<void> {
   for (const [rel, e] of Object.entries(await snapshot(root))) {
     if (e.type !== 'link') continue;
     const real = await realpath(join(root, rel)).catch(() => null);
-    if (real) expect(relative(rootReal, real).startsWith('..'), `${rel} -> ${await readlink(join(root, rel))}`).toBe(false);
+    if (real)
+      expect(relative(rootReal, real).startsWith('..'), `${rel} -> ${await readlink(join(root, rel))}`).toBe(false);
   }
 }
 
@@ -133,7 +139,9 @@ describe.skipIf(!have7zz).each(flavours)('unpacking crafted archives with $name'
     // but escapes once the kernel follows d/self
     expect(removed).toEqual(['top/abs', 'top/trick', 'top/up']);
     // named by the target the archive holds, not the one 7-Zip wrote below the folder it unpacked into
-    expect(res.removed.find((r) => r.path === 'top/abs')?.why).toBe(`a link to ${JSON.stringify(c.outsideFile)}, an absolute path`);
+    expect(res.removed.find((r) => r.path === 'top/abs')?.why).toBe(
+      `a link to ${JSON.stringify(c.outsideFile)}, an absolute path`,
+    );
     expect(snap['top/d/self']).toEqual({ type: 'link', target: '..' });
     expect(Object.keys(snap).sort()).toEqual(['top', 'top/d', 'top/d/f.txt', 'top/d/self', 'top/good']);
     await linksStayInside(target);
@@ -142,7 +150,9 @@ describe.skipIf(!have7zz).each(flavours)('unpacking crafted archives with $name'
 
   it('a `../` name or a file written through a link is refused before anything is written', async () => {
     const target = join(c.dir, `out-paths-${name.slice(0, 3)}`);
-    const err = await unpackArchive({ sz, archivePath: c.paths, password: PASSWORD, target, force: true }).catch((e: unknown) => e);
+    const err = await unpackArchive({ sz, archivePath: c.paths, password: PASSWORD, target, force: true }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(QshareError);
     expect((err as QshareError).code).toBe('ARCHIVE_UNSAFE');
     expect((err as QshareError).message).toContain('evil/pwned.txt');
@@ -157,9 +167,13 @@ describe.skipIf(!have7zz).each(flavours)('unpacking crafted archives with $name'
     await mkdir(join(target, 'top/d'), { recursive: true });
     await writeFile(join(target, 'top/d/f.txt'), 'mine\n');
     await writeFile(join(target, 'keep.txt'), 'untouched\n');
-    const wrong = await unpackArchive({ sz, archivePath: c.links, password: 'nope', target, force: true }).catch((e: unknown) => e);
+    const wrong = await unpackArchive({ sz, archivePath: c.links, password: 'nope', target, force: true }).catch(
+      (e: unknown) => e,
+    );
     expect((wrong as QshareError).code).toBe('WRONG_PASSWORD');
-    const refused = await unpackArchive({ sz, archivePath: c.links, password: PASSWORD, target, force: false }).catch((e: unknown) => e);
+    const refused = await unpackArchive({ sz, archivePath: c.links, password: PASSWORD, target, force: false }).catch(
+      (e: unknown) => e,
+    );
     expect((refused as QshareError).code).toBe('INPUT');
     expect((refused as QshareError).message).toMatch(/already holds top\/d\/f\.txt; refusing to overwrite/);
     expect(Object.keys(await snapshot(target)).sort()).toEqual(['keep.txt', 'top', 'top/d', 'top/d/f.txt']);

@@ -29,7 +29,14 @@ describe('watchDropFolder (real filesystem events)', () => {
   function start(dir: string, settleMs: number) {
     const ready: Array<ReadyItem & { at: number }> = [];
     const removed: string[] = [];
-    w = watchDropFolder({ dir, settleMs, log: silentLogger(), onReady: (i) => ready.push({ ...i, at: Date.now() }), onRemoved: (n) => removed.push(n), tickMs: 50 });
+    w = watchDropFolder({
+      dir,
+      settleMs,
+      log: silentLogger(),
+      onReady: (i) => ready.push({ ...i, at: Date.now() }),
+      onRemoved: (n) => removed.push(n),
+      tickMs: 50,
+    });
     return { ready, removed };
   }
 
@@ -61,7 +68,8 @@ describe('watchDropFolder (real filesystem events)', () => {
     await writeFile(join(dir, '.qshare', 'card.txt'), 'mine');
     const { ready, removed } = start(dir, 300);
     await w!.scanned;
-    for (const n of ['.hidden', 'a.part', 'b.crdownload', 'c.tmp', '~$d.docx', '.DS_Store', 'Thumbs.db']) await writeFile(join(dir, n), 'tmp');
+    for (const n of ['.hidden', 'a.part', 'b.crdownload', 'c.tmp', '~$d.docx', '.DS_Store', 'Thumbs.db'])
+      await writeFile(join(dir, n), 'tmp');
     await writeFile(join(dir, 'film.mkv.part'), 'partial');
     await until(() => ready.length >= 1);
     await rename(join(dir, 'film.mkv.part'), join(dir, 'film.mkv'));

@@ -27,8 +27,19 @@ async function setup() {
   const drop = join(dir, 'ToShare');
   await mkdir(drop);
   const configFile = join(dir, 'config.json');
-  await writeFile(configFile, JSON.stringify({ trackers: ['http://127.0.0.1:9/announce'], watch: { settleSeconds: 0.5, writePasswordFile: true } }));
-  const env = cliEnv({ QSHARE_HOME: home, QSHARE_CONFIG: configFile, QSHARE_SECRET_STORE: 'none', QSHARE_QBIT_URL: `http://127.0.0.1:${await freePort()}` });
+  await writeFile(
+    configFile,
+    JSON.stringify({
+      trackers: ['http://127.0.0.1:9/announce'],
+      watch: { settleSeconds: 0.5, writePasswordFile: true },
+    }),
+  );
+  const env = cliEnv({
+    QSHARE_HOME: home,
+    QSHARE_CONFIG: configFile,
+    QSHARE_SECRET_STORE: 'none',
+    QSHARE_QBIT_URL: `http://127.0.0.1:${await freePort()}`,
+  });
   return { dir, home, drop, configFile, env };
 }
 
@@ -78,7 +89,8 @@ describe.skipIf(!have7zz)('qshare watch: bad input', () => {
   it('never-shareable items are said once and never queued; awkward names and a link to a folder elsewhere are shared', async () => {
     const { dir, home, drop, env } = await setup();
     const dropB = Buffer.from(drop);
-    const at = (name: Buffer | string) => Buffer.concat([dropB, Buffer.from('/'), Buffer.isBuffer(name) ? name : Buffer.from(name)]);
+    const at = (name: Buffer | string) =>
+      Buffer.concat([dropB, Buffer.from('/'), Buffer.isBuffer(name) ? name : Buffer.from(name)]);
     // shareable
     const awkward = 'line\nbreak "q" \\ -sdel';
     mkdirSync(at(awkward));
@@ -101,12 +113,19 @@ describe.skipIf(!have7zz)('qshare watch: bad input', () => {
       const j = await journal(home);
       return j.filter((i) => i.recorded).length === 2 && j;
     });
-    await until('the warnings', async () => w.logs().filter((l) => l.level === 'warn' && l.msg.startsWith('not sharing')).length >= 5);
+    await until(
+      'the warnings',
+      async () => w.logs().filter((l) => l.level === 'warn' && l.msg.startsWith('not sharing')).length >= 5,
+    );
     await new Promise((r) => setTimeout(r, 1500)); // a few more looks: still said once each
     expect(await w.stop()).toBe(0);
 
     expect(items.map((i) => i.entry).sort()).toEqual([awkward, 'link to a folder'].sort());
-    const warned = w.logs().filter((l) => l.level === 'warn' && l.msg.startsWith('not sharing')).map((l) => l.msg).sort();
+    const warned = w
+      .logs()
+      .filter((l) => l.level === 'warn' && l.msg.startsWith('not sharing'))
+      .map((l) => l.msg)
+      .sort();
     expect(warned).toEqual([
       'not sharing "dangling": it is a link that leads nowhere (a loop, or to something missing)',
       'not sharing "dossier \\xe9t\\xe9": its name is not valid UTF-8; rename it to share it (names inside it may stay as they are)',
@@ -121,8 +140,14 @@ describe.skipIf(!have7zz)('qshare watch: bad input', () => {
       const x = join(dir, `x-${it.name}`);
       const r = await sevenZip(['x', '-snl', `-o${x}`, '--', it.archive!], `${pw}\n`);
       expect(r.code, r.out).toBe(0);
-      const names = (p: Buffer): string[] => readdirSync(p, { encoding: 'buffer' }).map((n) => n.toString('latin1')).sort();
-      if (it.entry === awkward) expect(names(Buffer.concat([Buffer.from(x + '/'), Buffer.from(awkward)]))).toEqual(['-rf', 'caf\xe9.txt', 'n'.repeat(255)].sort());
+      const names = (p: Buffer): string[] =>
+        readdirSync(p, { encoding: 'buffer' })
+          .map((n) => n.toString('latin1'))
+          .sort();
+      if (it.entry === awkward)
+        expect(names(Buffer.concat([Buffer.from(x + '/'), Buffer.from(awkward)]))).toEqual(
+          ['-rf', 'caf\xe9.txt', 'n'.repeat(255)].sort(),
+        );
       else {
         // like `qshare add <link>`: the folder it points to, under its own name
         expect(readdirSync(x)).toEqual(['elsewhere']);
@@ -133,30 +158,53 @@ describe.skipIf(!have7zz)('qshare watch: bad input', () => {
     expect(readlinkSync(join(drop, 'link to a folder'))).toBe(join(dir, 'elsewhere')); // the drop folder untouched
   });
 
-  it.skipIf(!isRoot)('an unreadable file (the watcher run as an unprivileged user): the item fails naming it, nothing is left, and it is shared once the file is readable', async () => {
-    const { dir, home, drop, configFile, env } = await setup();
-    await chmod(dir, 0o755);
-    await chmod(configFile, 0o644);
-    for (const p of [drop]) await chown(p, 65534, 65534);
-    await mkdir(home, { mode: 0o700 });
-    await chown(home, 65534, 65534);
-    const item = join(drop, 'mixed');
-    await mkdir(item, { mode: 0o755 });
-    await writeFile(join(item, 'ok.txt'), 'fine\n', { mode: 0o644 });
-    await writeFile(join(item, 'secret.txt'), 'root only\n', { mode: 0o600 });
+  it.skipIf(!isRoot)(
+    'an unreadable file (the watcher run as an unprivileged user): the item fails naming it, nothing is left, and it is shared once the file is readable',
+    async () => {
+      const { dir, home, drop, configFile, env } = await setup();
+      await chmod(dir, 0o755);
+      await chmod(configFile, 0o644);
+      for (const p of [drop]) await chown(p, 65534, 65534);
+      await mkdir(home, { mode: 0o700 });
+      await chown(home, 65534, 65534);
+      const item = join(drop, 'mixed');
+      await mkdir(item, { mode: 0o755 });
+      await writeFile(join(item, 'ok.txt'), 'fine\n', { mode: 0o644 });
+      await writeFile(join(item, 'secret.txt'), 'root only\n', { mode: 0o600 });
 
-    const w = startWatch(drop, { ...env, HOME: dir }, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--']);
-    const failed = await until('the item to fail', async () => (await journal(home)).find((i) => i.state === 'failed'));
-    expect(failed.reason).toContain(`${join(item, 'secret.txt')} cannot be read (permission denied)`);
-    // the journal is written just before the log line, which then crosses a pipe
-    await until('the error to be logged', async () => w.logs().some((l) => l.level === 'error' && l.msg.includes('could not share "mixed"') && l.msg.includes('secret.txt cannot be read')), 5_000);
-    expect(await readdir(join(home, 'archives')).catch(() => [])).toEqual([]);
-    expect(await readdir(join(home, 'torrents')).catch(() => [])).toEqual([]);
+      const w = startWatch(drop, { ...env, HOME: dir }, [
+        'setpriv',
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        '--',
+      ]);
+      const failed = await until('the item to fail', async () =>
+        (await journal(home)).find((i) => i.state === 'failed'),
+      );
+      expect(failed.reason).toContain(`${join(item, 'secret.txt')} cannot be read (permission denied)`);
+      // the journal is written just before the log line, which then crosses a pipe
+      await until(
+        'the error to be logged',
+        async () =>
+          w
+            .logs()
+            .some(
+              (l) =>
+                l.level === 'error' &&
+                l.msg.includes('could not share "mixed"') &&
+                l.msg.includes('secret.txt cannot be read'),
+            ),
+        5_000,
+      );
+      expect(await readdir(join(home, 'archives')).catch(() => [])).toEqual([]);
+      expect(await readdir(join(home, 'torrents')).catch(() => [])).toEqual([]);
 
-    await chmod(join(item, 'secret.txt'), 0o644); // fixing the permission is a change: the item is tried again
-    const shared = await until('the item to be shared', async () => (await journal(home)).find((i) => i.recorded));
-    expect(await w.stop()).toBe(0);
-    expect(shared.entry).toBe('mixed');
-    expect(existsSync(shared.archive!)).toBe(true);
-  });
+      await chmod(join(item, 'secret.txt'), 0o644); // fixing the permission is a change: the item is tried again
+      const shared = await until('the item to be shared', async () => (await journal(home)).find((i) => i.recorded));
+      expect(await w.stop()).toBe(0);
+      expect(shared.entry).toBe('mixed');
+      expect(existsSync(shared.archive!)).toBe(true);
+    },
+  );
 });

@@ -33,7 +33,10 @@ function fake52(origin: string) {
     seen.push('login');
     return [204, '', { 'Set-Cookie': 'QBT_SID_443=sid5secret; path=/' }];
   });
-  for (const [p, body] of [['app/version', 'v5.2.0'], ['app/webapiVersion', '2.14.1']] as const) {
+  for (const [p, body] of [
+    ['app/version', 'v5.2.0'],
+    ['app/webapiVersion', '2.14.1'],
+  ] as const) {
     scope.get(`/api/v2/${p}`).reply(function () {
       seen.push(`${p} ${this.req.headers.authorization ?? '-'} ${this.req.headers.cookie ?? '-'}`);
       return ok(this.req.headers) ? [200, body] : [403, 'Forbidden'];
@@ -49,7 +52,11 @@ describe('qBittorrent 5.2 API keys', () => {
     const s = await connectQbit({ url: 'https://qbit.test', password: KEY, log });
     expect(s.authMode).toBe('api-key');
     expect(s.appVersion).toBe('v5.2.0');
-    expect(seen).toEqual([`app/version Bearer ${KEY} -`, `app/version Bearer ${KEY} -`, `app/webapiVersion Bearer ${KEY} -`]);
+    expect(seen).toEqual([
+      `app/version Bearer ${KEY} -`,
+      `app/version Bearer ${KEY} -`,
+      `app/webapiVersion Bearer ${KEY} -`,
+    ]);
     expect(lines).toEqual([]); // https: no warning
   });
 
@@ -67,10 +74,14 @@ describe('qBittorrent 5.2 API keys', () => {
 
   it('a password logs in as before and is marked so', async () => {
     nock('http://127.0.0.1:8080')
-      .get('/api/v2/app/version').reply(403, 'Forbidden')
-      .post('/api/v2/auth/login').reply(200, 'Ok.', { 'Set-Cookie': 'SID=abc; path=/' })
-      .get('/api/v2/app/version').reply(200, 'v4.5.2')
-      .get('/api/v2/app/webapiVersion').reply(200, '2.8.19');
+      .get('/api/v2/app/version')
+      .reply(403, 'Forbidden')
+      .post('/api/v2/auth/login')
+      .reply(200, 'Ok.', { 'Set-Cookie': 'SID=abc; path=/' })
+      .get('/api/v2/app/version')
+      .reply(200, 'v4.5.2')
+      .get('/api/v2/app/webapiVersion')
+      .reply(200, '2.8.19');
     const { log, lines } = capture();
     const s = await connectQbit({ url: 'http://127.0.0.1:8080', password: PASSWORD, log });
     expect(s.authMode).toBe('password');
@@ -79,8 +90,11 @@ describe('qBittorrent 5.2 API keys', () => {
 
   it('no login needed (bypass) is marked none', async () => {
     nock('http://localhost:8080')
-      .get('/api/v2/app/version').times(2).reply(200, 'v4.5.2')
-      .get('/api/v2/app/webapiVersion').reply(200, '2.8.19');
+      .get('/api/v2/app/version')
+      .times(2)
+      .reply(200, 'v4.5.2')
+      .get('/api/v2/app/webapiVersion')
+      .reply(200, '2.8.19');
     const s = await connectQbit({ url: 'http://localhost:8080', password: PASSWORD, log: capture().log });
     expect(s.authMode).toBe('none');
   });
@@ -89,19 +103,28 @@ describe('qBittorrent 5.2 API keys', () => {
 describe('plain http to another machine', () => {
   it('warns before the password is sent, not when no login is needed', async () => {
     nock('http://nas.test:8080')
-      .get('/api/v2/app/version').reply(403, 'Forbidden')
-      .post('/api/v2/auth/login').reply(200, 'Ok.', { 'Set-Cookie': 'SID=abc; path=/' })
-      .get('/api/v2/app/version').reply(200, 'v4.5.2')
-      .get('/api/v2/app/webapiVersion').reply(200, '2.8.19');
+      .get('/api/v2/app/version')
+      .reply(403, 'Forbidden')
+      .post('/api/v2/auth/login')
+      .reply(200, 'Ok.', { 'Set-Cookie': 'SID=abc; path=/' })
+      .get('/api/v2/app/version')
+      .reply(200, 'v4.5.2')
+      .get('/api/v2/app/webapiVersion')
+      .reply(200, '2.8.19');
     const { log, lines } = capture();
     await connectQbit({ url: 'http://nas.test:8080', password: PASSWORD, log });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^warn: sending the Web UI password to http:\/\/nas\.test:8080 over plain http: anyone on the network/);
+    expect(lines[0]).toMatch(
+      /^warn: sending the Web UI password to http:\/\/nas\.test:8080 over plain http: anyone on the network/,
+    );
     expect(lines[0]).not.toContain(PASSWORD);
 
     nock('http://nas.test:8080')
-      .get('/api/v2/app/version').times(2).reply(200, 'v4.5.2')
-      .get('/api/v2/app/webapiVersion').reply(200, '2.8.19');
+      .get('/api/v2/app/version')
+      .times(2)
+      .reply(200, 'v4.5.2')
+      .get('/api/v2/app/webapiVersion')
+      .reply(200, '2.8.19');
     const quiet = capture();
     await connectQbit({ url: 'http://nas.test:8080', password: PASSWORD, log: quiet.log });
     expect(quiet.lines).toEqual([]);
@@ -117,16 +140,37 @@ describe('plain http to another machine', () => {
 
 describe('pure rules', () => {
   it.each([
-    ['localhost', true], ['LOCALHOST', true], ['qbit.localhost', true], ['127.0.0.1', true], ['127.8.9.10', true], ['[::1]', true], ['::1', true],
-    ['10.0.0.2', false], ['192.168.1.5', false], ['nas.local', false], ['127.0.0.1.nip.io', false], ['::ffff:7f00:1', false],
+    ['localhost', true],
+    ['LOCALHOST', true],
+    ['qbit.localhost', true],
+    ['127.0.0.1', true],
+    ['127.8.9.10', true],
+    ['[::1]', true],
+    ['::1', true],
+    ['10.0.0.2', false],
+    ['192.168.1.5', false],
+    ['nas.local', false],
+    ['127.0.0.1.nip.io', false],
+    ['::ffff:7f00:1', false],
   ])('isLoopbackHost(%s) = %s', (h, want) => expect(isLoopbackHost(h)).toBe(want));
 
   it.each([
-    ['http://127.0.0.1:8080', false], ['http://localhost:8080/qbt/', false], ['http://[::1]:8080', false], ['https://nas.local/qbt/', false],
-    ['http://nas.local:8080', true], ['http://192.168.1.5:8080', true], ['not a url', false],
+    ['http://127.0.0.1:8080', false],
+    ['http://localhost:8080/qbt/', false],
+    ['http://[::1]:8080', false],
+    ['https://nas.local/qbt/', false],
+    ['http://nas.local:8080', true],
+    ['http://192.168.1.5:8080', true],
+    ['not a url', false],
   ])('sendsSecretInClear(%s) = %s', (u, want) => expect(sendsSecretInClear(u)).toBe(want));
 
   it.each([
-    [KEY, true], ['qbt_' + 'a'.repeat(28), true], ['qbt_short', false], ['qbt_' + 'a'.repeat(27) + '!', false], ['adminadmin', false], ['QBT_' + 'a'.repeat(28), false], [' qbt_' + 'a'.repeat(28), false],
+    [KEY, true],
+    ['qbt_' + 'a'.repeat(28), true],
+    ['qbt_short', false],
+    ['qbt_' + 'a'.repeat(27) + '!', false],
+    ['adminadmin', false],
+    ['QBT_' + 'a'.repeat(28), false],
+    [' qbt_' + 'a'.repeat(28), false],
   ])('isApiKey(%s) = %s', (k, want) => expect(isApiKey(k)).toBe(want));
 });

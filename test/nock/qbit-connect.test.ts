@@ -39,21 +39,29 @@ function fakeQbit(o: FakeOptions): Fake {
   const origin = o.origin ?? 'http://qbit.test:8080';
   const prefix = o.prefix ?? '';
   const cookie = o.version === 4 ? 'SID=sid4secret' : 'QBT_SID_8080=sid5secret';
-  const fake: Fake = { logins: [], requests: [], scope: nock(origin, { badheaders: ['referer', 'origin'] }).persist(), cookie };
+  const fake: Fake = {
+    logins: [],
+    requests: [],
+    scope: nock(origin, { badheaders: ['referer', 'origin'] }).persist(),
+    cookie,
+  };
   const authed = (h: Record<string, string>) => o.bypass === true || h.cookie === cookie;
   const path = (p: string) => new RegExp(`^${prefix}/api/v2/${p}(\\?.*)?$`);
-  const note = (method: string, uri: string, h: Record<string, string>) => fake.requests.push(`${method} ${uri} ${h.cookie ?? '-'}`);
+  const note = (method: string, uri: string, h: Record<string, string>) =>
+    fake.requests.push(`${method} ${uri} ${h.cookie ?? '-'}`);
 
   fake.scope
     .post(path('auth/login'))
     .reply(function (uri, body) {
       note('POST', uri, this.req.headers);
       if (o.hostRejected) return [401, 'Unauthorized'];
-      const b = typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>);
+      const b =
+        typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>);
       fake.logins.push(b);
       if (o.banned) return [403, BAN];
       const ok = b.username === 'admin' && b.password === PASSWORD;
-      if (o.version === 4) return ok ? [200, 'Ok.', { 'Set-Cookie': `${cookie}; HttpOnly; SameSite=Strict; path=/` }] : [200, 'Fails.'];
+      if (o.version === 4)
+        return ok ? [200, 'Ok.', { 'Set-Cookie': `${cookie}; HttpOnly; SameSite=Strict; path=/` }] : [200, 'Fails.'];
       return ok ? [204, '', { 'Set-Cookie': `${cookie}; HttpOnly; SameSite=Strict; path=/` }] : [401, 'Unauthorized'];
     })
     .get(path('app/version'))
@@ -85,7 +93,8 @@ async function failure(p: Promise<unknown>, code: ErrorCode): Promise<QshareErro
   const e = caught as QshareError;
   expect(e.code, e.message).toBe(code);
   // never a secret in what a person sees
-  for (const secret of [PASSWORD, 'wrong-password', 'sid4secret', 'sid5secret']) expect(e.message).not.toContain(secret);
+  for (const secret of [PASSWORD, 'wrong-password', 'sid4secret', 'sid5secret'])
+    expect(e.message).not.toContain(secret);
   return e;
 }
 
@@ -114,8 +123,13 @@ describe('qBittorrent 4.5 (Ok./Fails., SID)', () => {
 
   it('bad credentials (200 Fails.) → QBIT_AUTH after exactly one login attempt', async () => {
     const fake = fakeQbit({ version: 4 });
-    const e = await failure(connectQbit({ url: 'http://qbit.test:8080', username: 'admin', password: 'wrong-password', log }), 'QBIT_AUTH');
-    expect(e.message).toMatch(/^qBittorrent at http:\/\/qbit\.test:8080 refused the login: check the Web UI username and password \(QSHARE_QBIT_PASSWORD/);
+    const e = await failure(
+      connectQbit({ url: 'http://qbit.test:8080', username: 'admin', password: 'wrong-password', log }),
+      'QBIT_AUTH',
+    );
+    expect(e.message).toMatch(
+      /^qBittorrent at http:\/\/qbit\.test:8080 refused the login: check the Web UI username and password \(QSHARE_QBIT_PASSWORD/,
+    );
     expect(fake.logins).toHaveLength(1);
   });
 
@@ -149,7 +163,10 @@ describe('qBittorrent 4.5 (Ok./Fails., SID)', () => {
     const s = await connectQbit({ url: 'http://qbit.test:8080', password: PASSWORD, log });
     expect(s.appVersion).toBe('v4.5.2');
     expect(fake.logins).toHaveLength(0);
-    expect(fake.requests.slice(1)).toEqual(['GET /api/v2/app/version SID=sid4secret', 'GET /api/v2/app/webapiVersion SID=sid4secret']);
+    expect(fake.requests.slice(1)).toEqual([
+      'GET /api/v2/app/version SID=sid4secret',
+      'GET /api/v2/app/webapiVersion SID=sid4secret',
+    ]);
   });
 });
 
@@ -165,7 +182,10 @@ describe('qBittorrent 5.2 (204/401, QBT_SID_<port>)', () => {
 
   it('401 at login after the probe passed the host check → bad credentials, one attempt', async () => {
     const fake = fakeQbit({ version: 5 });
-    await failure(connectQbit({ url: 'http://qbit.test:8080', username: 'admin', password: 'wrong-password', log }), 'QBIT_AUTH');
+    await failure(
+      connectQbit({ url: 'http://qbit.test:8080', username: 'admin', password: 'wrong-password', log }),
+      'QBIT_AUTH',
+    );
     expect(fake.logins).toHaveLength(1);
   });
 
@@ -187,7 +207,12 @@ describe('addresses', () => {
     const fake = fakeQbit({ version: 4, origin: 'https://proxy.test', prefix: '/qbt' });
     const s = await connectQbit({ url: 'https://proxy.test/qbt/', password: PASSWORD, log });
     expect(s.url).toBe('https://proxy.test/qbt');
-    expect(fake.requests.map((r) => r.split(' ')[1])).toEqual(['/qbt/api/v2/app/version', '/qbt/api/v2/auth/login', '/qbt/api/v2/app/version', '/qbt/api/v2/app/webapiVersion']);
+    expect(fake.requests.map((r) => r.split(' ')[1])).toEqual([
+      '/qbt/api/v2/app/version',
+      '/qbt/api/v2/auth/login',
+      '/qbt/api/v2/app/version',
+      '/qbt/api/v2/app/webapiVersion',
+    ]);
   });
 
   it('a web server that is not qBittorrent (404) → QBIT_UNREACHABLE "is not a qBittorrent Web UI"', async () => {
@@ -202,7 +227,9 @@ describe('addresses', () => {
   });
 
   it('a redirect (e.g. to https or a login page) is reported with where it goes', async () => {
-    nock('http://nas.test').get('/api/v2/app/version').reply(301, '', { Location: 'https://nas.test/api/v2/app/version' });
+    nock('http://nas.test')
+      .get('/api/v2/app/version')
+      .reply(301, '', { Location: 'https://nas.test/api/v2/app/version' });
     const e = await failure(connectQbit({ url: 'http://nas.test', password: PASSWORD, log }), 'QBIT_UNREACHABLE');
     expect(e.message).toMatch(/redirects \(HTTP 301\) to https:\/\/nas\.test/);
   });
@@ -210,7 +237,10 @@ describe('addresses', () => {
   it('nothing listening (ECONNREFUSED on a closed local port) → QBIT_UNREACHABLE with how to start the Web UI', async () => {
     nock.enableNetConnect('127.0.0.1');
     const port = await closedPort();
-    const e = await failure(connectQbit({ url: `http://127.0.0.1:${port}`, password: PASSWORD, log }), 'QBIT_UNREACHABLE');
+    const e = await failure(
+      connectQbit({ url: `http://127.0.0.1:${port}`, password: PASSWORD, log }),
+      'QBIT_UNREACHABLE',
+    );
     expect(e.message).toBe(
       `nothing is listening at http://127.0.0.1:${port}: start qBittorrent and enable its Web UI (Tools → Options → Web UI → 'Web User Interface (Remote control)'), or set qbittorrent.url / QSHARE_QBIT_URL`,
     );
@@ -218,14 +248,20 @@ describe('addresses', () => {
 
   it('a server that does not answer in time → QBIT_UNREACHABLE "did not answer within"', async () => {
     nock('http://slow.test').get('/api/v2/app/version').delay(2000).reply(403, 'Forbidden');
-    const e = await failure(connectQbit({ url: 'http://slow.test', password: PASSWORD, timeoutMs: 100, log }), 'QBIT_UNREACHABLE');
+    const e = await failure(
+      connectQbit({ url: 'http://slow.test', password: PASSWORD, timeoutMs: 100, log }),
+      'QBIT_UNREACHABLE',
+    );
     expect(e.message).toMatch(/did not answer within 0\.1 s/);
   });
 
   it('a timeout on a library request after login is worded the same way', async () => {
     nock('http://slow.test')
-      .get('/api/v2/app/version').reply(200, 'v4.5.2')
-      .get('/api/v2/app/version').delay(2000).reply(200, 'v4.5.2');
+      .get('/api/v2/app/version')
+      .reply(200, 'v4.5.2')
+      .get('/api/v2/app/version')
+      .delay(2000)
+      .reply(200, 'v4.5.2');
     const e = await failure(connectQbit({ url: 'http://slow.test', timeoutMs: 100, log }), 'QBIT_UNREACHABLE');
     expect(e.message).toMatch(/did not answer within 0\.1 s/);
   });

@@ -11,7 +11,9 @@ import { connectQbit } from '../../src/qbit/client.js';
 
 const ORIGIN = 'http://qbit.test:8080';
 const HASH = 'cd'.repeat(20);
-const TORRENT = Buffer.from('d8:announce0:4:infod6:lengthi1e4:name6:gift.712:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee');
+const TORRENT = Buffer.from(
+  'd8:announce0:4:infod6:lengthi1e4:name6:gift.712:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee',
+);
 
 interface Fake {
   adds: string[];
@@ -22,7 +24,21 @@ interface Fake {
 function fake(version: 4 | 5, addReply: [number, string]): Fake {
   const f: Fake = { adds: [], posts: [], listed: false };
   const api = (p: string) => new RegExp(`^/api/v2/${p}(\\?.*)?$`);
-  const row = { hash: HASH, name: 'gift.7z', state: 'downloading', progress: 0.5, save_path: '/dl/', uploaded: 0, ratio: 0, size: 1000, dlspeed: 50, eta: 10, num_seeds: 1, num_leechs: 2, seeding_time: 0 };
+  const row = {
+    hash: HASH,
+    name: 'gift.7z',
+    state: 'downloading',
+    progress: 0.5,
+    save_path: '/dl/',
+    uploaded: 0,
+    ratio: 0,
+    size: 1000,
+    dlspeed: 50,
+    eta: 10,
+    num_seeds: 1,
+    num_leechs: 2,
+    seeding_time: 0,
+  };
   nock(ORIGIN)
     .persist()
     .get(api('app/version'))
@@ -48,8 +64,23 @@ function fake(version: 4 | 5, addReply: [number, string]): Fake {
           rid: 1,
           show_flags: true,
           peers: {
-            '127.0.0.1:50123': { client: 'qBittorrent/4.5.2', ip: '127.0.0.1', port: 50123, progress: 1, uploaded: 0, downloaded: 1000, connection: 'BT' },
-            '[::1]:6881': { client: 'Transmission 4.0', ip: '::1', port: 6881, progress: 0.25, uploaded: 5, downloaded: 250 },
+            '127.0.0.1:50123': {
+              client: 'qBittorrent/4.5.2',
+              ip: '127.0.0.1',
+              port: 50123,
+              progress: 1,
+              uploaded: 0,
+              downloaded: 1000,
+              connection: 'BT',
+            },
+            '[::1]:6881': {
+              client: 'Transmission 4.0',
+              ip: '::1',
+              port: 6881,
+              progress: 0.25,
+              uploaded: 5,
+              downloaded: 250,
+            },
             ...(version === 5 ? { 'i2p-peer': { i2p_dest: 'abc.b32.i2p', progress: 1, client: 'x' } } : {}),
           },
         }),
@@ -78,8 +109,14 @@ afterEach(() => {
   nock.enableNetConnect();
 });
 
-const ok = { 4: [200, 'Ok.'], 5: [200, JSON.stringify({ success_count: 1, failure_count: 0, pending_count: 0, added_torrent_ids: [HASH] })] } as const;
-const dup = { 4: [200, 'Fails.'], 5: [409, JSON.stringify({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] })] } as const;
+const ok = {
+  4: [200, 'Ok.'],
+  5: [200, JSON.stringify({ success_count: 1, failure_count: 0, pending_count: 0, added_torrent_ids: [HASH] })],
+} as const;
+const dup = {
+  4: [200, 'Fails.'],
+  5: [409, JSON.stringify({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] })],
+} as const;
 
 describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
   const connect = () => connectQbit({ url: ORIGIN, log: silentLogger() });
@@ -87,7 +124,18 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
   it('adds a .torrent for download: the file part, category qshare-get, no skip_checking/seedMode, started', async () => {
     const f = fake(version, [...ok[version]]);
     const s = await connect();
-    expect(await s.addForDownload({ torrent: TORRENT, fileName: 'gift.torrent', savePath: '/home/r/.local/share/qshare/downloads/x', category: 'qshare-get', tags: ['qshare'] }, HASH)).toBe('added');
+    expect(
+      await s.addForDownload(
+        {
+          torrent: TORRENT,
+          fileName: 'gift.torrent',
+          savePath: '/home/r/.local/share/qshare/downloads/x',
+          category: 'qshare-get',
+          tags: ['qshare'],
+        },
+        HASH,
+      ),
+    ).toBe('added');
     const body = f.adds[0]!;
     expect(body).toMatch(/name="torrents"; filename="gift\.torrent"/);
     expect({
@@ -128,21 +176,39 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
   it('a duplicate it lists is already-present; one it does not list is QBIT_REJECTED', async () => {
     const f = fake(version, [...dup[version]]);
     const s = await connect();
-    await expect(s.addForDownload({ torrent: TORRENT, savePath: '/dl', category: 'qshare-get', tags: [] }, HASH)).rejects.toMatchObject({ code: 'QBIT_REJECTED' });
+    await expect(
+      s.addForDownload({ torrent: TORRENT, savePath: '/dl', category: 'qshare-get', tags: [] }, HASH),
+    ).rejects.toMatchObject({ code: 'QBIT_REJECTED' });
     f.listed = true;
-    expect(await s.addForDownload({ torrent: TORRENT, savePath: '/dl', category: 'qshare-get', tags: [] }, HASH)).toBe('already-present');
+    expect(await s.addForDownload({ torrent: TORRENT, savePath: '/dl', category: 'qshare-get', tags: [] }, HASH)).toBe(
+      'already-present',
+    );
   });
 
   it('reads status fields, files and peers', async () => {
     const f = fake(version, [...ok[version]]);
     f.listed = true;
     const s = await connect();
-    expect(await s.getTorrent(HASH)).toMatchObject({ size: 1000, dlSpeed: 50, eta: 10, numSeeds: 1, numLeechs: 2, progress: 0.5 });
+    expect(await s.getTorrent(HASH)).toMatchObject({
+      size: 1000,
+      dlSpeed: 50,
+      eta: 10,
+      numSeeds: 1,
+      numLeechs: 2,
+      progress: 0.5,
+    });
     expect((await s.listAll()).get(HASH)).toMatchObject({ name: 'gift.7z' });
     expect(await s.getFiles(HASH)).toEqual([{ name: 'gift.7z', size: 1000, progress: 1 }]);
     const peers = applyPeerDelta(EMPTY_VIEW, await s.syncPeers(HASH.toUpperCase(), 0)).connected;
     expect(peers.slice(0, 2)).toEqual([
-      { address: '127.0.0.1:50123', ip: '127.0.0.1', client: 'qBittorrent/4.5.2', progress: 1, uploaded: 0, downloaded: 1000 },
+      {
+        address: '127.0.0.1:50123',
+        ip: '127.0.0.1',
+        client: 'qBittorrent/4.5.2',
+        progress: 1,
+        uploaded: 0,
+        downloaded: 1000,
+      },
       { address: '[::1]:6881', ip: '::1', client: 'Transmission 4.0', progress: 0.25, uploaded: 5, downloaded: 250 },
     ]);
     if (version === 5) expect(peers[2]).toMatchObject({ ip: 'abc.b32.i2p', progress: 1 });
@@ -153,6 +219,10 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     const s = await connect();
     await s.stopTorrent(HASH.toUpperCase());
     await s.startTorrent(HASH);
-    expect(f.posts).toEqual(version === 5 ? [`stop hashes=${HASH}`, `start hashes=${HASH}`] : [`pause hashes=${HASH}`, `resume hashes=${HASH}`]);
+    expect(f.posts).toEqual(
+      version === 5
+        ? [`stop hashes=${HASH}`, `start hashes=${HASH}`]
+        : [`pause hashes=${HASH}`, `resume hashes=${HASH}`],
+    );
   });
 });

@@ -65,7 +65,10 @@ function fakeQbit(version: 4 | 5): Fake {
     script: [],
     infoRequests: 0,
     infoStatus: 200,
-    addReply: version === 4 ? [200, 'Ok.'] : [200, JSON.stringify({ success_count: 1, failure_count: 0, pending_count: 0, added_torrent_ids: [HASH] })],
+    addReply:
+      version === 4
+        ? [200, 'Ok.']
+        : [200, JSON.stringify({ success_count: 1, failure_count: 0, pending_count: 0, added_torrent_ids: [HASH] })],
     addLists: false,
     addBodies: [],
     stayStopped: false,
@@ -82,7 +85,9 @@ function fakeQbit(version: 4 | 5): Fake {
     .post(api('auth/login'))
     .reply(() => {
       f.logins++;
-      return version === 4 ? [200, 'Ok.', { 'Set-Cookie': `${cookie}; HttpOnly; path=/` }] : [204, '', { 'Set-Cookie': `${cookie}; HttpOnly; path=/` }];
+      return version === 4
+        ? [200, 'Ok.', { 'Set-Cookie': `${cookie}; HttpOnly; path=/` }]
+        : [204, '', { 'Set-Cookie': `${cookie}; HttpOnly; path=/` }];
     })
     .get(api('app/version'))
     .reply(function () {
@@ -114,7 +119,8 @@ function fakeQbit(version: 4 | 5): Fake {
     .reply(function (uri, body) {
       const g = guard(this.req.headers);
       if (g) return g;
-      const params = typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>);
+      const params =
+        typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>);
       f.calls.push(`${uri.split('/').pop()} ${JSON.stringify(params)}`);
       if (/start|resume/.test(uri) && f.script.length && !f.stayStopped) f.script = [row('stalledUP', 1)];
       return [200, ''];
@@ -123,7 +129,9 @@ function fakeQbit(version: 4 | 5): Fake {
 }
 
 const seedReq: SeedRequest = {
-  torrent: Buffer.from('d8:announce0:4:infod6:lengthi1e4:name10:holiday.7z12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee'),
+  torrent: Buffer.from(
+    'd8:announce0:4:infod6:lengthi1e4:name10:holiday.7z12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee',
+  ),
   fileName: 'holiday.torrent',
   savePath: '/downloads/qshare/holiday',
   category: 'qshare',
@@ -201,7 +209,10 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
 
   it('a duplicate that qBittorrent lists → already-present', async () => {
     const f = fakeQbit(version);
-    f.addReply = version === 4 ? [200, 'Fails.'] : [409, JSON.stringify({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] })];
+    f.addReply =
+      version === 4
+        ? [200, 'Fails.']
+        : [409, JSON.stringify({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] })];
     f.script = [row('stalledUP', 1)];
     const s = await connect(f);
     expect(await s.addForSeeding(seedReq, HASH)).toBe('already-present');
@@ -210,7 +221,10 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
 
   it('a refusal with the torrent not listed → QBIT_REJECTED with words', async () => {
     const f = fakeQbit(version);
-    f.addReply = version === 4 ? [200, 'Fails.'] : [409, JSON.stringify({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] })];
+    f.addReply =
+      version === 4
+        ? [200, 'Fails.']
+        : [409, JSON.stringify({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] })];
     const s = await connect(f);
     const e = await failure(s.addForSeeding(seedReq, HASH), 'QBIT_REJECTED');
     expect(e.message).toMatch(/did not add holiday\.torrent .* does not list torrent abab/);
@@ -232,7 +246,13 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     await s.addForSeeding(seedReq, HASH);
     f.script = [undefined, row('checkingResumeData', 0), row('checkingResumeData', 0), row('stalledUP', 1)];
     const t = await s.waitUntilSeeding(HASH, { timeoutMs: 5000, pollMs: 5, savePathHint: seedReq.savePath });
-    expect(t).toMatchObject({ hash: HASH, state: 'stalledUP', progress: 1, savePath: '/downloads/qshare/holiday/', name: 'holiday.7z' });
+    expect(t).toMatchObject({
+      hash: HASH,
+      state: 'stalledUP',
+      progress: 1,
+      savePath: '/downloads/qshare/holiday/',
+      name: 'holiday.7z',
+    });
     expect(f.infoRequests).toBe(4);
   });
 
@@ -241,7 +261,12 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     f.addLists = true;
     const s = await connect(f);
     await s.addForSeeding(seedReq, HASH);
-    f.script = [row('checkingResumeData', 0), row('checkingResumeData', 0), row('checkingResumeData', 0), row('stalledUP', 1)];
+    f.script = [
+      row('checkingResumeData', 0),
+      row('checkingResumeData', 0),
+      row('checkingResumeData', 0),
+      row('stalledUP', 1),
+    ];
     const t0 = performance.now();
     await s.waitUntilSeeding(HASH, { timeoutMs: 5000, savePathHint: seedReq.savePath });
     // three 50 ms waits; at the steady 1 s pace this took 3 s
@@ -253,8 +278,13 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     const f = fakeQbit(version);
     f.script = [row('checkingResumeData', 0), row('missingFiles', 0)];
     const s = await connect(f);
-    const e = await failure(s.waitUntilSeeding(HASH, { timeoutMs: 5000, pollMs: 5, savePathHint: '/downloads/qshare/holiday' }), 'QBIT_MISSING_FILES');
-    expect(e.message).toMatch(/^qBittorrent cannot see \/downloads\/qshare\/holiday: if it runs in Docker or on another machine, set qbittorrent\.pathMap in the config/);
+    const e = await failure(
+      s.waitUntilSeeding(HASH, { timeoutMs: 5000, pollMs: 5, savePathHint: '/downloads/qshare/holiday' }),
+      'QBIT_MISSING_FILES',
+    );
+    expect(e.message).toMatch(
+      /^qBittorrent cannot see \/downloads\/qshare\/holiday: if it runs in Docker or on another machine, set qbittorrent\.pathMap in the config/,
+    );
   });
 
   it('error state → QBIT_API', async () => {
@@ -269,7 +299,10 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     f.script = [row('checkingResumeData', 0.42)];
     const s = await connect(f);
     const t0 = Date.now();
-    const e = await failure(s.waitUntilSeeding(HASH, { timeoutMs: 150, pollMs: 20, savePathHint: '/x' }), 'QBIT_TIMEOUT');
+    const e = await failure(
+      s.waitUntilSeeding(HASH, { timeoutMs: 150, pollMs: 20, savePathHint: '/x' }),
+      'QBIT_TIMEOUT',
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
     expect(e.message).toMatch(/state "checkingResumeData", 42% complete\): it is still checking/);
   });
@@ -277,7 +310,10 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
   it('never listed at the deadline → QBIT_TIMEOUT', async () => {
     const f = fakeQbit(version);
     const s = await connect(f);
-    const e = await failure(s.waitUntilSeeding(HASH, { timeoutMs: 60, pollMs: 20, savePathHint: '/x' }), 'QBIT_TIMEOUT');
+    const e = await failure(
+      s.waitUntilSeeding(HASH, { timeoutMs: 60, pollMs: 20, savePathHint: '/x' }),
+      'QBIT_TIMEOUT',
+    );
     expect(e.message).toMatch(/did not list it/);
   });
 
@@ -287,7 +323,9 @@ describe.each([4, 5] as const)('qBittorrent %i.x', (version) => {
     const s = await connect(f);
     const t = await s.waitUntilSeeding(HASH, { timeoutMs: 5000, pollMs: 5, savePathHint: '/x' });
     expect(t.state).toBe('stalledUP');
-    expect(f.calls.filter((c) => !c.startsWith('info'))).toEqual([`${version === 4 ? 'resume' : 'start'} {"hashes":"${HASH}"}`]);
+    expect(f.calls.filter((c) => !c.startsWith('info'))).toEqual([
+      `${version === 4 ? 'resume' : 'start'} {"hashes":"${HASH}"}`,
+    ]);
   });
 
   it('listed, then gone → QBIT_API', async () => {
@@ -324,7 +362,10 @@ describe('waitUntilSeeding edge cases', () => {
     f.script = [row('pausedUP', 1)];
     f.stayStopped = true;
     const t0 = Date.now();
-    const e = await failure(s.waitUntilSeeding(HASH, { timeoutMs: 10_000, pollMs: 50, savePathHint: '/x' }), 'QBIT_API');
+    const e = await failure(
+      s.waitUntilSeeding(HASH, { timeoutMs: 10_000, pollMs: 50, savePathHint: '/x' }),
+      'QBIT_API',
+    );
     expect(Date.now() - t0).toBeGreaterThanOrEqual(3000);
     expect(e.message).toMatch(/keeps torrent holiday\.7z stopped .*Seeding Limits/);
     expect(f.calls.filter((c) => c.startsWith('resume'))).toHaveLength(1);
@@ -336,7 +377,10 @@ describe('waitUntilSeeding edge cases', () => {
     const s = await connect(f);
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
-    await failure(s.waitUntilSeeding(HASH, { timeoutMs: 10_000, pollMs: 20, savePathHint: '/x', signal: ac.signal }), 'INTERRUPTED');
+    await failure(
+      s.waitUntilSeeding(HASH, { timeoutMs: 10_000, pollMs: 20, savePathHint: '/x', signal: ac.signal }),
+      'INTERRUPTED',
+    );
   });
 
   it('5.2 pending (202) counts as added', async () => {

@@ -15,8 +15,20 @@ const HASH = 'ef'.repeat(20);
 
 const versions = [
   { label: '4.5', app: 'v4.5.2', api: '2.8.19', required: ['hashes', 'ratioLimit', 'seedingTimeLimit'], stop: 'pause' },
-  { label: '4.6', app: 'v4.6.7', api: '2.9.3', required: ['hashes', 'ratioLimit', 'seedingTimeLimit', 'inactiveSeedingTimeLimit'], stop: 'pause' },
-  { label: '5.2', app: 'v5.2.4', api: '2.15.1', required: ['hashes', 'ratioLimit', 'seedingTimeLimit', 'inactiveSeedingTimeLimit', 'shareLimitAction'], stop: 'stop' },
+  {
+    label: '4.6',
+    app: 'v4.6.7',
+    api: '2.9.3',
+    required: ['hashes', 'ratioLimit', 'seedingTimeLimit', 'inactiveSeedingTimeLimit'],
+    stop: 'pause',
+  },
+  {
+    label: '5.2',
+    app: 'v5.2.4',
+    api: '2.15.1',
+    required: ['hashes', 'ratioLimit', 'seedingTimeLimit', 'inactiveSeedingTimeLimit', 'shareLimitAction'],
+    stop: 'stop',
+  },
 ] as const;
 
 function fake(v: (typeof versions)[number]) {
@@ -35,9 +47,15 @@ function fake(v: (typeof versions)[number]) {
       return v.required.every((k) => k in f) ? [200, ''] : [400, 'Bad Request'];
     })
     .get(/^\/api\/v2\/torrents\/info/)
-    .reply(200, [{ hash: HASH, name: 'g.7z', state: 'stalledUP', progress: 1, save_path: '/a', uploaded: 10, ratio: 1, size: 10 }])
+    .reply(200, [
+      { hash: HASH, name: 'g.7z', state: 'stalledUP', progress: 1, save_path: '/a', uploaded: 10, ratio: 1, size: 10 },
+    ])
     .get(/^\/api\/v2\/sync\/torrentPeers/)
-    .reply(200, { full_update: true, rid: 1, peers: { '10.0.0.7:51413': { ip: '10.0.0.7', client: 'qBittorrent/5.0', progress: 1 } } })
+    .reply(200, {
+      full_update: true,
+      rid: 1,
+      peers: { '10.0.0.7:51413': { ip: '10.0.0.7', client: 'qBittorrent/5.0', progress: 1 } },
+    })
     .post(/^\/api\/v2\/torrents\/(stop|pause|start|resume)$/)
     .reply((uri) => {
       const name = uri.split('/').pop()!;
@@ -71,7 +89,14 @@ describe.each(versions)('qBittorrent $label', (v) => {
   it(`--recipients reached: qshare ${v.stop === 'stop' ? 'stops (torrents/stop)' : 'pauses (torrents/pause)'} the torrent`, async () => {
     const f = fake(v);
     const s = await connectQbit({ url: ORIGIN, log: silentLogger() });
-    const share = { id: 'i1', name: 'g', infoHash: HASH, recipients: 1, state: 'seeding', torrentFile: '/nope' } as ShareRecord;
+    const share = {
+      id: 'i1',
+      name: 'g',
+      infoHash: HASH,
+      recipients: 1,
+      state: 'seeding',
+      torrentFile: '/nope',
+    } as ShareRecord;
     let saved: ShareRecord | undefined;
     const store = {
       update: async (fn: (st: { version: 1; shares: ShareRecord[] }) => unknown) => {
@@ -80,9 +105,16 @@ describe.each(versions)('qBittorrent $label', (v) => {
         saved = st.shares[0];
       },
     } as unknown as StateStore;
-    const [st] = await observeShares({ store, log: silentLogger(), now: () => new Date('2026-11-21T12:00:00Z'), pieces: async () => undefined }, s, [share]);
+    const [st] = await observeShares(
+      { store, log: silentLogger(), now: () => new Date('2026-11-21T12:00:00Z'), pieces: async () => undefined },
+      s,
+      [share],
+    );
     expect(st).toMatchObject({ state: 'done', completedPeers: 1, stoppedNow: true });
     expect(f.posts).toEqual([v.stop]);
-    expect(saved).toMatchObject({ doneAt: '2026-11-21T12:00:00.000Z', completedPeers: [expect.stringMatching(/^[0-9a-f]{16}$/)] });
+    expect(saved).toMatchObject({
+      doneAt: '2026-11-21T12:00:00.000Z',
+      completedPeers: [expect.stringMatching(/^[0-9a-f]{16}$/)],
+    });
   });
 });

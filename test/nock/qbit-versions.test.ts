@@ -36,32 +36,71 @@ interface Family {
 const json = (o: object): string => JSON.stringify(o);
 const FAMILIES: Family[] = [
   {
-    name: '4.1', app: 'v4.1.9', api: '2.2.1', cookie: 'SID=s41', login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
-    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] }, stop: 'pause', start: 'resume', paused: 'paused', layout: 'root_folder',
+    name: '4.1',
+    app: 'v4.1.9',
+    api: '2.2.1',
+    cookie: 'SID=s41',
+    login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
+    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] },
+    stop: 'pause',
+    start: 'resume',
+    paused: 'paused',
+    layout: 'root_folder',
     shareLimitFields: ['hashes', 'ratioLimit', 'seedingTimeLimit'],
   },
   {
-    name: '4.5', app: 'v4.5.2', api: '2.8.19', cookie: 'SID=s45', login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
-    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] }, stop: 'pause', start: 'resume', paused: 'paused', layout: 'contentLayout',
+    name: '4.5',
+    app: 'v4.5.2',
+    api: '2.8.19',
+    cookie: 'SID=s45',
+    login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
+    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] },
+    stop: 'pause',
+    start: 'resume',
+    paused: 'paused',
+    layout: 'contentLayout',
     shareLimitFields: ['hashes', 'ratioLimit', 'seedingTimeLimit'],
   },
   {
-    name: '4.6', app: 'v4.6.7', api: '2.9.3', cookie: 'SID=s46', login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
-    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] }, stop: 'pause', start: 'resume', paused: 'paused', layout: 'contentLayout',
+    name: '4.6',
+    app: 'v4.6.7',
+    api: '2.9.3',
+    cookie: 'SID=s46',
+    login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
+    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] },
+    stop: 'pause',
+    start: 'resume',
+    paused: 'paused',
+    layout: 'contentLayout',
     shareLimitFields: ['hashes', 'ratioLimit', 'seedingTimeLimit', 'inactiveSeedingTimeLimit'],
   },
   {
-    name: '5.0', app: 'v5.0.4', api: '2.11.2', cookie: 'SID=s50', login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
-    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] }, stop: 'stop', start: 'start', paused: 'stopped', layout: 'contentLayout',
+    name: '5.0',
+    app: 'v5.0.4',
+    api: '2.11.2',
+    cookie: 'SID=s50',
+    login: { ok: [200, 'Ok.'], bad: [200, 'Fails.'] },
+    add: { ok: [200, 'Ok.'], dup: [200, 'Fails.'] },
+    stop: 'stop',
+    start: 'start',
+    paused: 'stopped',
+    layout: 'contentLayout',
     shareLimitFields: ['hashes', 'ratioLimit', 'seedingTimeLimit', 'inactiveSeedingTimeLimit'],
   },
   {
-    name: '5.2', app: 'v5.2.0', api: '2.14.1', cookie: 'QBT_SID_8080=s52', login: { ok: [204, ''], bad: [401, 'Unauthorized'] },
+    name: '5.2',
+    app: 'v5.2.0',
+    api: '2.14.1',
+    cookie: 'QBT_SID_8080=s52',
+    login: { ok: [204, ''], bad: [401, 'Unauthorized'] },
     add: {
       ok: [200, json({ success_count: 1, failure_count: 0, pending_count: 0, added_torrent_ids: [HASH] })],
       dup: [409, json({ success_count: 0, failure_count: 1, pending_count: 0, added_torrent_ids: [] })],
     },
-    stop: 'stop', start: 'start', paused: 'stopped', layout: 'contentLayout',
+    stop: 'stop',
+    start: 'start',
+    paused: 'stopped',
+    layout: 'contentLayout',
     shareLimitFields: ['hashes', 'ratioLimit', 'seedingTimeLimit', 'inactiveSeedingTimeLimit', 'shareLimitAction'],
   },
 ];
@@ -88,7 +127,8 @@ function fake(f: Family, o: { banned?: boolean; hostRejected?: boolean } = {}): 
     if (o.hostRejected) return [401, 'Unauthorized'];
     return h.cookie === f.cookie && !st.sessionGone ? undefined : [403, 'Forbidden'];
   };
-  const form = (body: unknown): Record<string, string> => (typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>));
+  const form = (body: unknown): Record<string, string> =>
+    typeof body === 'string' ? Object.fromEntries(new URLSearchParams(body)) : (body as Record<string, string>);
   const multipart = (body: string): Record<string, string> => {
     const out: Record<string, string> = {};
     for (const m of body.matchAll(/name="([^"]+)"\r\n\r\n([^\r]*)\r\n/g)) out[m[1]!] = m[2]!;
@@ -117,7 +157,15 @@ function fake(f: Family, o: { banned?: boolean; hostRejected?: boolean } = {}): 
     .reply(function () {
       const g = guard(this.req.headers);
       if (g) return g;
-      const row = { hash: HASH, name: 'x.7z', state: f.name.startsWith('5') ? 'stoppedUP' : 'pausedUP', progress: 1, save_path: '/d', uploaded: 0, ratio: 0 };
+      const row = {
+        hash: HASH,
+        name: 'x.7z',
+        state: f.name.startsWith('5') ? 'stoppedUP' : 'pausedUP',
+        progress: 1,
+        save_path: '/d',
+        uploaded: 0,
+        ratio: 0,
+      };
       return [200, JSON.stringify(st.listed ? [row] : []), { 'Content-Type': 'application/json' }];
     })
     .post(api('torrents/add'))
@@ -161,9 +209,13 @@ const seedReq = (): SeedRequest => ({
 });
 
 async function failure(p: Promise<unknown>): Promise<QshareError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(QshareError);
-  for (const secret of [PASSWORD, 's41', 's45', 's46', 's50', 's52']) expect((e as Error).message).not.toContain(secret);
+  for (const secret of [PASSWORD, 's41', 's45', 's46', 's50', 's52'])
+    expect((e as Error).message).not.toContain(secret);
   return e as QshareError;
 }
 
@@ -174,7 +226,8 @@ afterEach(() => {
 });
 
 describe.each(FAMILIES)('qBittorrent $name (Web API $api)', (f) => {
-  const connect = (password = PASSWORD): Promise<QbitSession> => connectQbit({ url: ORIGIN, username: 'admin', password, log });
+  const connect = (password = PASSWORD): Promise<QbitSession> =>
+    connectQbit({ url: ORIGIN, username: 'admin', password, log });
 
   it(`logs in once (${f.login.ok[0]}) and uses the ${f.cookie.split('=')[0]} cookie`, async () => {
     const st = fake(f);
@@ -213,7 +266,13 @@ describe.each(FAMILIES)('qBittorrent $name (Web API $api)', (f) => {
     const fields = st.addFields[0]!;
     expect(fields[f.paused]).toBe('false');
     expect(fields[f.layout]).toBe(f.layout === 'root_folder' ? 'true' : 'Original');
-    expect(fields).toMatchObject({ savepath: '/downloads/qshare', skip_checking: 'true', autoTMM: 'false', category: 'qshare', tags: 'qshare' });
+    expect(fields).toMatchObject({
+      savepath: '/downloads/qshare',
+      skip_checking: 'true',
+      autoTMM: 'false',
+      category: 'qshare',
+      tags: 'qshare',
+    });
     expect(await s.addForSeeding(seedReq(), HASH)).toBe('already-present');
   });
 
@@ -239,7 +298,8 @@ describe.each(FAMILIES)('qBittorrent $name (Web API $api)', (f) => {
     await s.setShareLimits(HASH, { ratio: 2, seedingTimeMinutes: 1440 });
     expect(Object.keys(st.limitFields[0]!).sort()).toEqual([...f.shareLimitFields].sort());
     expect(st.limitFields[0]).toMatchObject({ hashes: HASH, ratioLimit: '2', seedingTimeLimit: '1440' });
-    if (f.shareLimitFields.includes('inactiveSeedingTimeLimit')) expect(st.limitFields[0]!.inactiveSeedingTimeLimit).toBe('-2');
+    if (f.shareLimitFields.includes('inactiveSeedingTimeLimit'))
+      expect(st.limitFields[0]!.inactiveSeedingTimeLimit).toBe('-2');
     if (f.shareLimitFields.includes('shareLimitAction')) expect(st.limitFields[0]!.shareLimitAction).toBe('Stop');
   });
 
@@ -248,7 +308,10 @@ describe.each(FAMILIES)('qBittorrent $name (Web API $api)', (f) => {
     const s = await connect();
     st.sessionGone = true;
     const e = await failure(s.getTorrent(HASH));
-    expect(e).toMatchObject({ code: 'QBIT_AUTH', message: expect.stringMatching(/no longer accepts qshare's session \(HTTP 403/) });
+    expect(e).toMatchObject({
+      code: 'QBIT_AUTH',
+      message: expect.stringMatching(/no longer accepts qshare's session \(HTTP 403/),
+    });
     expect(st.logins).toBe(1);
   });
 });
@@ -258,14 +321,34 @@ describe('buildShareLimitFields (pure)', () => {
   it.each([
     ['2.2.1', {}, { hashes: HASH, ratioLimit: '-2', seedingTimeLimit: '-2' }],
     ['2.8.19', { ratio: null, seedingTimeMinutes: null }, { hashes: HASH, ratioLimit: '-1', seedingTimeLimit: '-1' }],
-    ['2.9.2', { ratio: 1.5 }, { hashes: HASH, ratioLimit: '1.5', seedingTimeLimit: '-2', inactiveSeedingTimeLimit: '-2' }],
-    ['2.11.2', { seedingTimeMinutes: 59.6 }, { hashes: HASH, ratioLimit: '-2', seedingTimeLimit: '60', inactiveSeedingTimeLimit: '-2' }],
-    ['2.14.0', { ratio: 0 }, { hashes: HASH, ratioLimit: '0', seedingTimeLimit: '-2', inactiveSeedingTimeLimit: '-2', shareLimitAction: 'Stop' }],
+    [
+      '2.9.2',
+      { ratio: 1.5 },
+      { hashes: HASH, ratioLimit: '1.5', seedingTimeLimit: '-2', inactiveSeedingTimeLimit: '-2' },
+    ],
+    [
+      '2.11.2',
+      { seedingTimeMinutes: 59.6 },
+      { hashes: HASH, ratioLimit: '-2', seedingTimeLimit: '60', inactiveSeedingTimeLimit: '-2' },
+    ],
+    [
+      '2.14.0',
+      { ratio: 0 },
+      {
+        hashes: HASH,
+        ratioLimit: '0',
+        seedingTimeLimit: '-2',
+        inactiveSeedingTimeLimit: '-2',
+        shareLimitAction: 'Stop',
+      },
+    ],
   ])('API %s %j', (api, limits, want) => {
     expect(buildShareLimitFields(HASH.toUpperCase(), limits, v(api))).toEqual(want);
   });
   it('refuses a negative or non-number limit', () => {
     expect(() => buildShareLimitFields(HASH, { ratio: -1 }, v('2.8.19'))).toThrow(/ratio limit must be a number ≥ 0/);
-    expect(() => buildShareLimitFields(HASH, { seedingTimeMinutes: Number.NaN }, v('2.8.19'))).toThrow(/seeding time limit/);
+    expect(() => buildShareLimitFields(HASH, { seedingTimeMinutes: Number.NaN }, v('2.8.19'))).toThrow(
+      /seeding time limit/,
+    );
   });
 });

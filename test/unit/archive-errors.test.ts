@@ -6,12 +6,15 @@ import { QshareError } from '../../src/errors.js';
 const WRONG_7ZZ = '\nERROR: a.7z\nCannot open encrypted archive. Wrong password?\n\n';
 const WRONG_7ZA = '\nERROR: a.7z\nCan not open encrypted archive. Wrong password?\n\n';
 const CRC_ENC = 'ERROR: CRC Failed in encrypted file. Wrong password? : my folder/sub/deep/r.bin\n';
-const TRUNC = 'ERROR: trunc.7z\ntrunc.7z\nOpen ERROR: Cannot open the file as [7z] archive\n\n\nERRORS:\nUnexpected end of archive\n';
-const JUNK_7ZA = 'ERROR: junk.7z\njunk.7z\nOpen ERROR: Can not open the file as [7z] archive\n\n\nERRORS:\nIs not archive\n';
+const TRUNC =
+  'ERROR: trunc.7z\ntrunc.7z\nOpen ERROR: Cannot open the file as [7z] archive\n\n\nERRORS:\nUnexpected end of archive\n';
+const JUNK_7ZA =
+  'ERROR: junk.7z\njunk.7z\nOpen ERROR: Can not open the file as [7z] archive\n\n\nERRORS:\nIs not archive\n';
 const HEADERS = 'ERROR: x.7z\nHeaders Error\n';
 const ENOSPC_7ZZ = '\n\nSystem ERROR:\nerrno=28 : No space left on device\n';
 const EFAIL_7ZA = '\n\nSystem ERROR:\nE_FAIL\n';
-const MISSING_7ZZ = '\nERROR: errno=2 : No such file or directory\nnonexist.7z\n\n\n\nSystem ERROR:\nerrno=2 : No such file or directory\n';
+const MISSING_7ZZ =
+  '\nERROR: errno=2 : No such file or directory\nnonexist.7z\n\n\n\nSystem ERROR:\nerrno=2 : No such file or directory\n';
 const MISSING_7ZA = '\nERROR: No more files\nnonexist.7z\n\n\n\nSystem ERROR:\nUnknown error -2147024872\n';
 const UNREADABLE =
   '\nWARNING: errno=13 : Permission denied\n/src/sub/\n\n\nWARNING: errno=13 : Permission denied\n/src/c\n\n\nScan WARNINGS for files and folders:\n\n' +
@@ -19,7 +22,14 @@ const UNREADABLE =
 const BAD_SWITCH = '\n\nCommand Line Error:\nUnknown switch:\n-sse\n';
 const DANGEROUS = 'ERROR: Dangerous link path was ignored : my folder/link : ../outside.txt\n';
 
-const e = (over: Partial<SevenZipExit>): SevenZipExit => ({ op: 'test', code: 2, signal: null, stderr: '', aborted: false, ...over });
+const e = (over: Partial<SevenZipExit>): SevenZipExit => ({
+  op: 'test',
+  code: 2,
+  signal: null,
+  stderr: '',
+  aborted: false,
+  ...over,
+});
 
 describe('sevenZipError', () => {
   it.each([
@@ -35,8 +45,16 @@ describe('sevenZipError', () => {
     ['missing archive (7zz)', e({ stderr: MISSING_7ZZ }), 'NOT_FOUND'],
     ['missing archive (p7zip)', e({ stderr: MISSING_7ZA }), 'NOT_FOUND'],
     ['unreadable source, exit 1', e({ op: 'create', code: 1, stderr: UNREADABLE }), 'SEVENZIP_FAILED'],
-    ['unreadable source with -sse, exit 2', e({ op: 'create', code: 2, stderr: '\nSystem ERROR:\nerrno=13 : Permission denied\n' }), 'SEVENZIP_FAILED'],
-    ['exit 255 (Ctrl-C reached 7-Zip directly)', e({ op: 'create', code: 255, stderr: '\nBreak signaled\n' }), 'INTERRUPTED'],
+    [
+      'unreadable source with -sse, exit 2',
+      e({ op: 'create', code: 2, stderr: '\nSystem ERROR:\nerrno=13 : Permission denied\n' }),
+      'SEVENZIP_FAILED',
+    ],
+    [
+      'exit 255 (Ctrl-C reached 7-Zip directly)',
+      e({ op: 'create', code: 255, stderr: '\nBreak signaled\n' }),
+      'INTERRUPTED',
+    ],
     ['we aborted', e({ op: 'create', code: 0, aborted: true }), 'INTERRUPTED'],
     ['SIGTERM', e({ code: null, signal: 'SIGTERM' }), 'INTERRUPTED'],
     ['SIGKILL (OOM killer?)', e({ code: null, signal: 'SIGKILL' }), 'SEVENZIP_FAILED'],

@@ -6,15 +6,27 @@ import { ensureExecutable, isLegacy, parseBanner, which } from '../../src/archiv
 
 describe('parseBanner', () => {
   it.each([
-    ['\n7-Zip (z) 26.02 (x64) : Copyright (c) 1999-2026 Igor Pavlov : 2026-06-25\n 64-bit locale=C.UTF-8', { version: '26.02', p7zip: false }, false],
-    ['7-Zip (a) 21.07 (x64) : Copyright (c) 1999-2021 Igor Pavlov : 2021-12-26', { version: '21.07', p7zip: false }, false],
+    [
+      '\n7-Zip (z) 26.02 (x64) : Copyright (c) 1999-2026 Igor Pavlov : 2026-06-25\n 64-bit locale=C.UTF-8',
+      { version: '26.02', p7zip: false },
+      false,
+    ],
+    [
+      '7-Zip (a) 21.07 (x64) : Copyright (c) 1999-2021 Igor Pavlov : 2021-12-26',
+      { version: '21.07', p7zip: false },
+      false,
+    ],
     ['7-Zip 23.01 (x64) : Copyright (c) 1999-2023 Igor Pavlov : 2023-06-20', { version: '23.01', p7zip: false }, false],
     [
       '\n7-Zip (a) [64] 16.02 : Copyright (c) 1999-2016 Igor Pavlov : 2016-05-21\np7zip Version 16.02 (locale=C.UTF-8,Utf16=on,HugeFiles=on,64 bits)',
       { version: '16.02', p7zip: true },
       true,
     ],
-    ['7-Zip [64] 16.02 : Copyright (c) 1999-2016 Igor Pavlov : 2016-05-21\np7zip Version 16.02 (locale=en_US.UTF-8)', { version: '16.02', p7zip: true }, true],
+    [
+      '7-Zip [64] 16.02 : Copyright (c) 1999-2016 Igor Pavlov : 2016-05-21\np7zip Version 16.02 (locale=en_US.UTF-8)',
+      { version: '16.02', p7zip: true },
+      true,
+    ],
     ['7-Zip 9.20  Copyright (c) 1999-2010 Igor Pavlov  2010-11-18', { version: '9.20', p7zip: false }, true],
   ])('%j', (text, banner, legacy) => {
     const b = parseBanner(text);

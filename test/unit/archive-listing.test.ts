@@ -100,9 +100,30 @@ Block = 3
 describe('parseTechnicalListing', () => {
   it('7zz: entries only (not the archive block), kinds, names containing " = "', () => {
     expect(parseTechnicalListing(HEAD_7ZZ + ENTRIES_7ZZ)).toEqual([
-      { path: 'my folder', kind: 'dir', size: 0, attributes: 'D drwxr-xr-x', modified: '2026-11-21 10:09:40.5392083', encrypted: false },
-      { path: 'my folder/link', kind: 'symlink', size: 14, attributes: 'A lrwxrwxrwx', modified: '2026-11-21 10:09:40.5387205', encrypted: true },
-      { path: 'my folder/é😀eé = x', kind: 'file', size: 1, attributes: 'A -rw-r--r--', modified: '2026-11-21 10:09:40.5392083', encrypted: true },
+      {
+        path: 'my folder',
+        kind: 'dir',
+        size: 0,
+        attributes: 'D drwxr-xr-x',
+        modified: '2026-11-21 10:09:40.5392083',
+        encrypted: false,
+      },
+      {
+        path: 'my folder/link',
+        kind: 'symlink',
+        size: 14,
+        attributes: 'A lrwxrwxrwx',
+        modified: '2026-11-21 10:09:40.5387205',
+        encrypted: true,
+      },
+      {
+        path: 'my folder/é😀eé = x',
+        kind: 'file',
+        size: 1,
+        attributes: 'A -rw-r--r--',
+        modified: '2026-11-21 10:09:40.5392083',
+        encrypted: true,
+      },
     ]);
   });
 
@@ -116,7 +137,8 @@ describe('parseTechnicalListing', () => {
   });
 
   it('CRLF and Windows-style attributes without a mode', () => {
-    const text = '----------\r\nPath = a\\b\r\nSize = 3\r\nAttributes = D\r\n\r\nPath = c\r\nSize = 5\r\nAttributes = A\r\n';
+    const text =
+      '----------\r\nPath = a\\b\r\nSize = 3\r\nAttributes = D\r\n\r\nPath = c\r\nSize = 5\r\nAttributes = A\r\n';
     expect(parseTechnicalListing(text).map((e) => [e.path, e.kind, e.size])).toEqual([
       ['a\\b', 'dir', 3],
       ['c', 'file', 5],

@@ -3,8 +3,19 @@ import { defaultSetpriv, spawnPlan } from '../../src/archive/run.js';
 
 describe('spawnPlan: 7-Zip dies with qshare (setpriv --pdeathsig KILL)', () => {
   it.each([
-    ['with setpriv', '/usr/bin/setpriv', { command: '/usr/bin/setpriv', args: ['--pdeathsig', 'KILL', '--', '/usr/bin/7zz', 'a', '-p', '--', '/o/.x.7z.partial-1', '/d/-sdel'] }],
-    ['without (macOS, no util-linux)', null, { command: '/usr/bin/7zz', args: ['a', '-p', '--', '/o/.x.7z.partial-1', '/d/-sdel'] }],
+    [
+      'with setpriv',
+      '/usr/bin/setpriv',
+      {
+        command: '/usr/bin/setpriv',
+        args: ['--pdeathsig', 'KILL', '--', '/usr/bin/7zz', 'a', '-p', '--', '/o/.x.7z.partial-1', '/d/-sdel'],
+      },
+    ],
+    [
+      'without (macOS, no util-linux)',
+      null,
+      { command: '/usr/bin/7zz', args: ['a', '-p', '--', '/o/.x.7z.partial-1', '/d/-sdel'] },
+    ],
   ])('%s', (_w, setpriv, plan) => {
     expect(spawnPlan('/usr/bin/7zz', ['a', '-p', '--', '/o/.x.7z.partial-1', '/d/-sdel'], setpriv)).toEqual(plan);
   });

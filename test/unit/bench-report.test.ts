@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { checkTargets, cpuFloorRatio, formatSize, markdownTable, median, pairedOrder, pairedRatios, parseCpuSeconds, parseSize, parseTimeV, summarize, textTable, type ScenarioResult } from '../../bench/report.js';
+import {
+  checkTargets,
+  cpuFloorRatio,
+  formatSize,
+  markdownTable,
+  median,
+  pairedOrder,
+  pairedRatios,
+  parseCpuSeconds,
+  parseSize,
+  parseTimeV,
+  summarize,
+  textTable,
+  type ScenarioResult,
+} from '../../bench/report.js';
 
 const MiB = 1048576;
 
@@ -33,7 +47,11 @@ describe('bench report', () => {
   });
 
   it('parseTimeV reads GNU time -v peak RSS in bytes', () => {
-    expect(parseTimeV('\tCommand being timed: "x"\n\tMaximum resident set size (kbytes): 70512\n\tAverage shared text size (kbytes): 0\n')).toBe(70512 * 1024);
+    expect(
+      parseTimeV(
+        '\tCommand being timed: "x"\n\tMaximum resident set size (kbytes): 70512\n\tAverage shared text size (kbytes): 0\n',
+      ),
+    ).toBe(70512 * 1024);
     expect(parseTimeV('nothing')).toBeUndefined();
   });
 
@@ -49,11 +67,42 @@ describe('bench report', () => {
   });
 
   const results: ScenarioResult[] = [
-    { id: 'floor', label: 'floor', set: 'A', samples: [{ seconds: 6, peakRss: 8 * MiB }, { seconds: 5, peakRss: 9 * MiB }, { seconds: 7, peakRss: 8 * MiB }] },
-    { id: 'qshare-no-seed', label: 'qshare add --no-seed', set: 'A', baseline: 'floor', samples: [{ seconds: 6.3, peakRss: 80 * MiB }, { seconds: 6.6, peakRss: 90 * MiB }, { seconds: 6.5, peakRss: 85 * MiB }] },
-    { id: 'qshare-seed', label: 'qshare add', set: 'A', baseline: 'floor', samples: [{ seconds: 7.2, peakRss: 160 * MiB }] },
+    {
+      id: 'floor',
+      label: 'floor',
+      set: 'A',
+      samples: [
+        { seconds: 6, peakRss: 8 * MiB },
+        { seconds: 5, peakRss: 9 * MiB },
+        { seconds: 7, peakRss: 8 * MiB },
+      ],
+    },
+    {
+      id: 'qshare-no-seed',
+      label: 'qshare add --no-seed',
+      set: 'A',
+      baseline: 'floor',
+      samples: [
+        { seconds: 6.3, peakRss: 80 * MiB },
+        { seconds: 6.6, peakRss: 90 * MiB },
+        { seconds: 6.5, peakRss: 85 * MiB },
+      ],
+    },
+    {
+      id: 'qshare-seed',
+      label: 'qshare add',
+      set: 'A',
+      baseline: 'floor',
+      samples: [{ seconds: 7.2, peakRss: 160 * MiB }],
+    },
     { id: 'mktorrent', label: 'mktorrent', set: 'A', samples: [{ seconds: 0.6, peakRss: 15 * MiB }] },
-    { id: 'qshare-no-encrypt', label: 'qshare --no-encrypt', set: 'A', baseline: 'mktorrent', samples: [{ seconds: 0.9, peakRss: 70 * MiB }] },
+    {
+      id: 'qshare-no-encrypt',
+      label: 'qshare --no-encrypt',
+      set: 'A',
+      baseline: 'mktorrent',
+      samples: [{ seconds: 0.9, peakRss: 70 * MiB }],
+    },
   ];
 
   it('summarize: medians, min/max, peak RSS, and the paired ratio to the baseline: per round, then the median and range', () => {
@@ -71,7 +120,15 @@ describe('bench report', () => {
 
   it('pairedOrder: each baseline next to what is compared with it, groups rotated, every other round reversed', () => {
     const x = (set: string, id: string, baseline?: string) => ({ set, id, ...(baseline ? { baseline } : {}) });
-    const items = [x('A', 'floor'), x('A', 'no-seed', 'floor'), x('A', 'mktorrent'), x('A', 'seed', 'floor'), x('A', 'no-encrypt', 'mktorrent'), x('B', 'floor'), x('B', 'no-seed', 'floor')];
+    const items = [
+      x('A', 'floor'),
+      x('A', 'no-seed', 'floor'),
+      x('A', 'mktorrent'),
+      x('A', 'seed', 'floor'),
+      x('A', 'no-encrypt', 'mktorrent'),
+      x('B', 'floor'),
+      x('B', 'no-seed', 'floor'),
+    ];
     const ids = (r: number) => pairedOrder(items, r).map((i) => `${i.set}.${i.id}`);
     expect(ids(0)).toEqual(['A.floor', 'A.no-seed', 'A.seed', 'A.mktorrent', 'A.no-encrypt', 'B.floor', 'B.no-seed']);
     expect(ids(1)).toEqual(['A.no-encrypt', 'A.mktorrent', 'B.no-seed', 'B.floor', 'A.seed', 'A.no-seed', 'A.floor']);
@@ -80,14 +137,26 @@ describe('bench report', () => {
   });
 
   it.each([
-    [[2, 4, 6], [1, 2, 3], [2, 2, 2]],
-    [[2, 4], [1, 2, 3], [2, 2]],
+    [
+      [2, 4, 6],
+      [1, 2, 3],
+      [2, 2, 2],
+    ],
+    [
+      [2, 4],
+      [1, 2, 3],
+      [2, 2],
+    ],
     [[2, 4, 6], [1, 0], [2]],
     [[], [1], []],
   ])('pairedRatios(%j, %j) = %j', (a, b, want) => expect(pairedRatios(a, b)).toEqual(want));
 
   it('checkTargets: the issue limits, met or not, from the same numbers', () => {
-    const t = checkTargets(summarize(results), { medians: { 'node -e 0': 40, 'qshare --help': 90 }, helpRatio: 2.25 }, undefined);
+    const t = checkTargets(
+      summarize(results),
+      { medians: { 'node -e 0': 40, 'qshare --help': 90 }, helpRatio: 2.25 },
+      undefined,
+    );
     const byWhat = Object.fromEntries(t.map((x) => [x.what, x.ok]));
     expect(byWhat['`qshare add --no-seed` (A)']).toBe(true); // 1.05, paired
     expect(byWhat['`qshare add` until seeding (A)']).toBe(false); // 7.2 / 6 = 1.2 > 1.15
@@ -98,9 +167,37 @@ describe('bench report', () => {
 
   it('summarize: the median CPU time only when every sample has one; the CPU floor against the baseline', () => {
     const withCpu: ScenarioResult[] = [
-      { id: 'mktorrent', label: 'mktorrent', set: 'B', samples: [{ seconds: 0.7, peakRss: MiB, cpuSeconds: 1.35 }, { seconds: 0.8, peakRss: MiB, cpuSeconds: 1.4 }, { seconds: 0.72, peakRss: MiB, cpuSeconds: 1.3 }] },
-      { id: 'qshare-no-encrypt', label: 'qshare --no-encrypt', set: 'B', baseline: 'mktorrent', samples: [{ seconds: 0.95, peakRss: MiB, cpuSeconds: 1.8 }, { seconds: 0.97, peakRss: MiB, cpuSeconds: 1.84 }, { seconds: 0.94, peakRss: MiB, cpuSeconds: 1.78 }] },
-      { id: 'old', label: 'from an older run', set: 'B', baseline: 'mktorrent', samples: [{ seconds: 1, peakRss: MiB, cpuSeconds: 2 }, { seconds: 1, peakRss: MiB }] },
+      {
+        id: 'mktorrent',
+        label: 'mktorrent',
+        set: 'B',
+        samples: [
+          { seconds: 0.7, peakRss: MiB, cpuSeconds: 1.35 },
+          { seconds: 0.8, peakRss: MiB, cpuSeconds: 1.4 },
+          { seconds: 0.72, peakRss: MiB, cpuSeconds: 1.3 },
+        ],
+      },
+      {
+        id: 'qshare-no-encrypt',
+        label: 'qshare --no-encrypt',
+        set: 'B',
+        baseline: 'mktorrent',
+        samples: [
+          { seconds: 0.95, peakRss: MiB, cpuSeconds: 1.8 },
+          { seconds: 0.97, peakRss: MiB, cpuSeconds: 1.84 },
+          { seconds: 0.94, peakRss: MiB, cpuSeconds: 1.78 },
+        ],
+      },
+      {
+        id: 'old',
+        label: 'from an older run',
+        set: 'B',
+        baseline: 'mktorrent',
+        samples: [
+          { seconds: 1, peakRss: MiB, cpuSeconds: 2 },
+          { seconds: 1, peakRss: MiB },
+        ],
+      },
     ];
     const s = summarize(withCpu);
     expect(s[0]!.cpuMedian).toBeCloseTo(1.35);
@@ -112,7 +209,9 @@ describe('bench report', () => {
     expect(cpuFloorRatio(s[0]!, s, 2)).toBeUndefined(); // no baseline
     expect(cpuFloorRatio(s[2]!, s, 2)).toBeUndefined(); // no CPU times
     // per round 0.95/0.7, 0.97/0.8, 0.94/0.72 → median 1.31 (1.21–1.36); CPU 1.8/1.35, 1.84/1.4, 1.78/1.3 → 1.33
-    expect(markdownTable(s)).toContain('| B | qshare --no-encrypt | 0.95 | 0.94–0.97 | 1.31 × (1.21–1.36) | mktorrent | 1.80 | 1.33 × | 1 |');
+    expect(markdownTable(s)).toContain(
+      '| B | qshare --no-encrypt | 0.95 | 0.94–0.97 | 1.31 × (1.21–1.36) | mktorrent | 1.80 | 1.33 × | 1 |',
+    );
     expect(s[2]!.cpuRatio).toBeUndefined(); // a sample without CPU time
     expect(textTable(s).split('\n')[0]).toMatch(/paired ratio \(range\) +vs +CPU s +CPU ratio +peak RSS MiB$/);
   });

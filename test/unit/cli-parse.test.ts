@@ -9,14 +9,26 @@ const args = (line: CommandLine) => (line.kind === 'run' ? { command: line.comma
 
 describe('parseCommandLine', () => {
   it.each([
-    [['add', './photos'], { command: 'add', path: './photos', seed: true, encrypt: true, json: false, tracker: undefined, name: undefined }],
+    [
+      ['add', './photos'],
+      { command: 'add', path: './photos', seed: true, encrypt: true, json: false, tracker: undefined, name: undefined },
+    ],
     [['add', '/a b/wedding', '--no-seed', '--json'], { path: '/a b/wedding', seed: false, json: true }],
     [['add', '--no-encrypt', 'x', '--level', 'auto'], { path: 'x', encrypt: false, level: 'auto' }],
-    [['add', 'x', '--level=5', '--name', 'my-share', '--recipients', '3', '--expire', '7d'], { level: '5', name: 'my-share', recipients: 3, expire: '7d' }],
+    [
+      ['add', 'x', '--level=5', '--name', 'my-share', '--recipients', '3', '--expire', '7d'],
+      { level: '5', name: 'my-share', recipients: 3, expire: '7d' },
+    ],
     [['add', 'x', '--recipients', '2.5'], { recipients: 2.5 }],
-    [['add', 'x', '--tracker', 'udp://t:1/announce', '--tracker=http://u/a'], { tracker: ['udp://t:1/announce', 'http://u/a'] }],
+    [
+      ['add', 'x', '--tracker', 'udp://t:1/announce', '--tracker=http://u/a'],
+      { tracker: ['udp://t:1/announce', 'http://u/a'] },
+    ],
     [['add', 'x', '--relay', 'box', '--relay', 'vps', '--handoff'], { relay: ['box', 'vps'], handoff: true }],
-    [['add', 'x', '--password-stdin', '--config', '/c.json', '--verbose'], { 'password-stdin': true, config: '/c.json', verbose: true }],
+    [
+      ['add', 'x', '--password-stdin', '--config', '/c.json', '--verbose'],
+      { 'password-stdin': true, config: '/c.json', verbose: true },
+    ],
     [['--json', '--config', '/c.json', 'add', 'x'], { command: 'add', path: 'x', json: true, config: '/c.json' }],
     [['add', 'x', '--no-seed', '--seed'], { seed: true }],
     [['add', 'x', '--name=-dash'], { name: '-dash' }],
@@ -24,7 +36,10 @@ describe('parseCommandLine', () => {
     [['add', '--', '-sdel'], { path: '-sdel' }],
     [['add', '--no-seed', '--', '--weird'], { path: '--weird', seed: false }],
     [['add', '123'], { path: '123' }],
-    [['get', 'magnet:?xt=urn:btih:abc&dn=x.7z', '--to', 'out', '--no-seed', '--relay', 'box'], { command: 'get', source: 'magnet:?xt=urn:btih:abc&dn=x.7z', to: 'out', seed: false, force: false, relay: 'box' }],
+    [
+      ['get', 'magnet:?xt=urn:btih:abc&dn=x.7z', '--to', 'out', '--no-seed', '--relay', 'box'],
+      { command: 'get', source: 'magnet:?xt=urn:btih:abc&dn=x.7z', to: 'out', seed: false, force: false, relay: 'box' },
+    ],
     [['ls'], { command: 'ls', json: false, verbose: false }],
     [['show', 'burly-duckbill-aviation', '--qr'], { share: 'burly-duckbill-aviation', qr: true }],
     [['show', '--', '-name'], { share: '-name' }],
@@ -32,10 +47,16 @@ describe('parseCommandLine', () => {
     [['seed', 'abc', '--until-done'], { share: 'abc', 'until-done': true, handoff: false }],
     [['watch'], { command: 'watch', dir: undefined, 'install-service': false }],
     [['watch', '~/ToShare', '--install-service'], { dir: '~/ToShare', 'install-service': true }],
-    [['login', '--url', 'http://127.0.0.1:8080', '--username', 'admin', '--password-stdin'], { url: 'http://127.0.0.1:8080', username: 'admin', insecure: undefined }],
+    [
+      ['login', '--url', 'http://127.0.0.1:8080', '--username', 'admin', '--password-stdin'],
+      { url: 'http://127.0.0.1:8080', username: 'admin', insecure: undefined },
+    ],
     [['login', '--insecure'], { insecure: true }],
     [['login', '--no-insecure'], { insecure: false }],
-    [['login', '--relay', 'box', '--url', 'https://box:8080', '--peer', 'box:6881', '--save-path', '/d'], { relay: 'box', peer: 'box:6881', 'save-path': '/d' }],
+    [
+      ['login', '--relay', 'box', '--url', 'https://box:8080', '--peer', 'box:6881', '--save-path', '/d'],
+      { relay: 'box', peer: 'box:6881', 'save-path': '/d' },
+    ],
     [['relay', 'ls'], { action: 'ls' }],
     [['doctor', '--fix', '--yes'], { fix: true, yes: true }],
     [['daemon', 'status'], { action: 'status' }],
@@ -80,7 +101,11 @@ describe('parseCommandLine', () => {
     [['add', 'x', '--seed=false'], /--seed takes no value: write --seed or --no-seed/, 'add'],
     [['add', 'x', '--no-name', 'y'], /has no option --no-name/, 'add'],
     [['add', 'x', '--name'], /--name needs a value$/, 'add'],
-    [['add', 'x', '--name', '--json'], /--name needs a value \(for one that starts with "-", write --name=--json\)/, 'add'],
+    [
+      ['add', 'x', '--name', '--json'],
+      /--name needs a value \(for one that starts with "-", write --name=--json\)/,
+      'add',
+    ],
     [['add', 'x', '--name='], /--name needs a value/, 'add'],
     [['add', 'x', '--name', 'a', '--name', 'b'], /--name is given twice/, 'add'],
     [['add', 'x', '--recipients', 'two'], /--recipients takes a number \(got "two"\)/, 'add'],
@@ -106,7 +131,8 @@ describe('parseCommandLine', () => {
   it('gives every option the type the table names, on every command', () => {
     for (const c of COMMANDS) {
       const words = [c.name, ...(c.operand?.required ? [c.operand.choices?.[0] ?? 'x'] : [])];
-      for (const o of [...GLOBAL_OPTIONS, ...c.options]) words.push(...(o.type === 'boolean' ? [`--${o.name}`] : [`--${o.name}`, o.type === 'number' ? '3' : 'v']));
+      for (const o of [...GLOBAL_OPTIONS, ...c.options])
+        words.push(...(o.type === 'boolean' ? [`--${o.name}`] : [`--${o.name}`, o.type === 'number' ? '3' : 'v']));
       const line = parseCommandLine(words);
       if (line.kind !== 'run') throw new Error(`${c.name}: ${line.kind}`);
       for (const o of [...GLOBAL_OPTIONS, ...c.options]) {
@@ -125,16 +151,19 @@ describe('parseCommandLine', () => {
 });
 
 describe('--help', () => {
-  it.each([60, 80, 100, 110, 250, undefined])('top level at %s columns: every command, no line wider than the terminal', (columns) => {
-    const text = renderHelp(columns);
-    for (const c of COMMANDS) expect(text).toContain(`  qshare ${c.name}`);
-    expect(text).toContain('qshare add <path>');
-    expect(text).toContain('qshare watch [dir]');
-    expect(text).toContain('qshare completion [shell]');
-    const width = Math.min(110, columns ?? 100);
-    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(width);
-    expect(text.endsWith('\n')).toBe(true);
-  });
+  it.each([60, 80, 100, 110, 250, undefined])(
+    'top level at %s columns: every command, no line wider than the terminal',
+    (columns) => {
+      const text = renderHelp(columns);
+      for (const c of COMMANDS) expect(text).toContain(`  qshare ${c.name}`);
+      expect(text).toContain('qshare add <path>');
+      expect(text).toContain('qshare watch [dir]');
+      expect(text).toContain('qshare completion [shell]');
+      const width = Math.min(110, columns ?? 100);
+      for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(width);
+      expect(text.endsWith('\n')).toBe(true);
+    },
+  );
 
   it.each(COMMANDS.map((c) => [c.name]))('%s --help: its operand, its options and the global ones', (name) => {
     const c = COMMANDS.find((x) => x.name === name)!;
@@ -155,7 +184,9 @@ describe('--help', () => {
 
   it('wrap keeps words whole and indents every line', () => {
     expect(wrap('aa bb cc dd', 25, 20)).toEqual(['                    aa bb cc dd']);
-    expect(wrap('one two three four five six seven eight', 30, 4).every((l) => l.startsWith('    ') && l.length <= 30 + 4)).toBe(true);
+    expect(
+      wrap('one two three four five six seven eight', 30, 4).every((l) => l.startsWith('    ') && l.length <= 30 + 4),
+    ).toBe(true);
   });
 });
 
@@ -164,8 +195,14 @@ describe('completions', () => {
   it.each([
     [['qshare', ''], COMMANDS.map((c) => c.name)],
     [['qshare', 'da'], ['daemon']],
-    [['qshare', 's'], ['seed', 'show', 'stop']],
-    [['qshare', '--json', 'l'], ['ls', 'login']],
+    [
+      ['qshare', 's'],
+      ['seed', 'show', 'stop'],
+    ],
+    [
+      ['qshare', '--json', 'l'],
+      ['ls', 'login'],
+    ],
     [['qshare', '--config', 'x'], []], // a file name: the shell's own completion
     [['qshare', 'add', '--pri'], ['--private']],
     [['qshare', 'add', '--no-s'], ['--no-seed']],
@@ -173,18 +210,32 @@ describe('completions', () => {
     [['qshare', 'add', '--tracker', 'u', '--tr'], ['--tracker']], // repeatable
     [['qshare', 'add', '--name', ''], []],
     [['qshare', 'add', ''], []], // a path: file names
-    [['qshare', 'daemon', 'st'], ['start', 'stop', 'status']],
+    [
+      ['qshare', 'daemon', 'st'],
+      ['start', 'stop', 'status'],
+    ],
     [['qshare', 'daemon', 'start', ''], []],
-    [['qshare', 'daemon', '--json', ''], ['start', 'stop', 'status']],
-    [['qshare', 'completion', ''], ['bash', 'zsh']],
-    [['qshare', 'ls', '--'], ['--json', '--verbose', '--config', '--help']],
+    [
+      ['qshare', 'daemon', '--json', ''],
+      ['start', 'stop', 'status'],
+    ],
+    [
+      ['qshare', 'completion', ''],
+      ['bash', 'zsh'],
+    ],
+    [
+      ['qshare', 'ls', '--'],
+      ['--json', '--verbose', '--config', '--help'],
+    ],
     [['qshare', 'nope', ''], []],
   ])('%j → %j', (words, expected) => {
     expect(values(words).sort()).toEqual([...expected].sort());
   });
 
   it('zsh gets descriptions, with a colon in a value escaped', () => {
-    expect(renderCompletions([{ value: 'show', describe: 'show a share' }, { value: 'a:b' }], 'zsh')).toBe('show:show a share\na\\:b\n');
+    expect(renderCompletions([{ value: 'show', describe: 'show a share' }, { value: 'a:b' }], 'zsh')).toBe(
+      'show:show a share\na\\:b\n',
+    );
     expect(renderCompletions([{ value: 'show', describe: 'show a share' }], 'bash')).toBe('show\n');
     expect(renderCompletions([], 'bash')).toBe('');
   });

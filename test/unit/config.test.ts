@@ -14,13 +14,31 @@ describe('validateConfig', () => {
     [{ trackers: [] }, []],
     [{ qbittorrent: { url: 'https://nas.local/qbt/' } }, []],
     [{ qbittorrent: { url: 'ftp://x' } }, ['qbittorrent.url: must start with http:// or https:// (got ftp:)']],
-    [{ qbittorrent: { url: 'http://u:p@host:8080' } }, ['qbittorrent.url: must not contain a user name or password; use qbittorrent.username and QSHARE_QBIT_PASSWORD']],
-    [{ qbittorrent: { password: 'x' } }, [expect.stringMatching(/^qbittorrent.password: qshare never reads a password from the config file/)]],
-    [{ qbittorrent: { pathMap: { relative: '/x' } } }, ['qbittorrent.pathMap["relative"]: the key must be an absolute local path']],
-    [{ qbittorrent: { timeoutSeconds: 0 } }, ['qbittorrent.timeoutSeconds: must be a number of seconds between 1 and 86400']],
+    [
+      { qbittorrent: { url: 'http://u:p@host:8080' } },
+      ['qbittorrent.url: must not contain a user name or password; use qbittorrent.username and QSHARE_QBIT_PASSWORD'],
+    ],
+    [
+      { qbittorrent: { password: 'x' } },
+      [expect.stringMatching(/^qbittorrent.password: qshare never reads a password from the config file/)],
+    ],
+    [
+      { qbittorrent: { pathMap: { relative: '/x' } } },
+      ['qbittorrent.pathMap["relative"]: the key must be an absolute local path'],
+    ],
+    [
+      { qbittorrent: { timeoutSeconds: 0 } },
+      ['qbittorrent.timeoutSeconds: must be a number of seconds between 1 and 86400'],
+    ],
     [{ qbittorrent: { tags: ['a,b'] } }, ['qbittorrent.tags: must be an array of non-empty strings without commas']],
     [{ trackers: 'udp://x' }, ['trackers: must be an array of announce URLs (an empty array means DHT only)']],
-    [{ trackers: ['nope', 'gopher://x:1'] }, ['trackers[0]: "nope" is not a URL', 'trackers[1]: unsupported tracker scheme gopher: (use udp://, http:// or https://)']],
+    [
+      { trackers: ['nope', 'gopher://x:1'] },
+      [
+        'trackers[0]: "nope" is not a URL',
+        'trackers[1]: unsupported tracker scheme gopher: (use udp://, http:// or https://)',
+      ],
+    ],
     [{ level: 10 }, ['level: must be a whole number from 0 (store, the default: best for photos and video) to 9']],
     [{ level: 1.5 }, ['level: must be a whole number from 0 (store, the default: best for photos and video) to 9']],
     [{ colour: 'red' }, [expect.stringMatching(/^colour: unknown key/)]],
@@ -28,12 +46,30 @@ describe('validateConfig', () => {
     [{ watch: 'x' }, ['watch: must be an object like {"dir": "~/ToShare"}']],
     [{ watch: { dir: '' } }, ['watch.dir: must be the path of the drop folder, like "~/ToShare"']],
     [{ watch: { settleSeconds: 0.1 } }, ['watch.settleSeconds: must be a number of seconds between 0.5 and 86400']],
-    [{ watch: { concurrency: 1.5 } }, ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)']],
-    [{ watch: { concurrency: 0 } }, ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)']],
+    [
+      { watch: { concurrency: 1.5 } },
+      ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)'],
+    ],
+    [
+      { watch: { concurrency: 0 } },
+      ['watch.concurrency: must be a whole number from 1 to 16 (archives made at the same time)'],
+    ],
     [{ watch: { writePasswordFile: 'yes' } }, ['watch.writePasswordFile: must be true or false']],
-    [{ watch: { folder: '~/x' } }, ['watch.folder: unknown key (known: dir, settleSeconds, concurrency, writePasswordFile, recipients, expire)']],
-    [{ watch: { recipients: 0, expire: '2w' } }, ['watch.recipients: takes a whole number from 1 to 1000 (got 0)', 'watch.expire: takes a number of days or hours, like 7d or 48h (got "2w")']],
-    [{ watch: { recipients: 2, expire: 7 } }, ['watch.expire: takes a number of days or hours as a string, like "7d" or "48h"']],
+    [
+      { watch: { folder: '~/x' } },
+      ['watch.folder: unknown key (known: dir, settleSeconds, concurrency, writePasswordFile, recipients, expire)'],
+    ],
+    [
+      { watch: { recipients: 0, expire: '2w' } },
+      [
+        'watch.recipients: takes a whole number from 1 to 1000 (got 0)',
+        'watch.expire: takes a number of days or hours, like 7d or 48h (got "2w")',
+      ],
+    ],
+    [
+      { watch: { recipients: 2, expire: 7 } },
+      ['watch.expire: takes a number of days or hours as a string, like "7d" or "48h"'],
+    ],
     [[], ['config: must be a JSON object like config.example.json']],
   ])('%j → %j', (raw, problems) => {
     expect(validateConfig(raw).problems).toEqual(problems);
@@ -54,7 +90,11 @@ describe('validateConfig', () => {
 
 describe('applyEnv', () => {
   it('overrides url and username, never reads a password into the config', () => {
-    const { config, problems } = applyEnv(DEFAULT_CONFIG, { QSHARE_QBIT_URL: 'http://10.0.0.2:9090', QSHARE_QBIT_USERNAME: 'bob', QSHARE_QBIT_PASSWORD: 'hunter2-pw' });
+    const { config, problems } = applyEnv(DEFAULT_CONFIG, {
+      QSHARE_QBIT_URL: 'http://10.0.0.2:9090',
+      QSHARE_QBIT_USERNAME: 'bob',
+      QSHARE_QBIT_PASSWORD: 'hunter2-pw',
+    });
     expect(problems).toEqual([]);
     expect(config.qbittorrent.url).toBe('http://10.0.0.2:9090');
     expect(config.qbittorrent.username).toBe('bob');
@@ -100,7 +140,12 @@ describe('resolvePaths', () => {
     [{}, 'linux', '/home/a/.config/qshare/config.json', '/home/a/.local/share/qshare'],
     [{ XDG_CONFIG_HOME: '/x/c', XDG_DATA_HOME: '/x/d' }, 'linux', '/x/c/qshare/config.json', '/x/d/qshare'],
     [{ QSHARE_CONFIG: '/etc/q.json', QSHARE_HOME: '/srv/q' }, 'linux', '/etc/q.json', '/srv/q'],
-    [{}, 'darwin', '/home/a/Library/Application Support/qshare/config.json', '/home/a/Library/Application Support/qshare'],
+    [
+      {},
+      'darwin',
+      '/home/a/Library/Application Support/qshare/config.json',
+      '/home/a/Library/Application Support/qshare',
+    ],
   ] as const)('%j on %s', (env, platform, configFile, dataDir) => {
     const p = resolvePaths(env, platform, '/home/a');
     expect(p.configFile).toBe(configFile);

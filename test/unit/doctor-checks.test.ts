@@ -1,8 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { connectionCheck, diskCheck, doctorExitCode, keychainCheck, pathProbeCheck, preferenceChecks, proxyKind, sevenZipCheck } from '../../src/doctor/checks.js';
+import {
+  connectionCheck,
+  diskCheck,
+  doctorExitCode,
+  keychainCheck,
+  pathProbeCheck,
+  preferenceChecks,
+  proxyKind,
+  sevenZipCheck,
+} from '../../src/doctor/checks.js';
 
-const healthy = { dht: true, pex: true, encryption: 0, anonymous_mode: false, proxy_type: 0, listen_port: 6881, upnp: false };
-const status = (prefs: Record<string, unknown>, trackers = ['udp://t:1/announce']) => Object.fromEntries(preferenceChecks(prefs, trackers).map((c) => [c.id, c.status]));
+const healthy = {
+  dht: true,
+  pex: true,
+  encryption: 0,
+  anonymous_mode: false,
+  proxy_type: 0,
+  listen_port: 6881,
+  upnp: false,
+};
+const status = (prefs: Record<string, unknown>, trackers = ['udp://t:1/announce']) =>
+  Object.fromEntries(preferenceChecks(prefs, trackers).map((c) => [c.id, c.status]));
 
 describe('preferenceChecks', () => {
   it('all fine', () => {
@@ -24,11 +42,23 @@ describe('preferenceChecks', () => {
     expect(status({ ...healthy, dht: false }, []).dht).toBe('fail');
   });
   it('a proxy is reported, never "fixed"', () => {
-    const c = preferenceChecks({ ...healthy, proxy_type: 'SOCKS5', proxy_ip: '10.0.0.9' }, []).find((x) => x.id === 'proxy')!;
+    const c = preferenceChecks({ ...healthy, proxy_type: 'SOCKS5', proxy_ip: '10.0.0.9' }, []).find(
+      (x) => x.id === 'proxy',
+    )!;
     expect(c).toMatchObject({ status: 'info', detail: expect.stringContaining('SOCKS5 proxy (10.0.0.9)') });
     expect(c.prefFix).toBeUndefined();
   });
-  it.each([[0, undefined], [-1, undefined], ['None', undefined], [undefined, undefined], [1, 'HTTP'], [2, 'SOCKS5'], [4, 'SOCKS5'], [5, 'SOCKS4'], ['HTTP', 'HTTP']])('proxyKind(%j) = %j', (v, want) => {
+  it.each([
+    [0, undefined],
+    [-1, undefined],
+    ['None', undefined],
+    [undefined, undefined],
+    [1, 'HTTP'],
+    [2, 'SOCKS5'],
+    [4, 'SOCKS5'],
+    [5, 'SOCKS4'],
+    ['HTTP', 'HTTP'],
+  ])('proxyKind(%j) = %j', (v, want) => {
     expect(proxyKind(v)).toBe(want);
   });
 });
@@ -59,8 +89,14 @@ describe('disk, 7-Zip, keychain, paths, exit code', () => {
   it('7-Zip', () => {
     const base = { path: '/usr/bin/7zz', version: '26.02', flavour: '7zz', legacy: false };
     expect(sevenZipCheck({ ...base, aesWorks: true }).status).toBe('ok');
-    expect(sevenZipCheck({ ...base, flavour: '7za', version: '16.02', legacy: true, aesWorks: true })).toMatchObject({ status: 'warn', detail: expect.stringMatching(/old p7zip 16\.02/) });
-    expect(sevenZipCheck({ ...base, aesWorks: false, aesError: 'boom' })).toMatchObject({ status: 'fail', detail: expect.stringContaining('boom') });
+    expect(sevenZipCheck({ ...base, flavour: '7za', version: '16.02', legacy: true, aesWorks: true })).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/old p7zip 16\.02/),
+    });
+    expect(sevenZipCheck({ ...base, aesWorks: false, aesError: 'boom' })).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('boom'),
+    });
     expect(sevenZipCheck({ missing: 'no 7-Zip found' }).status).toBe('fail');
   });
 
@@ -68,16 +104,28 @@ describe('disk, 7-Zip, keychain, paths, exit code', () => {
     expect(keychainCheck('keychain', 'the OS keychain').status).toBe('ok');
     expect(keychainCheck('file', 'f').detail).toMatch(/plain text/);
     // the headless fallback is info, with the reason and how to choose otherwise
-    const fallback = keychainCheck('file', 'the owner-only file /d/secrets.json (mode 600)', 'no keychain: there is no D-Bus session bus');
-    expect(fallback).toMatchObject({ status: 'info', detail: 'the owner-only file /d/secrets.json (mode 600), because no keychain: there is no D-Bus session bus: plain text that only your user (and root) can read' });
+    const fallback = keychainCheck(
+      'file',
+      'the owner-only file /d/secrets.json (mode 600)',
+      'no keychain: there is no D-Bus session bus',
+    );
+    expect(fallback).toMatchObject({
+      status: 'info',
+      detail:
+        'the owner-only file /d/secrets.json (mode 600), because no keychain: there is no D-Bus session bus: plain text that only your user (and root) can read',
+    });
     expect(fallback.fix).toMatch(/"none".*"keychain"/);
     expect(keychainCheck('none', 'no keychain: …').status).toBe('info');
   });
 
   it('paths', () => {
     expect(pathProbeCheck({ ok: true, savePath: '/x' }).status).toBe('ok');
-    expect(pathProbeCheck({ ok: false, savePath: '/x', state: 'missingFiles', mapped: false }).fix).toMatch(/set qbittorrent\.pathMap/);
-    expect(pathProbeCheck({ ok: false, savePath: '/x', state: 'missingFiles', mapped: true }).fix).toMatch(/check qbittorrent\.pathMap/);
+    expect(pathProbeCheck({ ok: false, savePath: '/x', state: 'missingFiles', mapped: false }).fix).toMatch(
+      /set qbittorrent\.pathMap/,
+    );
+    expect(pathProbeCheck({ ok: false, savePath: '/x', state: 'missingFiles', mapped: true }).fix).toMatch(
+      /check qbittorrent\.pathMap/,
+    );
     expect(pathProbeCheck({ skipped: 'why' }).status).toBe('skip');
   });
 

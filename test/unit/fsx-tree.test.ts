@@ -44,7 +44,12 @@ describe('treeStates / changesBetween (real files)', () => {
     await unlink(join(root, 'link'));
     await symlink('elsewhere', join(root, 'link')); // same name, another target
     const d = changesBetween(before, await treeStates(root), 10);
-    expect(d.shown.slice(0, 4).sort()).toEqual(['"caf\\xe9" disappeared', '"link" changed', '"sub/a.txt" changed', '"sub/new" appeared']);
+    expect(d.shown.slice(0, 4).sort()).toEqual([
+      '"caf\\xe9" disappeared',
+      '"link" changed',
+      '"sub/a.txt" changed',
+      '"sub/new" appeared',
+    ]);
     expect(d.shown.slice(4).sort()).toEqual(['"sub" changed', 'the folder itself changed']);
     const gone = changesBetween(before, new Map(), 2);
     expect(gone.count).toBe(before.size);

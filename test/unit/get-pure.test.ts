@@ -11,21 +11,43 @@ const H = '0123456789abcdef0123456789abcdef01234567';
 
 describe('parseMagnet', () => {
   it.each([
-    [`magnet:?xt=urn:btih:${H}&dn=gift.7z&tr=http%3A%2F%2F127.0.0.1%3A9%2Fannounce`, { infoHash: H, name: 'gift.7z', trackers: ['http://127.0.0.1:9/announce'], peers: [] }],
+    [
+      `magnet:?xt=urn:btih:${H}&dn=gift.7z&tr=http%3A%2F%2F127.0.0.1%3A9%2Fannounce`,
+      { infoHash: H, name: 'gift.7z', trackers: ['http://127.0.0.1:9/announce'], peers: [] },
+    ],
     [`MAGNET:?xt=urn:btih:${H.toUpperCase()}`, { infoHash: H, trackers: [], peers: [] }],
-    [`magnet:?xt=urn:btih:${H}&x.pe=10.0.0.7%3A51413&x.pe=%5B2001%3Adb8%3A%3A1%5D%3A6881`, { infoHash: H, trackers: [], peers: ['10.0.0.7:51413', '[2001:db8::1]:6881'] }],
+    [
+      `magnet:?xt=urn:btih:${H}&x.pe=10.0.0.7%3A51413&x.pe=%5B2001%3Adb8%3A%3A1%5D%3A6881`,
+      { infoHash: H, trackers: [], peers: ['10.0.0.7:51413', '[2001:db8::1]:6881'] },
+    ],
     // base32 of the same 20 bytes
-    ['magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&dn=a+b', { infoHash: H, name: 'a b', trackers: [], peers: [] }],
+    [
+      'magnet:?xt=urn:btih:AERUKZ4JVPG66AJDIVTYTK6N54ASGRLH&dn=a+b',
+      { infoHash: H, name: 'a b', trackers: [], peers: [] },
+    ],
   ])('%s', (uri, expected) => expect(parseMagnet(uri)).toEqual(expected));
 
-  it.each([['magnet:?dn=x'], ['magnet:?xt=urn:btmh:1220abcd'], ['http://x/y.torrent'], [`magnet:?xt=urn:btih:${H.slice(1)}`]])('rejects %s', (uri) => expect(parseMagnet(uri)).toBeUndefined());
+  it.each([
+    ['magnet:?dn=x'],
+    ['magnet:?xt=urn:btmh:1220abcd'],
+    ['http://x/y.torrent'],
+    [`magnet:?xt=urn:btih:${H.slice(1)}`],
+  ])('rejects %s', (uri) => expect(parseMagnet(uri)).toBeUndefined());
 });
 
-const e = (path: string, kind: ArchiveEntry['kind'] = 'file'): ArchiveEntry => ({ path, kind, size: 1, attributes: '', encrypted: true });
+const e = (path: string, kind: ArchiveEntry['kind'] = 'file'): ArchiveEntry => ({
+  path,
+  kind,
+  size: 1,
+  attributes: '',
+  encrypted: true,
+});
 
 describe('checkEntries', () => {
   it('accepts an ordinary tree with links', () => {
-    expect(checkEntries([e('top', 'dir'), e('top/a.txt'), e('top/l', 'symlink'), e('top/sub', 'dir'), e('top/sub/..x')])).toEqual([]);
+    expect(
+      checkEntries([e('top', 'dir'), e('top/a.txt'), e('top/l', 'symlink'), e('top/sub', 'dir'), e('top/sub/..x')]),
+    ).toEqual([]);
   });
   it.each([
     [[e('/etc/passwd')], /absolute/],
@@ -64,7 +86,9 @@ describe('buildDownloadFields', () => {
     [{ major: 2, minor: 8, patch: 19 }, { contentLayout: 'Original' }],
     [{ major: 2, minor: 2, patch: 0 }, { root_folder: 'true' }],
   ])('API %j', (api, layout) => {
-    expect(buildDownloadFields({ savePath: '/d', category: 'qshare-get', tags: ['a', 'b'], magnet: 'magnet:?x' }, api)).toEqual({
+    expect(
+      buildDownloadFields({ savePath: '/d', category: 'qshare-get', tags: ['a', 'b'], magnet: 'magnet:?x' }, api),
+    ).toEqual({
       savepath: '/d',
       category: 'qshare-get',
       autoTMM: 'false',
@@ -102,10 +126,22 @@ describe('classifyDownload', () => {
 });
 
 describe('downloadLine', () => {
-  const base: DownloadSnapshot = { name: 'g.7z', verdict: 'downloading', state: 'downloading', progress: 0.421, size: 30_000_000, dlSpeed: 5_100_000, peers: 3, eta: 12 };
+  const base: DownloadSnapshot = {
+    name: 'g.7z',
+    verdict: 'downloading',
+    state: 'downloading',
+    progress: 0.421,
+    size: 30_000_000,
+    dlSpeed: 5_100_000,
+    peers: 3,
+    eta: 12,
+  };
   it.each([
     [base, 'Downloading   42.1%  12.6 MB / 30.0 MB  5.1 MB/s  3 peers  ETA 0:12'],
-    [{ ...base, peers: 0, eta: undefined, dlSpeed: 0 }, 'Downloading   42.1%  12.6 MB / 30.0 MB  0 B/s  0 peers  (waiting for peers: is the sender seeding?)'],
+    [
+      { ...base, peers: 0, eta: undefined, dlSpeed: 0 },
+      'Downloading   42.1%  12.6 MB / 30.0 MB  0 B/s  0 peers  (waiting for peers: is the sender seeding?)',
+    ],
     [{ ...base, peers: 1, eta: 3725 }, 'Downloading   42.1%  12.6 MB / 30.0 MB  5.1 MB/s  1 peer  ETA 1:02:05'],
     [{ ...base, verdict: 'metadata' as const, peers: 2 }, "Fetching the torrent's metadata from peers…  2 peers"],
     [{ ...base, verdict: 'checking' as const }, 'Checking data already on disk  42.1%'],

@@ -40,13 +40,61 @@ describe('inspectSource', () => {
   });
   it.each([
     ['missing', (t: { root: string }) => join(t.root, 'nope'), /does not exist/],
-    ['an empty folder', async (t: { root: string }) => { const p = join(t.root, 'e'); await mkdir(join(p, 'sub'), { recursive: true }); return p; }, /is empty/],
-    ['an empty file', async (t: { root: string }) => { const p = join(t.root, 'z'); await writeFile(p, ''); return p; }, /is empty \(0 bytes\)/],
-    ['inside the data folder', async (t: { data: string }) => { const p = join(t.data, 'x'); await writeFile(p, 'x'); return p; }, /inside qshare's own data folder/],
+    [
+      'an empty folder',
+      async (t: { root: string }) => {
+        const p = join(t.root, 'e');
+        await mkdir(join(p, 'sub'), { recursive: true });
+        return p;
+      },
+      /is empty/,
+    ],
+    [
+      'an empty file',
+      async (t: { root: string }) => {
+        const p = join(t.root, 'z');
+        await writeFile(p, '');
+        return p;
+      },
+      /is empty \(0 bytes\)/,
+    ],
+    [
+      'inside the data folder',
+      async (t: { data: string }) => {
+        const p = join(t.data, 'x');
+        await writeFile(p, 'x');
+        return p;
+      },
+      /inside qshare's own data folder/,
+    ],
     ['containing the data folder', (t: { root: string }) => t.root, /contains qshare's own data folder/],
-    ['a link that loops', async (t: { root: string }) => { const p = join(t.root, 'loop'); await symlink('loop', p); return p; }, /loop is a symbolic link that loops back on itself/],
-    ['a dangling link', async (t: { root: string }) => { const p = join(t.root, 'dangling'); await symlink(join(t.root, 'gone'), p); return p; }, /dangling is a symbolic link to something that does not exist/],
-    ['a FIFO inside', async (t: { src: string }) => { const { execFileSync } = await import('node:child_process'); execFileSync('mkfifo', [join(t.src, 'pipe')]); return t.src; }, /pipe is a special file/],
+    [
+      'a link that loops',
+      async (t: { root: string }) => {
+        const p = join(t.root, 'loop');
+        await symlink('loop', p);
+        return p;
+      },
+      /loop is a symbolic link that loops back on itself/,
+    ],
+    [
+      'a dangling link',
+      async (t: { root: string }) => {
+        const p = join(t.root, 'dangling');
+        await symlink(join(t.root, 'gone'), p);
+        return p;
+      },
+      /dangling is a symbolic link to something that does not exist/,
+    ],
+    [
+      'a FIFO inside',
+      async (t: { src: string }) => {
+        const { execFileSync } = await import('node:child_process');
+        execFileSync('mkfifo', [join(t.src, 'pipe')]);
+        return t.src;
+      },
+      /pipe is a special file/,
+    ],
   ])('refuses %s', async (_what, make, re) => {
     const t = await tree();
     const p = await make(t as never);
@@ -62,9 +110,15 @@ describe('inspectSource', () => {
     expect(info.nonUtf8.sort()).toEqual(['dossier \\xe9t\\xe9', 'dossier \\xe9t\\xe9/caf\\xe9']);
   });
   it.each<[string, Record<string, string | null>]>([
-    ['files, empty files, an empty folder, a link', { 'a/x.jpg': 'x'.repeat(1000), 'a/empty/': null, 'y.txt': 'hello', 'z0': '', 'link': '->/etc/hostname' }],
-    [`mktorrent's byte order ("a b/x" < "a-b" < "a/x" < "a0")`, { 'a/x': '1', a0: '2', 'a-b': '3', 'a b/x': '4', 'B': '5' }],
-    ['UTF-8 names, deep folders, links to folders', { 'é/ü/ß.txt': 'u', 'z/y/x/w/v': 'deep', 'ln': '->z', 'Ω': 'o' }],
+    [
+      'files, empty files, an empty folder, a link',
+      { 'a/x.jpg': 'x'.repeat(1000), 'a/empty/': null, 'y.txt': 'hello', z0: '', link: '->/etc/hostname' },
+    ],
+    [
+      `mktorrent's byte order ("a b/x" < "a-b" < "a/x" < "a0")`,
+      { 'a/x': '1', a0: '2', 'a-b': '3', 'a b/x': '4', B: '5' },
+    ],
+    ['UTF-8 names, deep folders, links to folders', { 'é/ü/ß.txt': 'u', 'z/y/x/w/v': 'deep', ln: '->z', Ω: 'o' }],
   ])('records the --no-encrypt torrent listing in the same walk: the same as listFiles (%s)', async (_what, layout) => {
     const t = await tree();
     const root = join(t.root, 'share');
@@ -105,7 +159,9 @@ describe('free space', () => {
     expect(archiveBytesNeeded(1e9)).toBe(1.01e9 + 16 * 1024 * 1024);
   });
   it('refuses when the disk is too small, with both numbers', async () => {
-    await expect(checkFreeSpace(tmpdir(), Number.MAX_SAFE_INTEGER, 'the archive')).rejects.toThrow(/not enough free space for the archive: it needs about .* which has .* free/);
+    await expect(checkFreeSpace(tmpdir(), Number.MAX_SAFE_INTEGER, 'the archive')).rejects.toThrow(
+      /not enough free space for the archive: it needs about .* which has .* free/,
+    );
     await expect(checkFreeSpace(tmpdir(), 1, 'the archive')).resolves.toBeUndefined();
   });
 });

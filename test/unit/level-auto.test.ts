@@ -91,7 +91,11 @@ describe('sampleAndChooseLevel on real files', () => {
 
   it.each([
     ['random data (like video)', 0, () => [randomBytes(8 << 20)]],
-    ['gzip files (already compressed)', 0, () => [gzipSync(Buffer.from(text(6 << 20))), gzipSync(Buffer.from(text(3 << 20) + 'x'))]],
+    [
+      'gzip files (already compressed)',
+      0,
+      () => [gzipSync(Buffer.from(text(6 << 20))), gzipSync(Buffer.from(text(3 << 20) + 'x'))],
+    ],
     ['text', 1, () => [Buffer.from(text(8 << 20))]],
     ['mostly media, a little text', 0, () => [randomBytes(8 << 20), Buffer.from(text(1 << 20))]],
     ['mostly text, a little media', 1, () => [randomBytes(1 << 20), Buffer.from(text(8 << 20))]],
@@ -110,7 +114,10 @@ describe('sampleAndChooseLevel on real files', () => {
   it('a file that vanished is simply not sampled', async () => {
     const absPath = path.join(dir, 'text-ok');
     writeFileSync(absPath, text(100000));
-    const c = await sampleAndChooseLevel([{ absPath: path.join(dir, 'gone'), length: 100000 }, { absPath, length: 100000 }]);
+    const c = await sampleAndChooseLevel([
+      { absPath: path.join(dir, 'gone'), length: 100000 },
+      { absPath, length: 100000 },
+    ]);
     expect(c.level).toBe(1);
     expect(c.sampledBytes).toBe(100000);
   });

@@ -11,12 +11,16 @@ describe('parseExpire', () => {
     ['1.5h', 90],
     [' 2D ', 2880],
   ])('%j → %d minutes', (s, m) => expect(parseExpire(s)).toBe(m));
-  it.each([['7'], ['0d'], ['-1h'], ['1w'], ['soon'], ['']])('refuses %j', (s) => expect(() => parseExpire(s)).toThrow(/7d or 48h/));
+  it.each([['7'], ['0d'], ['-1h'], ['1w'], ['soon'], ['']])('refuses %j', (s) =>
+    expect(() => parseExpire(s)).toThrow(/7d or 48h/),
+  );
 });
 
 describe('checkRecipients', () => {
   it.each([[1], [3], [1000]])('%d', (n) => expect(checkRecipients(n)).toBe(n));
-  it.each([[0], [-1], [1.5], [1001], [NaN]])('refuses %d', (n) => expect(() => checkRecipients(n)).toThrow(/whole number/));
+  it.each([[0], [-1], [1.5], [1001], [NaN]])('refuses %d', (n) =>
+    expect(() => checkRecipients(n)).toThrow(/whole number/),
+  );
 });
 
 const st = (state: string, over: Partial<ShareRecord> = {}): ShareStatus => ({
@@ -31,7 +35,8 @@ const st = (state: string, over: Partial<ShareRecord> = {}): ShareStatus => ({
 });
 
 describe('seed --until-done', () => {
-  it('status line', () => expect(statusLine(st('seeding'))).toBe('seeding: 1/2 have it, 3 connected, uploaded 2.0 MB, ratio 1.50'));
+  it('status line', () =>
+    expect(statusLine(st('seeding'))).toBe('seeding: 1/2 have it, 3 connected, uploaded 2.0 MB, ratio 1.50'));
   it.each([
     ['seeding', undefined],
     ['checking', undefined],

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { recipientMessage } from '../../src/share/message.js';
 import { formatBytes } from '../../src/share/inspect.js';
 
-const base = { name: 'burly-duckbill-aviation', contentName: 'burly-duckbill-aviation.7z', size: 5_300_000_000, magnet: 'magnet:?xt=urn:btih:' + 'a'.repeat(40), torrentFileName: 'burly-duckbill-aviation.torrent' };
+const base = {
+  name: 'burly-duckbill-aviation',
+  contentName: 'burly-duckbill-aviation.7z',
+  size: 5_300_000_000,
+  magnet: 'magnet:?xt=urn:btih:' + 'a'.repeat(40),
+  torrentFileName: 'burly-duckbill-aviation.torrent',
+};
 
 describe('recipientMessage', () => {
   it('says what to install, how to open the 7z, and that the password comes separately', () => {

@@ -2,10 +2,23 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanDeadRuns, isDead, parseEntry, pendingNames, reservePending, type PendingEnv } from '../../src/share/pending.js';
+import {
+  cleanDeadRuns,
+  isDead,
+  parseEntry,
+  pendingNames,
+  reservePending,
+  type PendingEnv,
+} from '../../src/share/pending.js';
 
 const NOW = Date.parse('2026-05-01T12:00:00.000Z');
-const env = (over: Partial<PendingEnv> = {}): PendingEnv => ({ pid: 100, host: 'here', alive: (p) => p === 100 || p === 200, now: NOW, ...over });
+const env = (over: Partial<PendingEnv> = {}): PendingEnv => ({
+  pid: 100,
+  host: 'here',
+  alive: (p) => p === 100 || p === 200,
+  now: NOW,
+  ...over,
+});
 
 describe('isDead', () => {
   it.each([
@@ -45,7 +58,9 @@ describe('reservePending / cleanDeadRuns (real files)', () => {
     const { dir } = await layout();
     const run = await reservePending(dir, { name: 'a-b-c', files: ['/x/a-b-c.7z'] }, env());
     expect(await pendingNames(dir)).toEqual(new Set(['a-b-c']));
-    await expect(reservePending(dir, { name: 'a-b-c', files: [] }, env({ pid: 200 }))).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(reservePending(dir, { name: 'a-b-c', files: [] }, env({ pid: 200 }))).rejects.toMatchObject({
+      code: 'USAGE',
+    });
     await run.release();
     expect(await readdir(dir)).toEqual([]);
   });
@@ -66,7 +81,13 @@ describe('reservePending / cleanDeadRuns (real files)', () => {
     await writeFile(join(archives, 'other.7z'), 'not ours to judge');
 
     const removed = await cleanDeadRuns(dir, (p) => p === deadTorrent, env());
-    expect(removed.sort()).toEqual([deadArchive, join(archives, '.dead-run-x.7z.partial-abcdef012345'), join(archives, '.dead-run-x.7z.partial-abcdef012345.001')].sort());
+    expect(removed.sort()).toEqual(
+      [
+        deadArchive,
+        join(archives, '.dead-run-x.7z.partial-abcdef012345'),
+        join(archives, '.dead-run-x.7z.partial-abcdef012345.001'),
+      ].sort(),
+    );
     expect((await readdir(archives)).sort()).toEqual(['.live-run-y.7z.partial-0123456789ab', 'other.7z']);
     expect(await readdir(torrents)).toEqual(['dead-run-x.torrent']);
     expect(await readdir(dir)).toEqual(['live-run-y.json']);
@@ -74,7 +95,11 @@ describe('reservePending / cleanDeadRuns (real files)', () => {
 
   it('a dead run that made nothing yet: its entry goes, nothing is reported removed', async () => {
     const { dir, archives } = await layout();
-    await reservePending(dir, { name: 'early-death-z', files: [join(archives, 'early-death-z.7z')] }, env({ pid: 300 }));
+    await reservePending(
+      dir,
+      { name: 'early-death-z', files: [join(archives, 'early-death-z.7z')] },
+      env({ pid: 300 }),
+    );
     expect(await cleanDeadRuns(dir, () => false, env())).toEqual([]);
     expect(await readdir(dir)).toEqual([]);
   });

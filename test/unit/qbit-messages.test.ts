@@ -44,17 +44,41 @@ describe('parseQbitUrl', () => {
 describe('networkError', () => {
   const url = 'http://127.0.0.1:8080';
   it.each([
-    [fetchFailed(sysErr('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8080')), /^nothing is listening at http:\/\/127\.0\.0\.1:8080: start qBittorrent and enable its Web UI/],
-    [fetchFailed(Object.assign(new AggregateError([sysErr('ECONNREFUSED'), sysErr('ECONNREFUSED')]), { code: 'ECONNREFUSED' })), /nothing is listening/],
+    [
+      fetchFailed(sysErr('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8080')),
+      /^nothing is listening at http:\/\/127\.0\.0\.1:8080: start qBittorrent and enable its Web UI/,
+    ],
+    [
+      fetchFailed(
+        Object.assign(new AggregateError([sysErr('ECONNREFUSED'), sysErr('ECONNREFUSED')]), { code: 'ECONNREFUSED' }),
+      ),
+      /nothing is listening/,
+    ],
     [fetchFailed(sysErr('ENOTFOUND', 'getaddrinfo ENOTFOUND nas.lan')), /cannot find the host 127\.0\.0\.1/],
-    [Object.assign(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), /did not answer within 2\.5 s/],
-    [new Error('x', { cause: Object.assign(new Error('[TimeoutError]: The operation was aborted due to timeout'), { name: 'TimeoutError' }) }), /did not answer within/],
+    [
+      Object.assign(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+      /did not answer within 2\.5 s/,
+    ],
+    [
+      new Error('x', {
+        cause: Object.assign(new Error('[TimeoutError]: The operation was aborted due to timeout'), {
+          name: 'TimeoutError',
+        }),
+      }),
+      /did not answer within/,
+    ],
     [fetchFailed(sysErr('EHOSTUNREACH')), /no network route/],
-    [fetchFailed(sysErr('DEPTH_ZERO_SELF_SIGNED_CERT')), /certificate .* not trusted .*--ca-file FILE.*qbittorrent\.caFile/],
+    [
+      fetchFailed(sysErr('DEPTH_ZERO_SELF_SIGNED_CERT')),
+      /certificate .* not trusted .*--ca-file FILE.*qbittorrent\.caFile/,
+    ],
     [fetchFailed(sysErr('ERR_SSL_WRONG_VERSION_NUMBER')), /use http:\/\/ instead of https:\/\//],
     [fetchFailed(sysErr('ECONNRESET')), /closed the connection/],
     [fetchFailed(new Error('bad port')), /refuses to connect to the port/],
-    [fetchFailed(new Error('something odd')), /could not reach qBittorrent at http:\/\/127\.0\.0\.1:8080: something odd/],
+    [
+      fetchFailed(new Error('something odd')),
+      /could not reach qBittorrent at http:\/\/127\.0\.0\.1:8080: something odd/,
+    ],
   ])('%#', (err, re) => {
     const e = networkError(err, url, 2500);
     expect(e).toBeInstanceOf(QshareError);
@@ -63,9 +87,24 @@ describe('networkError', () => {
   });
 
   it.each([
-    ['the first contact over http://: perhaps HTTPS', 'http://127.0.0.1:8080', false, /closed the connection without answering: if the Web UI uses HTTPS/],
-    ['the first contact over https://: not an HTTPS hint', 'https://nas.lan/qbt', false, /closed the connection without answering: check that this address is qBittorrent's Web UI/],
-    ['after it answered: it quit or restarted', 'http://127.0.0.1:8080', true, /closed the connection in the middle of a request: it may have quit, crashed or restarted/],
+    [
+      'the first contact over http://: perhaps HTTPS',
+      'http://127.0.0.1:8080',
+      false,
+      /closed the connection without answering: if the Web UI uses HTTPS/,
+    ],
+    [
+      'the first contact over https://: not an HTTPS hint',
+      'https://nas.lan/qbt',
+      false,
+      /closed the connection without answering: check that this address is qBittorrent's Web UI/,
+    ],
+    [
+      'after it answered: it quit or restarted',
+      'http://127.0.0.1:8080',
+      true,
+      /closed the connection in the middle of a request: it may have quit, crashed or restarted/,
+    ],
   ])('a reset, %s', (_w, u, answered, re) => {
     for (const code of ['ECONNRESET', 'UND_ERR_SOCKET']) {
       const e = networkError(fetchFailed(sysErr(code)), u, 2500, answered);

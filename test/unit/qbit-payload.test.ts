@@ -24,7 +24,9 @@ describe('parseApiVersion', () => {
     [' 2.9.3\n', { major: 2, minor: 9, patch: 3 }],
   ])('%j → %j', (s, want) => expect(parseApiVersion(s)).toEqual(want));
 
-  it.each(['', 'Forbidden', '2', '<html>', '2.x.1', '2.8.19.4'])('rejects %j', (s) => expect(() => parseApiVersion(s)).toThrow(/not a Web API version/));
+  it.each(['', 'Forbidden', '2', '<html>', '2.x.1', '2.8.19.4'])('rejects %j', (s) =>
+    expect(() => parseApiVersion(s)).toThrow(/not a Web API version/),
+  );
 });
 
 describe('version comparison', () => {
@@ -148,7 +150,13 @@ describe('classifyLogin', () => {
 });
 
 describe('classifyAdd', () => {
-  const json = (s: number, f: number, p: number) => JSON.stringify({ success_count: s, failure_count: f, pending_count: p, added_torrent_ids: s ? ['a'.repeat(40)] : [] });
+  const json = (s: number, f: number, p: number) =>
+    JSON.stringify({
+      success_count: s,
+      failure_count: f,
+      pending_count: p,
+      added_torrent_ids: s ? ['a'.repeat(40)] : [],
+    });
   it.each([
     // ≤ 5.1
     [200, 'Ok.', 'added'],

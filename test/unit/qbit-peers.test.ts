@@ -8,7 +8,9 @@ describe('parsePeerDelta', () => {
     expect(parsePeerDelta(a)).toEqual({ rid: 0, full: false, peers: {}, removed: [] }),
   );
   it('reads rid, full_update, changed peers and peers_removed', () => {
-    expect(parsePeerDelta({ rid: 7, full_update: true, peers: { 'a:1': { progress: 0.5 } }, peers_removed: ['b:2', 3] })).toEqual({ rid: 7, full: true, peers: { 'a:1': { progress: 0.5 } }, removed: ['b:2'] });
+    expect(
+      parsePeerDelta({ rid: 7, full_update: true, peers: { 'a:1': { progress: 0.5 } }, peers_removed: ['b:2', 3] }),
+    ).toEqual({ rid: 7, full: true, peers: { 'a:1': { progress: 0.5 } }, removed: ['b:2'] });
   });
 });
 
@@ -20,8 +22,14 @@ describe('applyPeerDelta: a series of incremental answers', () => {
       v = r.view;
       return r;
     };
-    const a = step({ rid: 1, full_update: true, peers: { '10.0.0.2:6881': { ip: '10.0.0.2', client: 'aria2/1.36', progress: 0.1, uploaded: 10 } } });
-    expect(a.connected).toEqual([{ address: '10.0.0.2:6881', ip: '10.0.0.2', client: 'aria2/1.36', progress: 0.1, uploaded: 10, downloaded: 0 }]);
+    const a = step({
+      rid: 1,
+      full_update: true,
+      peers: { '10.0.0.2:6881': { ip: '10.0.0.2', client: 'aria2/1.36', progress: 0.1, uploaded: 10 } },
+    });
+    expect(a.connected).toEqual([
+      { address: '10.0.0.2:6881', ip: '10.0.0.2', client: 'aria2/1.36', progress: 0.1, uploaded: 10, downloaded: 0 },
+    ]);
     expect(a.left).toEqual([]);
     // only what changed is sent: the client name is kept from before
     const b = step({ rid: 2, peers: { '10.0.0.2:6881': { progress: 0.9, uploaded: 90 } } });
@@ -29,10 +37,19 @@ describe('applyPeerDelta: a series of incremental answers', () => {
     expect(v.rid).toBe(2);
     const c = step({ rid: 3, peers_removed: ['10.0.0.2:6881'] });
     expect(c.connected).toEqual([]);
-    expect(c.left).toEqual([{ address: '10.0.0.2:6881', ip: '10.0.0.2', client: 'aria2/1.36', progress: 0.9, uploaded: 90, downloaded: 0 }]);
+    expect(c.left).toEqual([
+      { address: '10.0.0.2:6881', ip: '10.0.0.2', client: 'aria2/1.36', progress: 0.9, uploaded: 90, downloaded: 0 },
+    ]);
   });
   it('a full update (rid unknown to qBittorrent) replaces the list: whoever is missing has left', () => {
-    const one = applyPeerDelta(EMPTY_VIEW, parsePeerDelta({ rid: 1, full_update: true, peers: { 'a:1': { client: 'x', progress: 0.3 }, 'b:2': { client: 'y' } } })).view;
+    const one = applyPeerDelta(
+      EMPTY_VIEW,
+      parsePeerDelta({
+        rid: 1,
+        full_update: true,
+        peers: { 'a:1': { client: 'x', progress: 0.3 }, 'b:2': { client: 'y' } },
+      }),
+    ).view;
     const r = applyPeerDelta(one, parsePeerDelta({ rid: 9, full_update: true, peers: { 'b:2': { progress: 0.2 } } }));
     expect(r.left.map((p) => p.address)).toEqual(['a:1']);
     expect(r.connected).toEqual([{ address: 'b:2', ip: 'b', client: '', progress: 0.2, uploaded: 0, downloaded: 0 }]);
@@ -89,11 +106,15 @@ describe('completed counts', () => {
     [{ trackerCompleted: 0 }, false],
     [{ watchedAt: 'x' }, false],
     [{ completedPeers: ['a'] }, false],
-  ] as const)('nobody was watching: %j → %s', (r, u) => expect(nobodyWatching(r as Partial<ShareRecord> as ShareRecord)).toBe(u));
+  ] as const)('nobody was watching: %j → %s', (r, u) =>
+    expect(nobodyWatching(r as Partial<ShareRecord> as ShareRecord)).toBe(u),
+  );
   it.each([
     [1000, undefined, 1000],
     [1000, 1, 1000],
     [1000, 4, 750],
     [1001, 4, 750],
-  ] as const)('whole file sent: %d bytes in %s pieces → %d', (size, pieces, n) => expect(wholeFileSent(size, pieces)).toBe(n));
+  ] as const)('whole file sent: %d bytes in %s pieces → %d', (size, pieces, n) =>
+    expect(wholeFileSent(size, pieces)).toBe(n),
+  );
 });

@@ -22,14 +22,22 @@ describe('config: secrets.store', () => {
   it('defaults to auto; QSHARE_SECRET_STORE overrides it and is checked', () => {
     expect(DEFAULT_CONFIG.secrets.store).toBe('auto');
     expect(applyEnv(DEFAULT_CONFIG, { QSHARE_SECRET_STORE: 'file' }).config.secrets.store).toBe('file');
-    expect(applyEnv(DEFAULT_CONFIG, { QSHARE_SECRET_STORE: 'plain' }).problems).toEqual(['QSHARE_SECRET_STORE: must be one of auto, keychain, file, none']);
+    expect(applyEnv(DEFAULT_CONFIG, { QSHARE_SECRET_STORE: 'plain' }).problems).toEqual([
+      'QSHARE_SECRET_STORE: must be one of auto, keychain, file, none',
+    ]);
   });
 });
 
 describe('keychainProblem', () => {
   it.each([
-    ['Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled at compile time, set your DBUS_SESSION_BUS_ADDRESS instead', /^no keychain: there is no D-Bus session bus/],
-    ['Platform failure: DBus error: The name org.freedesktop.secrets was not provided by any .service files', /^no keychain: no Secret Service/],
+    [
+      'Platform failure: DBus error: Using X11 for dbus-daemon autolaunch was disabled at compile time, set your DBUS_SESSION_BUS_ADDRESS instead',
+      /^no keychain: there is no D-Bus session bus/,
+    ],
+    [
+      'Platform failure: DBus error: The name org.freedesktop.secrets was not provided by any .service files',
+      /^no keychain: no Secret Service/,
+    ],
     ["Couldn't access platform storage: Secret Service: no result found", /no unlocked keyring/],
     ['Platform failure: the unlock prompt was dismissed', /unlock prompt was dismissed/],
     ['timed out', /did not answer in time/],
@@ -70,39 +78,65 @@ describe('openKeychain (fake backend)', () => {
   });
   it('a store that fails → the reason, not a throw', async () => {
     const f = fakeEntries({ fail: new Error('Secret Service: no result found') });
-    expect(await openKeychain({ entries: f.entries })).toEqual({ problem: expect.stringMatching(/no unlocked keyring/) });
+    expect(await openKeychain({ entries: f.entries })).toEqual({
+      problem: expect.stringMatching(/no unlocked keyring/),
+    });
   });
   it('a store that hangs (an unlock prompt nobody answers) → times out', async () => {
     const f = fakeEntries({ hang: true });
     const t0 = Date.now();
-    expect(await openKeychain({ entries: f.entries, timeoutMs: 100 })).toEqual({ problem: expect.stringMatching(/did not answer in time/) });
+    expect(await openKeychain({ entries: f.entries, timeoutMs: 100 })).toEqual({
+      problem: expect.stringMatching(/did not answer in time/),
+    });
     expect(Date.now() - t0).toBeLessThan(2000);
   });
   it('a store that gives back something else → not used', async () => {
     const f = fakeEntries({ lie: true });
-    expect(await openKeychain({ entries: f.entries })).toEqual({ problem: 'the keychain did not give back what was stored in it' });
+    expect(await openKeychain({ entries: f.entries })).toEqual({
+      problem: 'the keychain did not give back what was stored in it',
+    });
   });
   it('openSecretStore: auto without a keychain writes to the owner-only file and says why', async () => {
-    const f = fakeEntries({ fail: new Error('The name org.freedesktop.secrets was not provided by any .service files') });
-    const s = await openSecretStore({ paths: { dataDir: '/nonexistent-qshare-data' }, config: { secrets: { store: 'auto' } }, log: silentLogger(), keychain: { entries: f.entries } });
+    const f = fakeEntries({
+      fail: new Error('The name org.freedesktop.secrets was not provided by any .service files'),
+    });
+    const s = await openSecretStore({
+      paths: { dataDir: '/nonexistent-qshare-data' },
+      config: { secrets: { store: 'auto' } },
+      log: silentLogger(),
+      keychain: { entries: f.entries },
+    });
     expect(s.kind).toBe('file');
     expect(s.description).toBe('the owner-only file /nonexistent-qshare-data/secrets.json (mode 600)');
     expect(s.why).toBe('no keychain: no Secret Service (GNOME Keyring, KWallet, KeePassXC) answers on the session bus');
   });
 
   it('openSecretStore: "keychain" without one keeps nothing, warns, and names "auto"', async () => {
-    const f = fakeEntries({ fail: new Error('The name org.freedesktop.secrets was not provided by any .service files') });
+    const f = fakeEntries({
+      fail: new Error('The name org.freedesktop.secrets was not provided by any .service files'),
+    });
     const lines: string[] = [];
     const log = createLogger({ write: (l) => lines.push(l), json: false, level: 'info' });
-    const s = await openSecretStore({ paths: { dataDir: '/nonexistent-qshare-data' }, config: { secrets: { store: 'keychain' } }, log, keychain: { entries: f.entries } });
+    const s = await openSecretStore({
+      paths: { dataDir: '/nonexistent-qshare-data' },
+      config: { secrets: { store: 'keychain' } },
+      log,
+      keychain: { entries: f.entries },
+    });
     expect(s.kind).toBe('none');
-    expect(s.description).toMatch(/^no keychain: no Secret Service .* so qshare cannot keep passwords \(secrets\.store is "keychain"\)\. .*"secrets": \{"store": "auto"\}/);
+    expect(s.description).toMatch(
+      /^no keychain: no Secret Service .* so qshare cannot keep passwords \(secrets\.store is "keychain"\)\. .*"secrets": \{"store": "auto"\}/,
+    );
     expect(lines.join('')).toMatch(/^warn: no keychain/);
   });
 });
 
 /** An in-memory place; `fails` makes every call throw, as an unreachable keychain does. */
-function place(kind: SecretPlace, items: Record<string, string> = {}, fails = false): SecretBackend & { items: Map<string, string>; reads: number } {
+function place(
+  kind: SecretPlace,
+  items: Record<string, string> = {},
+  fails = false,
+): SecretBackend & { items: Map<string, string>; reads: number } {
   const m = new Map(Object.entries(items));
   const b = {
     kind,
@@ -146,7 +180,12 @@ describe('joinStores: writes go to one place, reads and deletes reach every plac
 
   it('a hit in the primary opens no other place', async () => {
     let opened = 0;
-    const s = joinStores(place('file', { k: 'v' }), 'the file', [async () => (opened++, place('keychain'))], silentLogger());
+    const s = joinStores(
+      place('file', { k: 'v' }),
+      'the file',
+      [async () => (opened++, place('keychain'))],
+      silentLogger(),
+    );
     expect(await s.get('k')).toBe('v');
     expect(opened).toBe(0);
     expect(await s.get('missing')).toBeUndefined();
@@ -168,17 +207,32 @@ describe('joinStores: writes go to one place, reads and deletes reach every plac
   it('delete removes the secret from every place, and an unreachable other place does not stop it', async () => {
     const k = place('keychain', { a: '1' });
     const f = place('file', { a: '1' });
-    await joinStores(f, 'the file', [async () => k, async () => place('keychain', {}, true), async () => null], silentLogger()).delete('a');
+    await joinStores(
+      f,
+      'the file',
+      [async () => k, async () => place('keychain', {}, true), async () => null],
+      silentLogger(),
+    ).delete('a');
     expect([k.items.has('a'), f.items.has('a')]).toEqual([false, false]);
   });
 
   it("the primary's failures are the user's to see; another place that fails reads as empty", async () => {
-    const broken = joinStores(place('keychain', {}, true), 'the keychain', [async () => place('file', { a: 'f' })], silentLogger());
+    const broken = joinStores(
+      place('keychain', {}, true),
+      'the keychain',
+      [async () => place('file', { a: 'f' })],
+      silentLogger(),
+    );
     await expect(broken.get('a')).rejects.toThrow(/keychain is down/);
     await expect(broken.delete('a')).rejects.toThrow(/keychain is down/);
     const quiet = joinStores(place('file', {}), 'the file', [async () => place('keychain', {}, true)], silentLogger());
     expect(await quiet.get('a')).toBeUndefined();
-    const opening = joinStores(place('file', {}), 'the file', [async () => Promise.reject(new Error('no module'))], silentLogger());
+    const opening = joinStores(
+      place('file', {}),
+      'the file',
+      [async () => Promise.reject(new Error('no module'))],
+      silentLogger(),
+    );
     expect(await opening.get('a')).toBeUndefined();
   });
 });

@@ -1,11 +1,26 @@
 /** The ledger of bytes sent: seen connections, reconnections, and whole files sent to peers nobody saw. */
 import { describe, expect, it } from 'vitest';
 import type { PeerInfo } from '../../src/qbit/download.js';
-import { emptyLedger, QUIET_MS, sentTo, sentWhole, stepLedger, WRITE_OFF_MS, type SentLedger } from '../../src/share/sent.js';
+import {
+  emptyLedger,
+  QUIET_MS,
+  sentTo,
+  sentWhole,
+  stepLedger,
+  WRITE_OFF_MS,
+  type SentLedger,
+} from '../../src/share/sent.js';
 
 const SIZE = 1_000;
 const ENOUGH = 900; // ten pieces: the size less one
-const peer = (address: string, uploaded: number, client = 'aria2/1.36.0'): PeerInfo => ({ address, ip: address.split(':')[0]!, client, progress: 0, uploaded, downloaded: 0 });
+const peer = (address: string, uploaded: number, client = 'aria2/1.36.0'): PeerInfo => ({
+  address,
+  ip: address.split(':')[0]!,
+  client,
+  progress: 0,
+  uploaded,
+  downloaded: 0,
+});
 const keyOf = (p: PeerInfo) => `${p.ip}|${p.client}`;
 
 interface Look {
@@ -19,7 +34,16 @@ interface Look {
 function run(looks: Look[], start: SentLedger = emptyLedger()): SentLedger {
   let l = start;
   for (const k of looks) {
-    l = stepLedger(l, { now: k.at, torrentUploaded: k.total, connected: k.connected ?? [], left: k.left ?? [], keyOf, enough: ENOUGH, size: SIZE, counted: new Set(k.counted ?? []) });
+    l = stepLedger(l, {
+      now: k.at,
+      torrentUploaded: k.total,
+      connected: k.connected ?? [],
+      left: k.left ?? [],
+      keyOf,
+      enough: ENOUGH,
+      size: SIZE,
+      counted: new Set(k.counted ?? []),
+    });
   }
   return l;
 }
@@ -28,24 +52,58 @@ const seenWhole = (l: SentLedger) => sentWhole(l, ENOUGH, SIZE).filter((k) => !k
 
 describe('seen connections', () => {
   it.each<[string, Look[], string[]]>([
-    ['one connection sent the whole file', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 0)] }, { at: 250, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] }], ['10.0.0.2|aria2/1.36.0']],
-    ['connected one piece short: still downloading, not yet', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 900)] }], []],
-    ['connected and sent the whole size: counts', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] }], ['10.0.0.2|aria2/1.36.0']],
-    ['gone one piece short: counts (it may have had that piece from someone else)', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 900)] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 900)] }], ['10.0.0.2|aria2/1.36.0']],
+    [
+      'one connection sent the whole file',
+      [
+        { at: 0, total: 0, connected: [peer('10.0.0.2:6881', 0)] },
+        { at: 250, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] },
+      ],
+      ['10.0.0.2|aria2/1.36.0'],
+    ],
+    [
+      'connected one piece short: still downloading, not yet',
+      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 900)] }],
+      [],
+    ],
+    [
+      'connected and sent the whole size: counts',
+      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] }],
+      ['10.0.0.2|aria2/1.36.0'],
+    ],
+    [
+      'gone one piece short: counts (it may have had that piece from someone else)',
+      [
+        { at: 0, total: 0, connected: [peer('10.0.0.2:6881', 900)] },
+        { at: 250, total: 0, left: [peer('10.0.0.2:6881', 900)] },
+      ],
+      ['10.0.0.2|aria2/1.36.0'],
+    ],
     ['two pieces short does not', [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 800)] }], []],
     [
       'a reconnection carries what the peer was sent (libtorrent): the most, never the sum',
-      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 500)] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 500)] }, { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 499)] }],
+      [
+        { at: 0, total: 0, connected: [peer('10.0.0.2:6881', 500)] },
+        { at: 250, total: 0, left: [peer('10.0.0.2:6881', 500)] },
+        { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 499)] },
+      ],
       [],
     ],
     [
       'a carried reconnection that goes on to the whole file counts',
-      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 500)] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 500)] }, { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] }],
+      [
+        { at: 0, total: 0, connected: [peer('10.0.0.2:6881', 500)] },
+        { at: 250, total: 0, left: [peer('10.0.0.2:6881', 500)] },
+        { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 1_000)] },
+      ],
       ['10.0.0.2|aria2/1.36.0'],
     ],
     [
       'a reconnection listed before its client is known is the peer that had the address',
-      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 1_000, 'Transmission 3.00')] }, { at: 250, total: 0, left: [peer('10.0.0.2:6881', 1_000)] }, { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 999, '')] }],
+      [
+        { at: 0, total: 0, connected: [peer('10.0.0.2:6881', 1_000, 'Transmission 3.00')] },
+        { at: 250, total: 0, left: [peer('10.0.0.2:6881', 1_000)] },
+        { at: 500, total: 0, connected: [peer('10.0.0.2:6881', 999, '')] },
+      ],
       ['10.0.0.2|Transmission 3.00'],
     ],
     [
@@ -55,7 +113,10 @@ describe('seen connections', () => {
     ],
     [
       'the same address again with fewer bytes: a new connection; the most of the two',
-      [{ at: 0, total: 0, connected: [peer('10.0.0.2:6881', 600)] }, { at: 250, total: 0, connected: [peer('10.0.0.2:6881', 300)] }],
+      [
+        { at: 0, total: 0, connected: [peer('10.0.0.2:6881', 600)] },
+        { at: 250, total: 0, connected: [peer('10.0.0.2:6881', 300)] },
+      ],
       [],
     ],
     [
@@ -75,11 +136,28 @@ describe('bytes sent to connections nobody saw', () => {
     expect(unseen(l)).toBe(1);
     expect(run([{ at: quietFrom + 250, total: 6_000 }], l).settled).toBe(1_000);
     // never counted twice at the next looks
-    expect(unseen(run([{ at: 2_000, total: 6_000 }, { at: 9_000, total: 6_000 }], l))).toBe(1);
+    expect(
+      unseen(
+        run(
+          [
+            { at: 2_000, total: 6_000 },
+            { at: 9_000, total: 6_000 },
+          ],
+          l,
+        ),
+      ),
+    ).toBe(1);
   });
 
   it('two whole files in one window: two', () => {
-    expect(unseen(run([{ at: 0, total: 0 }, { at: 500, total: 2_000 }]))).toBe(2);
+    expect(
+      unseen(
+        run([
+          { at: 0, total: 0 },
+          { at: 500, total: 2_000 },
+        ]),
+      ),
+    ).toBe(2);
   });
 
   it('while bytes are seen going out, nothing is judged (the total lags the connections)', () => {
@@ -99,7 +177,13 @@ describe('bytes sent to connections nobody saw', () => {
     const l = run([{ at: 0, total: 300, connected: [peer('10.0.0.2:6881', 500)] }]);
     expect(l.base).toBeUndefined();
     // the total lagged: it catches up, nothing was unseen
-    const q = run([{ at: QUIET_MS, total: 500, connected: [peer('10.0.0.2:6881', 500)] }, { at: QUIET_MS + 10_000, total: 500 }], l);
+    const q = run(
+      [
+        { at: QUIET_MS, total: 500, connected: [peer('10.0.0.2:6881', 500)] },
+        { at: QUIET_MS + 10_000, total: 500 },
+      ],
+      l,
+    );
     expect(q.base).toBe(0);
     expect(unseen(q)).toBe(0);
   });

@@ -2,7 +2,12 @@ import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createStateStore as createStore, findShare, parseState, type StateStoreOptions } from '../../src/state/store.js';
+import {
+  createStateStore as createStore,
+  findShare,
+  parseState,
+  type StateStoreOptions,
+} from '../../src/state/store.js';
 import type { ShareRecord } from '../../src/state/types.js';
 
 /** A store whose warnings are collected in `warnings`. */
@@ -13,9 +18,22 @@ function createStateStore(file: string, opts: Partial<StateStoreOptions> = {}) {
 
 function rec(over: Partial<ShareRecord>): ShareRecord {
   return {
-    id: 'a1b2c3d4', name: 'burly-duckbill-aviation', source: '/src', encrypted: true, archive: '/d/a.7z', torrentFile: '/d/a.torrent',
-    savePath: '/d', infoHash: 'f'.repeat(40), magnet: 'magnet:?', size: 1, trackers: [], private: false,
-    createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', state: 'seeding', ...over,
+    id: 'a1b2c3d4',
+    name: 'burly-duckbill-aviation',
+    source: '/src',
+    encrypted: true,
+    archive: '/d/a.7z',
+    torrentFile: '/d/a.torrent',
+    savePath: '/d',
+    infoHash: 'f'.repeat(40),
+    magnet: 'magnet:?',
+    size: 1,
+    trackers: [],
+    private: false,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    state: 'seeding',
+    ...over,
   };
 }
 
@@ -35,7 +53,9 @@ describe('state store', () => {
     const a = createStateStore(file);
     const b = createStateStore(file);
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).update((s) => void s.shares.push(rec({ id: `id${i}`, name: `n${i}` })))),
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? a : b).update((s) => void s.shares.push(rec({ id: `id${i}`, name: `n${i}` }))),
+      ),
     );
     expect((await a.list()).map((s) => s.id).sort()).toHaveLength(20);
   });
@@ -97,7 +117,9 @@ describe('state store', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const t0 = Date.now();
-    await expect(createStateStore(file, { signal: ac.signal }).update(() => {})).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    await expect(createStateStore(file, { signal: ac.signal }).update(() => {})).rejects.toMatchObject({
+      code: 'INTERRUPTED',
+    });
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
@@ -113,12 +135,17 @@ describe('state store', () => {
     const dir = await mkdtemp(join(tmpdir(), 'qshare-state-'));
     const file = join(dir, 'state.json');
     await writeFile(`${file}.lock`, `${process.pid}\n`);
-    await expect(createStateStore(file, { lockWaitMs: 200 }).update(() => {})).rejects.toThrow(/another qshare process/);
+    await expect(createStateStore(file, { lockWaitMs: 200 }).update(() => {})).rejects.toThrow(
+      /another qshare process/,
+    );
   });
 });
 
 describe('findShare', () => {
-  const shares = [rec({ id: 'aaaa1111', name: 'one', infoHash: '1'.repeat(40) }), rec({ id: 'aaaa2222', name: 'two', infoHash: '2'.repeat(40) })];
+  const shares = [
+    rec({ id: 'aaaa1111', name: 'one', infoHash: '1'.repeat(40) }),
+    rec({ id: 'aaaa2222', name: 'two', infoHash: '2'.repeat(40) }),
+  ];
   it.each([
     ['one', 'one'],
     ['TWO', 'two'],

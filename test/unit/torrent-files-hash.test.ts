@@ -13,7 +13,17 @@ const tree = trees.tree;
 describe('compareTorrentPaths (mktorrent = strcmp on the joined path)', () => {
   it('sorts bytewise over "a/b" strings, not per component', () => {
     const paths = [['a0'], ['a', 'x'], ['a-b'], ['a b', 'x'], ['B'], ['é'], ['z'], ['.h'], ['a', 'x', 'y']];
-    expect([...paths].sort(compareTorrentPaths).map((p) => p.join('/'))).toEqual(['.h', 'B', 'a b/x', 'a-b', 'a/x', 'a/x/y', 'a0', 'z', 'é']);
+    expect([...paths].sort(compareTorrentPaths).map((p) => p.join('/'))).toEqual([
+      '.h',
+      'B',
+      'a b/x',
+      'a-b',
+      'a/x',
+      'a/x/y',
+      'a0',
+      'z',
+      'é',
+    ]);
   });
 });
 
@@ -21,11 +31,23 @@ describe('listFiles', () => {
   it('a single file: one entry named after it', async () => {
     const root = tree({ 'one file.bin': 1234 });
     const l = await listFiles(path.join(root, 'one file.bin'));
-    expect(l).toEqual({ kind: 'file', files: [{ path: ['one file.bin'], length: 1234, absPath: path.join(root, 'one file.bin'), mtimeMs: statSync(path.join(root, 'one file.bin')).mtimeMs }], totalBytes: 1234, skipped: [] });
+    expect(l).toEqual({
+      kind: 'file',
+      files: [
+        {
+          path: ['one file.bin'],
+          length: 1234,
+          absPath: path.join(root, 'one file.bin'),
+          mtimeMs: statSync(path.join(root, 'one file.bin')).mtimeMs,
+        },
+      ],
+      totalBytes: 1234,
+      skipped: [],
+    });
   });
 
   it('a folder: regular files recursively, sorted, zero-length and hidden included, links and FIFOs skipped', async () => {
-    const root = tree({ 'z.bin': 3, 'a b/x': 5, 'a-b': 0, 'a/x/y': 7, '.hidden': 1, 'é/ü': 2, 'B': 4 });
+    const root = tree({ 'z.bin': 3, 'a b/x': 5, 'a-b': 0, 'a/x/y': 7, '.hidden': 1, 'é/ü': 2, B: 4 });
     symlinkSync(path.join(root, 'z.bin'), path.join(root, 'link-to-file'));
     symlinkSync(path.join(root, 'a'), path.join(root, 'link-to-dir'));
     symlinkSync('/nonexistent', path.join(root, 'a', 'dangling'));
@@ -44,7 +66,12 @@ describe('listFiles', () => {
     ]);
     expect(l.files.every((f) => f.absPath === path.join(root, ...f.path))).toBe(true);
     expect(l.totalBytes).toBe(22);
-    expect(l.skipped).toEqual(['a/dangling (symbolic link)', 'fifo (named pipe)', 'link-to-dir (symbolic link)', 'link-to-file (symbolic link)']);
+    expect(l.skipped).toEqual([
+      'a/dangling (symbolic link)',
+      'fifo (named pipe)',
+      'link-to-dir (symbolic link)',
+      'link-to-file (symbolic link)',
+    ]);
   });
 
   it('a name that is not UTF-8 is skipped and reported', async () => {
@@ -194,7 +221,13 @@ describe('createTorrent (input checks)', () => {
     const root = tree({ 'x/a': 1000, b: 2000 });
     symlinkSync('b', path.join(root, 'l'));
     const r = await createTorrent({ root, trackers: [], private: false });
-    expect(r).toMatchObject({ name: path.basename(root), pieceLength: 16384, totalBytes: 3000, fileCount: 2, skipped: ['l (symbolic link)'] });
+    expect(r).toMatchObject({
+      name: path.basename(root),
+      pieceLength: 16384,
+      totalBytes: 3000,
+      fileCount: 2,
+      skipped: ['l (symbolic link)'],
+    });
     expect(r.torrent.includes(Buffer.from('announce'))).toBe(false);
   });
 });

@@ -23,7 +23,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function reference(file: string): Buffer {
   const all = readFileSync(file);
   const out: Buffer[] = [];
-  for (let i = 0; i < all.length; i += L) out.push(createHash('sha1').update(all.subarray(i, i + L)).digest());
+  for (let i = 0; i < all.length; i += L)
+    out.push(
+      createHash('sha1')
+        .update(all.subarray(i, i + L))
+        .digest(),
+    );
   return Buffer.concat(out);
 }
 
@@ -37,26 +42,29 @@ async function writeSlowly(fh: FileHandle, data: Buffer, chunk: number, pauseMs:
 
 describe('GrowingFileHasher', () => {
   // reads of many pieces at once (default), of 3 pieces, and of less than a piece
-  it.each([undefined, 3 * L, 5000])('a 7-Zip-like writer (32 bytes, then front to back, then bytes 8–31 rewritten): ok, pieces = a plain hash of the final file (reads ≤ %s)', async (maxReadBytes) => {
-    const partial = path.join(dir, `p${n++}`);
-    const final = `${partial}.published`;
-    const data = randomBytes(40 * L + 123);
-    const h = new GrowingFileHasher({ pieceLength: L, pollMs: 2, ...(maxReadBytes ? { maxReadBytes } : {}) });
-    h.follow(partial);
-    await sleep(10); // the file does not exist yet: the hasher waits for it
-    const fh = await open(partial, 'wx');
-    await fh.write(Buffer.alloc(32), 0, 32, 0);
-    await writeSlowly(fh, data, 3 * L, 3, 32);
-    await fh.write(randomBytes(24), 0, 24, 8); // the final header rewrite
-    await fh.close();
-    renameSync(partial, final); // published under its final name: same inode
-    const r = await h.finish(final);
-    expect(r.ok, JSON.stringify(r)).toBe(true);
-    const f = r as FollowedFile;
-    expect(f.pieces.equals(reference(final))).toBe(true);
-    expect(f.length).toBe(data.length);
-    expect(f.hashedWhileWriting).toBeGreaterThan(10 * L);
-  });
+  it.each([undefined, 3 * L, 5000])(
+    'a 7-Zip-like writer (32 bytes, then front to back, then bytes 8–31 rewritten): ok, pieces = a plain hash of the final file (reads ≤ %s)',
+    async (maxReadBytes) => {
+      const partial = path.join(dir, `p${n++}`);
+      const final = `${partial}.published`;
+      const data = randomBytes(40 * L + 123);
+      const h = new GrowingFileHasher({ pieceLength: L, pollMs: 2, ...(maxReadBytes ? { maxReadBytes } : {}) });
+      h.follow(partial);
+      await sleep(10); // the file does not exist yet: the hasher waits for it
+      const fh = await open(partial, 'wx');
+      await fh.write(Buffer.alloc(32), 0, 32, 0);
+      await writeSlowly(fh, data, 3 * L, 3, 32);
+      await fh.write(randomBytes(24), 0, 24, 8); // the final header rewrite
+      await fh.close();
+      renameSync(partial, final); // published under its final name: same inode
+      const r = await h.finish(final);
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      const f = r as FollowedFile;
+      expect(f.pieces.equals(reference(final))).toBe(true);
+      expect(f.length).toBe(data.length);
+      expect(f.hashedWhileWriting).toBeGreaterThan(10 * L);
+    },
+  );
 
   it('finish before the file was ever seen: hashes the finished file', async () => {
     const final = path.join(dir, `p${n++}`);

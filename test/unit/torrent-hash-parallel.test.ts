@@ -9,7 +9,13 @@ import { existsSync, mkdirSync, readdirSync, rmSync, truncateSync, utimesSync, w
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listFiles } from '../../src/torrent/files.js';
-import { defaultHashThreads, hashPieces, hashPiecesSerial, PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES } from '../../src/torrent/hash.js';
+import {
+  defaultHashThreads,
+  hashPieces,
+  hashPiecesSerial,
+  PARALLEL_MIN_BYTES,
+  PARALLEL_MIN_FILES,
+} from '../../src/torrent/hash.js';
 import { hashPiecesParallel, hashThreadUrl } from '../../src/torrent/hash-parallel.js';
 import { referencePieces, rejection, tempTrees } from '../helpers/hash-fixtures.js';
 
@@ -35,8 +41,12 @@ describe('defaultHashThreads', () => {
 describe('hashPieces on worker threads', () => {
   it('the threads start from a real module file: next to the compiled module, or build/ when run from the .ts sources', () => {
     expect(hashThreadUrl('file:///app/dist/cli/chunk-x.js').pathname).toBe('/app/dist/cli/hash-thread.js');
-    expect(hashThreadUrl('file:///app/build/torrent/hash-parallel.js').pathname).toBe('/app/build/torrent/hash-thread.js');
-    expect(hashThreadUrl('file:///repo/src/torrent/hash-parallel.ts').pathname).toBe('/repo/build/torrent/hash-thread.js');
+    expect(hashThreadUrl('file:///app/build/torrent/hash-parallel.js').pathname).toBe(
+      '/app/build/torrent/hash-thread.js',
+    );
+    expect(hashThreadUrl('file:///repo/src/torrent/hash-parallel.ts').pathname).toBe(
+      '/repo/build/torrent/hash-thread.js',
+    );
     // what npm test built, and what ships
     expect(existsSync(hashThreadUrl())).toBe(true);
     expect(existsSync(new URL('../../dist/cli/hash-thread.js', import.meta.url))).toBe(true);
@@ -84,7 +94,12 @@ describe('hashPieces on worker threads', () => {
     const timer = setInterval(() => ticks++, 1);
     const seen: number[] = [];
     try {
-      const got = await hashPiecesParallel(files, 1 << 20, { threads: 1, maxReadBytes: 4096, progressIntervalMs: 1, onProgress: (d) => seen.push(d) });
+      const got = await hashPiecesParallel(files, 1 << 20, {
+        threads: 1,
+        maxReadBytes: 4096,
+        progressIntervalMs: 1,
+        onProgress: (d) => seen.push(d),
+      });
       expect(got.equals(referencePieces(files, 1 << 20))).toBe(true);
     } finally {
       clearInterval(timer);
@@ -97,7 +112,12 @@ describe('hashPieces on worker threads', () => {
   it('reports progress from the workers, ending at total/total', async () => {
     const { files, totalBytes } = await listFiles(tree({ a: 300000, b: 200000 }));
     const seen: number[] = [];
-    await hashPieces(files, 16384, { threads: 2, progressIntervalMs: 1, maxReadBytes: 512, onProgress: (d, t) => (expect(t).toBe(totalBytes), seen.push(d)) });
+    await hashPieces(files, 16384, {
+      threads: 2,
+      progressIntervalMs: 1,
+      maxReadBytes: 512,
+      onProgress: (d, t) => (expect(t).toBe(totalBytes), seen.push(d)),
+    });
     expect(seen.at(-1)).toBe(totalBytes);
     for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!);
   });
@@ -113,7 +133,8 @@ describe('hashPieces on worker threads', () => {
     // 64 MiB of holes read 4 KiB at a time: far longer than the abort takes
     const root = trees.fresh('sparse');
     mkdirSync(root);
-    for (const f of ['a', 'b']) truncateSync((writeFileSync(path.join(root, f), ''), path.join(root, f)), 32 * 1024 * 1024);
+    for (const f of ['a', 'b'])
+      truncateSync((writeFileSync(path.join(root, f), ''), path.join(root, f)), 32 * 1024 * 1024);
     const { files } = await listFiles(root);
     const fds = openFds();
     const ac = new AbortController();
@@ -143,7 +164,10 @@ describe('hashPieces on worker threads', () => {
   it.each([
     ['grew', (p: string) => writeFileSync(p, randomBytes(30001))],
     ['shrank', (p: string) => truncateSync(p, 10)],
-    ['was rewritten in place (same size, new mtime)', (p: string) => (writeFileSync(p, randomBytes(30000)), utimesSync(p, new Date(), new Date(Date.now() + 5000)))],
+    [
+      'was rewritten in place (same size, new mtime)',
+      (p: string) => (writeFileSync(p, randomBytes(30000)), utimesSync(p, new Date(), new Date(Date.now() + 5000))),
+    ],
     ['was replaced by a folder', (p: string) => (rmSync(p), mkdirSync(p))],
   ])('a file that %s after listing → INPUT "changed while it was being read"', async (_l, mutate) => {
     const root = tree({ a: 30000, b: 30000 });
@@ -170,7 +194,11 @@ describe('hashPieces on worker threads', () => {
     const target = path.join(root, 'b');
     const { files } = await listFiles(root);
     // another process keeps rewriting b in place (same size, new mtime each time) during the whole hash
-    const writer: ChildProcess = spawn('sh', ['-c', `while :; do printf x | dd of="$1" bs=1 seek=100 conv=notrunc status=none; done`, 'sh', target], { stdio: 'ignore' });
+    const writer: ChildProcess = spawn(
+      'sh',
+      ['-c', `while :; do printf x | dd of="$1" bs=1 seek=100 conv=notrunc status=none; done`, 'sh', target],
+      { stdio: 'ignore' },
+    );
     try {
       await new Promise((r) => setTimeout(r, 100));
       const fds = openFds();

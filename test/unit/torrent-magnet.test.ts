@@ -5,7 +5,13 @@ const H = '0123456789abcdef0123456789abcdef01234567';
 
 describe('magnetLink', () => {
   it.each([
-    ['plain name, one tracker', H, 'photos.7z', ['http://127.0.0.1:6969/announce'], `magnet:?xt=urn:btih:${H}&dn=photos.7z&tr=http%3A%2F%2F127.0.0.1%3A6969%2Fannounce`],
+    [
+      'plain name, one tracker',
+      H,
+      'photos.7z',
+      ['http://127.0.0.1:6969/announce'],
+      `magnet:?xt=urn:btih:${H}&dn=photos.7z&tr=http%3A%2F%2F127.0.0.1%3A6969%2Fannounce`,
+    ],
     ['upper-case hash is lowered', H.toUpperCase(), 'a', [], `magnet:?xt=urn:btih:${H}&dn=a`],
     ['spaces', H, 'my photos 2024.7z', [], `magnet:?xt=urn:btih:${H}&dn=my%20photos%202024.7z`],
     ['& = ? # + %', H, 'a&b=c?d#e+f%g', [], `magnet:?xt=urn:btih:${H}&dn=a%26b%3Dc%3Fd%23e%2Bf%25g`],

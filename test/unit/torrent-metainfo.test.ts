@@ -70,7 +70,11 @@ describe('buildMetainfo', () => {
     const { torrent } = buildMetainfo(multi());
     const info = decode(torrent).info as Dict;
     expect(Object.keys(info).sort()).toEqual(['files', 'name', 'piece length', 'pieces']);
-    const files = (info.files as Dict[]).map((f) => ({ keys: Object.keys(f).sort(), length: f.length, path: (f.path as Uint8Array[]).map(text) }));
+    const files = (info.files as Dict[]).map((f) => ({
+      keys: Object.keys(f).sort(),
+      length: f.length,
+      path: (f.path as Uint8Array[]).map(text),
+    }));
     expect(files).toEqual([
       { keys: ['length', 'path'], length: 20000, path: ['a b', 'é.txt'] },
       { keys: ['length', 'path'], length: 0, path: ['empty'] },
@@ -87,7 +91,8 @@ describe('buildMetainfo', () => {
     const top = decode(buildMetainfo(single({ trackers })).torrent);
     const got: Dict = {};
     if ('announce' in top) got.announce = text(top.announce);
-    if ('announce-list' in top) got['announce-list'] = (top['announce-list'] as Uint8Array[][]).map((tier) => tier.map(text));
+    if ('announce-list' in top)
+      got['announce-list'] = (top['announce-list'] as Uint8Array[][]).map((tier) => tier.map(text));
     expect(got).toEqual(expected);
     expect(Object.keys(top).filter((k) => !['announce', 'announce-list', 'info'].includes(k))).toEqual([]);
   });
@@ -150,18 +155,40 @@ describe('draftMetainfo (encoded before the pieces are known)', () => {
     if (a.trackers.length > 1) top['announce-list'] = a.trackers.map((t) => [t]);
     if (a.createdBy !== undefined) top['created by'] = a.createdBy;
     if (a.creationDate !== undefined) top['creation date'] = a.creationDate;
-    return { torrent: Buffer.from(bencode.encode(top)), infoHash: createHash('sha1').update(bencode.encode(info)).digest('hex') };
+    return {
+      torrent: Buffer.from(bencode.encode(top)),
+      infoHash: createHash('sha1').update(bencode.encode(info)).digest('hex'),
+    };
   }
 
   // names that spell the very keys the draft locates, pieces of every length, with and without the outer keys
   it.each<[string, MetainfoArgs]>([
     ['single file', single()],
     ['folder', multi()],
-    ['names "4:info" and "6:pieces"', multi({ name: '4:info', files: [{ path: ['6:pieces', '4:infod'], length: 16384, absPath: '/x' }, { path: ['e'], length: 16384, absPath: '/y' }] })],
-    ['no trackers, private, created by, date', multi({ trackers: [], private: true, createdBy: 'qshare 4:info', creationDate: 1_700_000_000 })],
+    [
+      'names "4:info" and "6:pieces"',
+      multi({
+        name: '4:info',
+        files: [
+          { path: ['6:pieces', '4:infod'], length: 16384, absPath: '/x' },
+          { path: ['e'], length: 16384, absPath: '/y' },
+        ],
+      }),
+    ],
+    [
+      'no trackers, private, created by, date',
+      multi({ trackers: [], private: true, createdBy: 'qshare 4:info', creationDate: 1_700_000_000 }),
+    ],
     ['three trackers', single({ trackers: [T1, T2, T3] })],
     ['one piece', single({ length: 10, pieces: Buffer.alloc(20, 1) })],
-    ['many pieces', single({ pieceLength: 16384, length: 16384 * 500, pieces: Buffer.from(Array.from({ length: 500 * 20 }, (_, i) => i % 251)) })],
+    [
+      'many pieces',
+      single({
+        pieceLength: 16384,
+        length: 16384 * 500,
+        pieces: Buffer.from(Array.from({ length: 500 * 20 }, (_, i) => i % 251)),
+      }),
+    ],
   ])('%s: the same bytes and info hash as encoding it whole', (_what, args) => {
     const { pieces, ...rest } = args;
     const draft = draftMetainfo(rest);
@@ -182,4 +209,3 @@ describe('draftMetainfo (encoded before the pieces are known)', () => {
     expect(() => draftMetainfo(single()).finish(Buffer.alloc(40))).toThrow(/expected 3 × 20/);
   });
 });
-

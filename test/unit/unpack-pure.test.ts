@@ -8,6 +8,10 @@ describe('storedTarget', () => {
     ['/home/me/got/.qshare-unpack-ab12/etc/passwd', '/home/me/got/.qshare-unpack-ab12/', '/etc/passwd'],
     ['/etc', '/home/me/got/.qshare-unpack-ab12', '/etc'],
     ['../../x', '/home/me/got/.qshare-unpack-ab12', '../../x'],
-    ['/home/me/got/.qshare-unpack-ab12x/etc', '/home/me/got/.qshare-unpack-ab12', '/home/me/got/.qshare-unpack-ab12x/etc'],
+    [
+      '/home/me/got/.qshare-unpack-ab12x/etc',
+      '/home/me/got/.qshare-unpack-ab12',
+      '/home/me/got/.qshare-unpack-ab12x/etc',
+    ],
   ])('%s under %s → %s', (target, out, want) => expect(storedTarget(target, out)).toBe(want));
 });

@@ -18,9 +18,21 @@ describe('the card beside the drop folder', () => {
     message: 'MESSAGE FOR RECIPIENTS',
   };
   it.each<[string, { passwordInStore: string | null; passwordFile: boolean }, RegExp]>([
-    ['kept in the keychain', { passwordInStore: 'the OS keychain', passwordFile: false }, /Password: {5}run {2}qshare show burly-duckbill-aviation {3}\(the OS keychain\)/],
-    ['only in the opt-in file', { passwordInStore: null, passwordFile: true }, /Password: {5}in burly-duckbill-aviation\.password\.txt beside this card/],
-    ['both', { passwordInStore: 'the OS keychain', passwordFile: true }, /qshare show burly-duckbill-aviation[^\n]*\n {14}also in burly-duckbill-aviation\.password\.txt/],
+    [
+      'kept in the keychain',
+      { passwordInStore: 'the OS keychain', passwordFile: false },
+      /Password: {5}run {2}qshare show burly-duckbill-aviation {3}\(the OS keychain\)/,
+    ],
+    [
+      'only in the opt-in file',
+      { passwordInStore: null, passwordFile: true },
+      /Password: {5}in burly-duckbill-aviation\.password\.txt beside this card/,
+    ],
+    [
+      'both',
+      { passwordInStore: 'the OS keychain', passwordFile: true },
+      /qshare show burly-duckbill-aviation[^\n]*\n {14}also in burly-duckbill-aviation\.password\.txt/,
+    ],
   ])('says where the password is: %s', (_n, pw, re) => {
     const card = shareCard({ ...base, ...pw });
     expect(card).toMatch(re);
@@ -31,7 +43,12 @@ describe('the card beside the drop folder', () => {
   });
 
   it('puts everything in <drop>/.qshare/', () => {
-    expect(outboxFiles('/d', 'n')).toEqual({ dir: '/d/.qshare', torrent: '/d/.qshare/n.torrent', card: '/d/.qshare/n.txt', password: '/d/.qshare/n.password.txt' });
+    expect(outboxFiles('/d', 'n')).toEqual({
+      dir: '/d/.qshare',
+      torrent: '/d/.qshare/n.torrent',
+      card: '/d/.qshare/n.txt',
+      password: '/d/.qshare/n.password.txt',
+    });
   });
 });
 
@@ -60,7 +77,12 @@ describe('leftovers of dead runs', () => {
 });
 
 describe('service files', () => {
-  const spec = { node: '/usr/bin/node', cli: '/opt/qshare/dist/cli/main.js', dropDir: '/home/me/To Share', env: { QSHARE_HOME: '/srv/q' } };
+  const spec = {
+    node: '/usr/bin/node',
+    cli: '/opt/qshare/dist/cli/main.js',
+    dropDir: '/home/me/To Share',
+    env: { QSHARE_HOME: '/srv/q' },
+  };
   it('systemd: runs the watch on the drop folder, restarts slowly, never holds a password', () => {
     const u = systemdUnit(spec);
     expect(u).toContain('ExecStart="/usr/bin/node" "/opt/qshare/dist/cli/main.js" "watch" "/home/me/To Share"');

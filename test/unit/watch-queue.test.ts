@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, classifyStepError, decideArrival, decideRemoval, pickRunnable, workOf, type Arrival } from '../../src/share/queue.js';
+import {
+  backoffMs,
+  classifyStepError,
+  decideArrival,
+  decideRemoval,
+  pickRunnable,
+  workOf,
+  type Arrival,
+} from '../../src/share/queue.js';
 import type { WatchItem } from '../../src/state/journal.js';
 
 const D = '/home/me/ToShare';
@@ -22,16 +30,44 @@ function item(p: Partial<WatchItem> & { id: string }): WatchItem {
     ...p,
   };
 }
-const arrival = (p: Partial<Arrival> = {}): Arrival => ({ dropDir: D, entry: 'Photos', dev: 1, ino: 10, fingerprint: 'fp1', bytes: 5, ...p });
+const arrival = (p: Partial<Arrival> = {}): Arrival => ({
+  dropDir: D,
+  entry: 'Photos',
+  dev: 1,
+  ino: 10,
+  fingerprint: 'fp1',
+  bytes: 5,
+  ...p,
+});
 
 describe('decideArrival', () => {
   it.each<[string, WatchItem[], Arrival, unknown]>([
     ['unknown name → new', [], arrival(), { kind: 'new' }],
     ['same entry in another drop folder → new', [item({ id: 'a', dropDir: '/elsewhere' })], arrival(), { kind: 'new' }],
-    ['same item, same content (a restart) → known', [item({ id: 'a', state: 'seeding', recorded: true })], arrival(), { kind: 'known', id: 'a' }],
-    ['same item, new content, not shared yet → requeue', [item({ id: 'a', state: 'archiving' })], arrival({ fingerprint: 'fp2' }), { kind: 'requeue', id: 'a' }],
-    ['failed (not shared), new content → requeue (tried again)', [item({ id: 'a', state: 'failed' })], arrival({ fingerprint: 'fp2' }), { kind: 'requeue', id: 'a' }],
-    ['failed (not shared), same content → known (not retried)', [item({ id: 'a', state: 'failed' })], arrival(), { kind: 'known', id: 'a' }],
+    [
+      'same item, same content (a restart) → known',
+      [item({ id: 'a', state: 'seeding', recorded: true })],
+      arrival(),
+      { kind: 'known', id: 'a' },
+    ],
+    [
+      'same item, new content, not shared yet → requeue',
+      [item({ id: 'a', state: 'archiving' })],
+      arrival({ fingerprint: 'fp2' }),
+      { kind: 'requeue', id: 'a' },
+    ],
+    [
+      'failed (not shared), new content → requeue (tried again)',
+      [item({ id: 'a', state: 'failed' })],
+      arrival({ fingerprint: 'fp2' }),
+      { kind: 'requeue', id: 'a' },
+    ],
+    [
+      'failed (not shared), same content → known (not retried)',
+      [item({ id: 'a', state: 'failed' })],
+      arrival(),
+      { kind: 'known', id: 'a' },
+    ],
     [
       'shared, new content → changed-after-shared, first notice',
       [item({ id: 'a', state: 'seeding', recorded: true })],
@@ -44,12 +80,30 @@ describe('decideArrival', () => {
       arrival({ fingerprint: 'fp2' }),
       { kind: 'changed-after-shared', id: 'a', firstNotice: false },
     ],
-    ['another inode under a known name, shared → replaced', [item({ id: 'a', state: 'seeding', recorded: true })], arrival({ ino: 11 }), { kind: 'replaced', id: 'a', recorded: true }],
-    ['another inode, not shared → replaced', [item({ id: 'a' })], arrival({ ino: 11 }), { kind: 'replaced', id: 'a', recorded: false }],
-    ['its source left after sharing, then something came back → new', [item({ id: 'a', state: 'seeding', recorded: true, sourceGone: true })], arrival(), { kind: 'new' }],
+    [
+      'another inode under a known name, shared → replaced',
+      [item({ id: 'a', state: 'seeding', recorded: true })],
+      arrival({ ino: 11 }),
+      { kind: 'replaced', id: 'a', recorded: true },
+    ],
+    [
+      'another inode, not shared → replaced',
+      [item({ id: 'a' })],
+      arrival({ ino: 11 }),
+      { kind: 'replaced', id: 'a', recorded: false },
+    ],
+    [
+      'its source left after sharing, then something came back → new',
+      [item({ id: 'a', state: 'seeding', recorded: true, sourceGone: true })],
+      arrival(),
+      { kind: 'new' },
+    ],
     [
       'the latest of several items with that name counts',
-      [item({ id: 'a', seq: 1, recorded: true, sourceGone: true, state: 'seeding' }), item({ id: 'b', seq: 2, ino: 12, state: 'queued' })],
+      [
+        item({ id: 'a', seq: 1, recorded: true, sourceGone: true, state: 'seeding' }),
+        item({ id: 'b', seq: 2, ino: 12, state: 'queued' }),
+      ],
       arrival({ ino: 12 }),
       { kind: 'known', id: 'b' },
     ],
@@ -64,8 +118,16 @@ describe('decideRemoval', () => {
     ['queued → drop', [item({ id: 'a' })], { kind: 'drop', id: 'a' }],
     ['archiving → drop', [item({ id: 'a', state: 'archiving' })], { kind: 'drop', id: 'a' }],
     ['waiting for space → drop', [item({ id: 'a', state: 'waiting', next: 'archiving' })], { kind: 'drop', id: 'a' }],
-    ['recorded, waiting for qBittorrent → the share goes on', [item({ id: 'a', state: 'waiting', next: 'adding', recorded: true })], { kind: 'gone-after-shared', id: 'a' }],
-    ['seeding → the share goes on', [item({ id: 'a', state: 'seeding', recorded: true })], { kind: 'gone-after-shared', id: 'a' }],
+    [
+      'recorded, waiting for qBittorrent → the share goes on',
+      [item({ id: 'a', state: 'waiting', next: 'adding', recorded: true })],
+      { kind: 'gone-after-shared', id: 'a' },
+    ],
+    [
+      'seeding → the share goes on',
+      [item({ id: 'a', state: 'seeding', recorded: true })],
+      { kind: 'gone-after-shared', id: 'a' },
+    ],
   ])('%s', (_n, items, want) => {
     expect(decideRemoval(items, D, 'Photos')).toEqual(want);
   });
@@ -97,7 +159,8 @@ describe('which items run', () => {
       item({ id: 'x', seq: 0, dropDir: '/other' }),
       item({ id: 'q', seq: 5, state: 'adding' }),
     ];
-    const pick = (slots: number, skip: string[] = []) => pickRunnable(items, { now, dropDir: D, kind: 'disk', slots, skip: new Set(skip) }).map((i) => i.id);
+    const pick = (slots: number, skip: string[] = []) =>
+      pickRunnable(items, { now, dropDir: D, kind: 'disk', slots, skip: new Set(skip) }).map((i) => i.id);
     expect(pick(1)).toEqual(['a']);
     expect(pick(2, ['a'])).toEqual(['b', 'c']);
     expect(pick(0)).toEqual([]);

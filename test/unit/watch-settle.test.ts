@@ -49,7 +49,11 @@ function simulate(s: Scenario): Array<[number, string, string]> {
 
 describe('SettleTracker (fake clock)', () => {
   it.each<[string, Scenario, Array<[number, string, string]>]>([
-    ['a file that appears and stays: ready after quiet + settle', { settleMs: 2000, quietMs: 1000, until: 10_000, events: [[0, 'a']] }, [[3000, 'a', 'v0']]],
+    [
+      'a file that appears and stays: ready after quiet + settle',
+      { settleMs: 2000, quietMs: 1000, until: 10_000, events: [[0, 'a']] },
+      [[3000, 'a', 'v0']],
+    ],
     [
       'a slow copy (a chunk every 500 ms for 5 s): ready only after the last chunk + quiet + settle',
       {
@@ -67,8 +71,19 @@ describe('SettleTracker (fake clock)', () => {
         settleMs: 2000,
         quietMs: 1000,
         until: 15_000,
-        events: [[0, 'a'], [500, 'a'], [1000, 'a'], [2500, 'a'], [3000, 'a']],
-        content: [[0, 'a', 'v1'], [1000, 'a', 'v2'], [2500, 'a', 'v3'], [3000, 'a', 'v4']],
+        events: [
+          [0, 'a'],
+          [500, 'a'],
+          [1000, 'a'],
+          [2500, 'a'],
+          [3000, 'a'],
+        ],
+        content: [
+          [0, 'a', 'v1'],
+          [1000, 'a', 'v2'],
+          [2500, 'a', 'v3'],
+          [3000, 'a', 'v4'],
+        ],
       },
       [[6000, 'a', 'v4']],
     ],
@@ -77,15 +92,36 @@ describe('SettleTracker (fake clock)', () => {
       { settleMs: 2000, quietMs: 1000, until: 10_000, events: [[0, 'a']], content: [[2000, 'a', 'v1']] },
       [[5000, 'a', 'v1']],
     ],
-    ['removed before it settled: never ready', { settleMs: 2000, quietMs: 1000, until: 10_000, events: [[0, 'a']], removals: [[2000, 'a']] }, []],
+    [
+      'removed before it settled: never ready',
+      { settleMs: 2000, quietMs: 1000, until: 10_000, events: [[0, 'a']], removals: [[2000, 'a']] },
+      [],
+    ],
     [
       'activity after it was reported with the same content: not reported twice',
-      { settleMs: 2000, quietMs: 1000, until: 12_000, events: [[0, 'a'], [5000, 'a']] },
+      {
+        settleMs: 2000,
+        quietMs: 1000,
+        until: 12_000,
+        events: [
+          [0, 'a'],
+          [5000, 'a'],
+        ],
+      },
       [[3000, 'a', 'v0']],
     ],
     [
       'a real change after it was reported: reported again with the new content',
-      { settleMs: 2000, quietMs: 1000, until: 12_000, events: [[0, 'a'], [5000, 'a']], content: [[5000, 'a', 'v1']] },
+      {
+        settleMs: 2000,
+        quietMs: 1000,
+        until: 12_000,
+        events: [
+          [0, 'a'],
+          [5000, 'a'],
+        ],
+        content: [[5000, 'a', 'v1']],
+      },
       [
         [3000, 'a', 'v0'],
         [8000, 'a', 'v1'],
@@ -93,13 +129,33 @@ describe('SettleTracker (fake clock)', () => {
     ],
     [
       'an event while a slow walk runs: that fingerprint is not trusted',
-      { settleMs: 2000, quietMs: 1000, walkMs: 500, until: 12_000, events: [[0, 'a'], [1200, 'a']], content: [[1200, 'a', 'v1']] },
+      {
+        settleMs: 2000,
+        quietMs: 1000,
+        walkMs: 500,
+        until: 12_000,
+        events: [
+          [0, 'a'],
+          [1200, 'a'],
+        ],
+        content: [[1200, 'a', 'v1']],
+      },
       // walk 1000–1500 is spoiled by the event at 1200; walk 2200–2700 → stable; confirm 4700–5200 → ready
       [[5200, 'a', 'v1']],
     ],
     [
       'two items settle independently',
-      { settleMs: 1000, quietMs: 500, until: 10_000, events: [[0, 'a'], [0, 'b'], [2000, 'b']], content: [[2000, 'b', 'v1']] },
+      {
+        settleMs: 1000,
+        quietMs: 500,
+        until: 10_000,
+        events: [
+          [0, 'a'],
+          [0, 'b'],
+          [2000, 'b'],
+        ],
+        content: [[2000, 'b', 'v1']],
+      },
       [
         [1500, 'a', 'v0'],
         [1500, 'b', 'v0'],

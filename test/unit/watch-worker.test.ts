@@ -31,7 +31,15 @@ async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
   }
 }
 
-const arrival = (entry: string, p: Partial<Arrival> = {}): Arrival => ({ dropDir: D, entry, dev: 1, ino: entry.length * 1000 + entry.charCodeAt(0), fingerprint: 'fp1', bytes: 10, ...p });
+const arrival = (entry: string, p: Partial<Arrival> = {}): Arrival => ({
+  dropDir: D,
+  entry,
+  dev: 1,
+  ino: entry.length * 1000 + entry.charCodeAt(0),
+  fingerprint: 'fp1',
+  bytes: 10,
+  ...p,
+});
 
 interface Fake {
   steps: WorkerSteps;
@@ -68,7 +76,11 @@ function fake(): Fake {
         try {
           await sleep(f.archiveMs, signal);
           const code = f.archiveErrors.shift();
-          if (code) throw new QshareError(code, code === 'DISK_SPACE' ? 'not enough free space for the encrypted archive' : `archive failed: ${code}`);
+          if (code)
+            throw new QshareError(
+              code,
+              code === 'DISK_SPACE' ? 'not enough free space for the encrypted archive' : `archive failed: ${code}`,
+            );
         } finally {
           concurrent--;
         }
@@ -92,7 +104,10 @@ function fake(): Fake {
 
 const RETRY = { baseMs: 20, qbitCapMs: 60, spaceCapMs: 60 };
 
-async function setup(f: Fake, opts: { concurrency?: number; journal?: Journal; gate?: ReturnType<typeof createQbitGate> } = {}) {
+async function setup(
+  f: Fake,
+  opts: { concurrency?: number; journal?: Journal; gate?: ReturnType<typeof createQbitGate> } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'qshare-worker-'));
   const journal = opts.journal ?? (await openJournal(join(dir, 'watch.json')));
   const stop = new AbortController();
@@ -153,16 +168,21 @@ describe('ShareWorker', () => {
     const { w, byEntry, journal } = await setup(f);
     const seen: Array<Partial<WatchItem>> = [];
     const orig = journal.change.bind(journal);
-    journal.change = (fn) => orig(fn).finally(() => {
-      const i = byEntry('big');
-      if (i) seen.push({ state: i.state, next: i.next, reason: i.reason, code: i.code, retryAt: i.retryAt });
-    });
+    journal.change = (fn) =>
+      orig(fn).finally(() => {
+        const i = byEntry('big');
+        if (i) seen.push({ state: i.state, next: i.next, reason: i.reason, code: i.code, retryAt: i.retryAt });
+      });
     w.start();
     await w.arrival(arrival('big'));
     await until(() => byEntry('big')?.state === 'seeding');
     const waits = seen.filter((s) => s.state === 'waiting');
     expect(waits.length).toBeGreaterThanOrEqual(2);
-    expect(waits[0]).toMatchObject({ next: 'archiving', code: 'DISK_SPACE', reason: 'not enough free space for the encrypted archive' });
+    expect(waits[0]).toMatchObject({
+      next: 'archiving',
+      code: 'DISK_SPACE',
+      reason: 'not enough free space for the encrypted archive',
+    });
     expect(waits[0]!.retryAt).toBeDefined();
     expect(byEntry('big')!.reason).toBeUndefined();
     expect(f.calls.filter((c) => c.startsWith('discard'))).toEqual([]);
@@ -286,10 +306,52 @@ describe('ShareWorker', () => {
     const base = { dropDir: D, dev: 1, fingerprint: 'fp1', bytes: 1, attempts: 0, queuedAt: 'x', updatedAt: 'x' };
     await journal.change((j) => {
       j.items.push(
-        { ...base, id: 'A', name: 'share-a', entry: 'A', source: `${D}/A`, ino: 1, seq: 1, state: 'archiving', recorded: false },
-        { ...base, id: 'B', name: 'share-b', entry: 'B', source: `${D}/B`, ino: 2, seq: 2, state: 'adding', recorded: true },
-        { ...base, id: 'C', name: 'share-c', entry: 'C', source: `${D}/C`, ino: 3, seq: 3, state: 'queued', recorded: false },
-        { ...base, id: 'E', name: 'share-e', entry: 'E', source: `${D}/E`, ino: 5, seq: 5, state: 'waiting', next: 'adding', recorded: true, reason: 'refused' },
+        {
+          ...base,
+          id: 'A',
+          name: 'share-a',
+          entry: 'A',
+          source: `${D}/A`,
+          ino: 1,
+          seq: 1,
+          state: 'archiving',
+          recorded: false,
+        },
+        {
+          ...base,
+          id: 'B',
+          name: 'share-b',
+          entry: 'B',
+          source: `${D}/B`,
+          ino: 2,
+          seq: 2,
+          state: 'adding',
+          recorded: true,
+        },
+        {
+          ...base,
+          id: 'C',
+          name: 'share-c',
+          entry: 'C',
+          source: `${D}/C`,
+          ino: 3,
+          seq: 3,
+          state: 'queued',
+          recorded: false,
+        },
+        {
+          ...base,
+          id: 'E',
+          name: 'share-e',
+          entry: 'E',
+          source: `${D}/E`,
+          ino: 5,
+          seq: 5,
+          state: 'waiting',
+          next: 'adding',
+          recorded: true,
+          reason: 'refused',
+        },
       );
       j.nextSeq = 6;
     });

@@ -32,8 +32,16 @@ export interface AddArgs {
 
 export async function runAdd(ctx: CommandContext, args: AddArgs, version: string): Promise<number> {
   const relays = chooseRelays(ctx.config, args.relay);
-  if (args.handoff && relays.length === 0) throw new QshareError('USAGE', '--handoff hands the share to relays, and none is named: add --relay NAME (or set defaultRelays in the config)');
-  if (relays.length > 0 && !args.seed) throw new QshareError('USAGE', '--relay needs this computer to seed first (relays download from it): drop --no-seed');
+  if (args.handoff && relays.length === 0)
+    throw new QshareError(
+      'USAGE',
+      '--handoff hands the share to relays, and none is named: add --relay NAME (or set defaultRelays in the config)',
+    );
+  if (relays.length > 0 && !args.seed)
+    throw new QshareError(
+      'USAGE',
+      '--relay needs this computer to seed first (relays download from it): drop --no-seed',
+    );
   const password = await archivePassword(ctx, args);
   // the path first: a wrong one is said before any login or password prompt (the full check walks it later)
   await checkSourceTop(args.path, ctx.paths.dataDir);
@@ -41,13 +49,15 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
   if (args.seed) {
     // Connect before the long part, so a password prompt or a wrong URL shows up now, not after archiving.
     // Ctrl-C does not wait for a qBittorrent that does not answer (the request ends by its timeout).
-    await untilAborted(connect(), ctx.signal, 'interrupted while connecting to qBittorrent; nothing was made').catch((e) => {
-      if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') {
-        ctx.log.warn(`${e.message}. qshare will make the archive anyway and try again at the end.`);
-        return;
-      }
-      throw e;
-    });
+    await untilAborted(connect(), ctx.signal, 'interrupted while connecting to qBittorrent; nothing was made').catch(
+      (e) => {
+        if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') {
+          ctx.log.warn(`${e.message}. qshare will make the archive anyway and try again at the end.`);
+          return;
+        }
+        throw e;
+      },
+    );
   }
   const result: AddResult = await addShare(
     {
@@ -84,30 +94,54 @@ export async function runAdd(ctx: CommandContext, args: AddArgs, version: string
     relayed = await shareThroughRelays(ctx, await connect(), result.share, relays, args.handoff === true);
     if (relayed.handedOff) result.share.handedOffAt ??= new Date().toISOString();
   } else if (relays.length > 0) {
-    ctx.log.warn(`not handed to ${relays.length === 1 ? 'its relay' : 'its relays'} yet: relays download from this computer, which does not seed "${result.share.name}" yet; \`qshare seed ${result.share.name} --handoff\` does both`);
-    await recordRelays({ store: ctx.deps.state, now: () => new Date() }, result.share, relays.map((n) => ({ name: n, peer: ctx.config.relays[n]!.peer, state: 'error', progress: 0, error: 'not handed over yet: this computer was not seeding' })), undefined);
+    ctx.log.warn(
+      `not handed to ${relays.length === 1 ? 'its relay' : 'its relays'} yet: relays download from this computer, which does not seed "${result.share.name}" yet; \`qshare seed ${result.share.name} --handoff\` does both`,
+    );
+    await recordRelays(
+      { store: ctx.deps.state, now: () => new Date() },
+      result.share,
+      relays.map((n) => ({
+        name: n,
+        peer: ctx.config.relays[n]!.peer,
+        state: 'error',
+        progress: 0,
+        error: 'not handed over yet: this computer was not seeding',
+      })),
+      undefined,
+    );
   }
   const kept = result.passwordKept;
   if (ctx.opts.json) {
-    ctx.printJson({ ...shareJson(result), ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}), ...(relays.length > 0 ? { relays: relaysJson(relayed?.reports ?? []), handedOff: relayed?.handedOff ?? false } : {}) });
+    ctx.printJson({
+      ...shareJson(result),
+      ...(kept ? { passwordKept: kept.kept, passwordStore: kept.where } : {}),
+      ...(relays.length > 0
+        ? { relays: relaysJson(relayed?.reports ?? []), handedOff: relayed?.handedOff ?? false }
+        : {}),
+    });
   } else if (relayed) ctx.print(relaySummary(result.share.name, relayed.reports, relayed.handedOff));
   else ctx.print(shareSummary(result));
   if (result.seed && !result.seed.seeding) {
     const err = result.seed.error!;
     ctx.log.error(err.message);
     if (err.hint) ctx.log.error(err.hint);
-    ctx.log.error(`The archive and the .torrent are kept. When qBittorrent is fixed, run: qshare seed ${result.share.name}`);
+    ctx.log.error(
+      `The archive and the .torrent are kept. When qBittorrent is fixed, run: qshare seed ${result.share.name}`,
+    );
     return EXIT.notSeeding;
   }
   return relayed?.exit ?? EXIT.ok;
 }
 
 async function archivePassword(ctx: CommandContext, args: AddArgs): Promise<string | undefined> {
-  if (args.passwordStdin && args.askPassword) throw new QshareError('USAGE', 'use either --password-stdin or --ask-password, not both');
-  if (!args.encrypt && (args.passwordStdin || args.askPassword)) throw new QshareError('USAGE', '--no-encrypt makes no archive, so it takes no password');
+  if (args.passwordStdin && args.askPassword)
+    throw new QshareError('USAGE', 'use either --password-stdin or --ask-password, not both');
+  if (!args.encrypt && (args.passwordStdin || args.askPassword))
+    throw new QshareError('USAGE', '--no-encrypt makes no archive, so it takes no password');
   if (args.passwordStdin) return checkPassword(await readSecretFromStdin(ctx.stdin, '--password-stdin'));
   if (args.askPassword) {
-    if (!ctx.interactive) throw new QshareError('USAGE', '--ask-password needs a terminal; use --password-stdin instead');
+    if (!ctx.interactive)
+      throw new QshareError('USAGE', '--ask-password needs a terminal; use --password-stdin instead');
     const a = await promptHidden('Archive password: ', ctx.stdin, ctx.stderr);
     const b = await promptHidden('Repeat it: ', ctx.stdin, ctx.stderr);
     if (a !== b) throw new QshareError('USAGE', 'the two passwords differ; nothing was done');
@@ -117,13 +151,22 @@ async function archivePassword(ctx: CommandContext, args: AddArgs): Promise<stri
 }
 
 function checkPassword(p: string): string {
-  if (p.length < 8) throw new QshareError('USAGE', 'that archive password is too short: use at least 8 characters (or let qshare generate one)');
+  if (p.length < 8)
+    throw new QshareError(
+      'USAGE',
+      'that archive password is too short: use at least 8 characters (or let qshare generate one)',
+    );
   if (/[\r\n\0]/.test(p)) throw new QshareError('USAGE', 'the archive password cannot contain line breaks');
   return p;
 }
 
 /** --recipients / --expire: recorded on the share, and set as qBittorrent share limits when it seeds. */
-async function limitShare(ctx: CommandContext, result: AddResult, connect: () => Promise<QbitSession>, args: AddArgs): Promise<void> {
+async function limitShare(
+  ctx: CommandContext,
+  result: AddResult,
+  connect: () => Promise<QbitSession>,
+  args: AddArgs,
+): Promise<void> {
   const limits = {
     ...(args.recipients !== undefined ? { recipients: args.recipients } : {}),
     ...(args.expireMinutes !== undefined ? { expireMinutes: args.expireMinutes } : {}),
@@ -133,5 +176,8 @@ async function limitShare(ctx: CommandContext, result: AddResult, connect: () =>
   Object.assign(result.share, limits);
   if (!result.seed?.seeding) return;
   const err = await applyShareLimits(await connect(), share, ctx.log);
-  if (err) ctx.log.warn(`qBittorrent did not take the share limits (${err.message}); qshare still stops seeding when it sees the recipients done (qshare ls, qshare seed --until-done)`);
+  if (err)
+    ctx.log.warn(
+      `qBittorrent did not take the share limits (${err.message}); qshare still stops seeding when it sees the recipients done (qshare ls, qshare seed --until-done)`,
+    );
 }

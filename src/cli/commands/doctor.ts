@@ -31,7 +31,12 @@ export async function runDoctorCommand(ctx: CommandContext, args: DoctorArgs): P
       const kept = await (await secrets()).find(qbitKeyFor(q.url, q.username)).catch(() => undefined);
       return kept ? `${kept.description}, kept by qshare login` : 'the prompt';
     },
-    relays: Object.entries(ctx.config.relays).map(([name, r]) => ({ name, url: r.url, peer: r.peer, connect: () => ctx.deps.relay(name) })),
+    relays: Object.entries(ctx.config.relays).map(([name, r]) => ({
+      name,
+      url: r.url,
+      peer: r.peer,
+      connect: () => ctx.deps.relay(name),
+    })),
     signal: ctx.signal,
   });
   let checks = report.checks;
@@ -45,7 +50,12 @@ export async function runDoctorCommand(ctx: CommandContext, args: DoctorArgs): P
     for (const c of fixes) {
       let yes = args.yes;
       if (!yes && ctx.interactive && !ctx.opts.json) {
-        const a = await promptLine(`${c.prefFix.what[0]!.toUpperCase()}${c.prefFix.what.slice(1)} in qBittorrent? (y/n)`, 'n', ctx.stdin, ctx.stderr);
+        const a = await promptLine(
+          `${c.prefFix.what[0]!.toUpperCase()}${c.prefFix.what.slice(1)} in qBittorrent? (y/n)`,
+          'n',
+          ctx.stdin,
+          ctx.stderr,
+        );
         yes = /^y(es)?$/i.test(a);
       }
       if (yes) {
@@ -53,13 +63,19 @@ export async function runDoctorCommand(ctx: CommandContext, args: DoctorArgs): P
         fixed.push(c.prefFix.what);
       } else declined.push(c.prefFix.what);
     }
-    if (declined.length > 0 && !ctx.interactive && !args.yes) ctx.log.warn(`--fix changed nothing without a terminal to confirm on: add --yes to ${declined.join(', ')}`);
+    if (declined.length > 0 && !ctx.interactive && !args.yes)
+      ctx.log.warn(`--fix changed nothing without a terminal to confirm on: add --yes to ${declined.join(', ')}`);
     if (Object.keys(chosen).length > 0 && report.session) {
       await report.session.setPreferences(chosen);
       // check again what qBittorrent now says, rather than assuming
       const prefs = await report.session.getPreferences();
       const state = await report.session.serverState();
-      const again = new Map([...preferenceChecks(prefs, ctx.config.trackers), connectionCheck(typeof state.connection_status === 'string' ? state.connection_status : undefined, prefs)].map((c) => [c.id, c]));
+      const again = new Map(
+        [
+          ...preferenceChecks(prefs, ctx.config.trackers),
+          connectionCheck(typeof state.connection_status === 'string' ? state.connection_status : undefined, prefs),
+        ].map((c) => [c.id, c]),
+      );
       checks = checks.map((c) => again.get(c.id) ?? c);
     }
   }
@@ -68,14 +84,24 @@ export async function runDoctorCommand(ctx: CommandContext, args: DoctorArgs): P
   if (ctx.opts.json) {
     ctx.printJson({
       ok: code === 0,
-      checks: checks.map((c) => ({ id: c.id, title: c.title, status: c.status, detail: c.detail, fix: c.fix ?? null, fixable: c.prefFix !== undefined && c.status !== 'ok' })),
+      checks: checks.map((c) => ({
+        id: c.id,
+        title: c.title,
+        status: c.status,
+        detail: c.detail,
+        fix: c.fix ?? null,
+        fixable: c.prefFix !== undefined && c.status !== 'ok',
+      })),
       fixed,
       declined,
     });
     return code;
   }
   const width = Math.max(...checks.map((c) => c.title.length));
-  const lines = checks.flatMap((c) => [`  ${LABEL[c.status]}  ${c.title.padEnd(width)}  ${c.detail}`, ...(c.fix && c.status !== 'ok' ? [`        ${' '.repeat(width)}  → ${c.fix}`] : [])]);
+  const lines = checks.flatMap((c) => [
+    `  ${LABEL[c.status]}  ${c.title.padEnd(width)}  ${c.detail}`,
+    ...(c.fix && c.status !== 'ok' ? [`        ${' '.repeat(width)}  → ${c.fix}`] : []),
+  ]);
   const count = (s: Check['status']) => checks.filter((c) => c.status === s).length;
   const fails = count('fail');
   const warns = count('warn');
@@ -92,7 +118,10 @@ export async function runDoctorCommand(ctx: CommandContext, args: DoctorArgs): P
       ...lines,
       '',
       ...(fixed.length ? [`Changed in qBittorrent: ${fixed.join('; ')}.`] : []),
-      summary + (!args.fix && fixable ? ` \`qshare doctor --fix\` can change ${fixable} qBittorrent setting${fixable === 1 ? '' : 's'} for you.` : ''),
+      summary +
+        (!args.fix && fixable
+          ? ` \`qshare doctor --fix\` can change ${fixable} qBittorrent setting${fixable === 1 ? '' : 's'} for you.`
+          : ''),
     ].join('\n'),
   );
   return code;

@@ -31,14 +31,21 @@ export async function runGet(ctx: CommandContext, args: GetArgs): Promise<number
     const kept = 'the download is kept: run the same qshare get again to try another password';
     if (fromStdin !== undefined) {
       if (attempt === 0) return fromStdin;
-      throw new QshareError('WRONG_PASSWORD', 'wrong password (from --password-stdin), or the archive is damaged', { hint: kept });
-    }
-    if (!ctx.interactive) {
-      throw new QshareError('INPUT', `the download is complete${archiveShown}, but it is an encrypted archive and there is no terminal to ask its password`, {
-        hint: 'run the same qshare get again with --password-stdin (the password on standard input), or in a terminal',
+      throw new QshareError('WRONG_PASSWORD', 'wrong password (from --password-stdin), or the archive is damaged', {
+        hint: kept,
       });
     }
-    if (attempt > 0) ctx.stderr.write('Wrong password (it is case-sensitive). Try again, or press Enter on an empty line to stop.\n');
+    if (!ctx.interactive) {
+      throw new QshareError(
+        'INPUT',
+        `the download is complete${archiveShown}, but it is an encrypted archive and there is no terminal to ask its password`,
+        {
+          hint: 'run the same qshare get again with --password-stdin (the password on standard input), or in a terminal',
+        },
+      );
+    }
+    if (attempt > 0)
+      ctx.stderr.write('Wrong password (it is case-sensitive). Try again, or press Enter on an empty line to stop.\n');
     if (attempt >= MAX_TRIES) throw new QshareError('WRONG_PASSWORD', `${MAX_TRIES} wrong passwords`, { hint: kept });
     const p = await promptHidden('Password for the archive (the sender sent it separately): ', ctx.stdin, ctx.stderr);
     if (p === '') throw new QshareError('WRONG_PASSWORD', 'no password given', { hint: kept });
@@ -52,7 +59,8 @@ export async function runGet(ctx: CommandContext, args: GetArgs): Promise<number
       log: ctx.log,
       qbit: ctx.deps.qbit,
       sevenZip: ctx.deps.sevenZip,
-      fetchTorrent: (url) => fetchTorrentFile(url, { timeoutMs: ctx.config.qbittorrent.timeoutSeconds * 1000 * 3, signal: ctx.signal }),
+      fetchTorrent: (url) =>
+        fetchTorrentFile(url, { timeoutMs: ctx.config.qbittorrent.timeoutSeconds * 1000 * 3, signal: ctx.signal }),
       askPassword,
       progress: ctx.progress,
       onDownload: (s) => {
@@ -66,7 +74,15 @@ export async function runGet(ctx: CommandContext, args: GetArgs): Promise<number
       },
       signal: ctx.signal,
       cwd: process.cwd(),
-      ...(relayName !== undefined ? { relay: { name: relayName, peer: ctx.config.relays[relayName]!.peer, connect: () => ctx.deps.relay(relayName) } } : {}),
+      ...(relayName !== undefined
+        ? {
+            relay: {
+              name: relayName,
+              peer: ctx.config.relays[relayName]!.peer,
+              connect: () => ctx.deps.relay(relayName),
+            },
+          }
+        : {}),
     },
     { source: args.source, to: args.to, force: args.force, seed: args.seed },
   ).finally(() => live?.finish());
@@ -92,12 +108,17 @@ export function getJson(r: GetResult): Record<string, unknown> {
 }
 
 export function getSummary(r: GetResult): string {
-  const lines = [`Downloaded "${r.name}" (${formatBytes(r.size)})${r.resumed ? ', continuing an earlier qshare get' : ''}.`];
+  const lines = [
+    `Downloaded "${r.name}" (${formatBytes(r.size)})${r.resumed ? ', continuing an earlier qshare get' : ''}.`,
+  ];
   if (r.unpacked) {
     const u = r.unpacked;
     lines.push(`Unpacked ${u.files} ${u.files === 1 ? 'file' : 'files'} (${formatBytes(u.bytes)}) into ${u.target}`);
     if (u.topLevel.length > 0) lines.push(`  ${u.topLevel.map((t) => `${t}`).join('\n  ')}`);
-    if (u.removed.length > 0) lines.push(`Left out ${u.removed.length} ${u.removed.length === 1 ? 'link' : 'links'} pointing outside the folder (see the warnings above).`);
+    if (u.removed.length > 0)
+      lines.push(
+        `Left out ${u.removed.length} ${u.removed.length === 1 ? 'link' : 'links'} pointing outside the folder (see the warnings above).`,
+      );
     lines.push(`The encrypted archive stays at ${r.archive}.`);
   } else {
     lines.push(`It is not a qshare archive, so there is nothing to unpack: the files are in ${r.content}`);

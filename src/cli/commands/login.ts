@@ -24,10 +24,13 @@ export interface LoginArgs {
 export async function runLogin(ctx: CommandContext, args: LoginArgs): Promise<number> {
   const q = ctx.config.qbittorrent;
   const ask = ctx.interactive && !ctx.opts.json;
-  const url = (args.url ?? (ask ? await promptLine('qBittorrent Web UI address', q.url, ctx.stdin, ctx.stderr) : q.url)).trim();
+  const url = (
+    args.url ?? (ask ? await promptLine('qBittorrent Web UI address', q.url, ctx.stdin, ctx.stderr) : q.url)
+  ).trim();
   const urlProblem = checkWebUiUrl(url);
   if (urlProblem) throw new QshareError('USAGE', `--url ${urlProblem}`);
-  const username = args.username ?? (ask ? await promptLine('Web UI user name', q.username, ctx.stdin, ctx.stderr) : q.username);
+  const username =
+    args.username ?? (ask ? await promptLine('Web UI user name', q.username, ctx.stdin, ctx.stderr) : q.username);
   if (username.trim() === '') throw new QshareError('USAGE', 'the Web UI user name is empty');
   const display = parseQbitUrl(url).display;
 
@@ -40,7 +43,11 @@ export async function runLogin(ctx: CommandContext, args: LoginArgs): Promise<nu
     password = ctx.env.QSHARE_QBIT_PASSWORD;
     from = 'QSHARE_QBIT_PASSWORD';
   } else if (ask) {
-    password = await promptHidden(`Password or API key for ${username} at ${display} (empty if this computer needs none): `, ctx.stdin, ctx.stderr);
+    password = await promptHidden(
+      `Password or API key for ${username} at ${display} (empty if this computer needs none): `,
+      ctx.stdin,
+      ctx.stderr,
+    );
     if (password === '') password = undefined;
     from = 'the prompt';
   } else {
@@ -61,11 +68,20 @@ export async function runLogin(ctx: CommandContext, args: LoginArgs): Promise<nu
     });
   } catch (e) {
     if (isQshareError(e) && e.code === 'QBIT_AUTH' && password === undefined) {
-      throw new QshareError('QBIT_AUTH', `qBittorrent at ${display} needs the Web UI password for ${username}; nothing was saved`, {
-        hint: 'pipe it in with --password-stdin (e.g. from a password manager), set QSHARE_QBIT_PASSWORD, or run `qshare login` in a terminal to type it',
-      });
+      throw new QshareError(
+        'QBIT_AUTH',
+        `qBittorrent at ${display} needs the Web UI password for ${username}; nothing was saved`,
+        {
+          hint: 'pipe it in with --password-stdin (e.g. from a password manager), set QSHARE_QBIT_PASSWORD, or run `qshare login` in a terminal to type it',
+        },
+      );
     }
-    if (isQshareError(e)) throw new QshareError(e.code, `${e.message}. Nothing was saved`, { hint: e.hint, cause: e, exitCode: e.exitCode });
+    if (isQshareError(e))
+      throw new QshareError(e.code, `${e.message}. Nothing was saved`, {
+        hint: e.hint,
+        cause: e,
+        exitCode: e.exitCode,
+      });
     throw e;
   }
   ctx.log.debug('login worked', { from, auth: session.authMode });
@@ -96,9 +112,17 @@ export async function runLogin(ctx: CommandContext, args: LoginArgs): Promise<nu
     ctx.print(
       [
         `Connected to qBittorrent ${session.appVersion} (Web API ${formatApiVersion(session.apiVersion)}) at ${display} as ${username}` +
-          (session.authMode === 'api-key' ? ' with an API key.' : session.authMode === 'none' ? ' (no login needed from this computer).' : '.'),
+          (session.authMode === 'api-key'
+            ? ' with an API key.'
+            : session.authMode === 'none'
+              ? ' (no login needed from this computer).'
+              : '.'),
         `Saved the address and user name in ${ctx.paths.configFile}.`,
-        session.authMode === 'none' ? 'qBittorrent needs no password from this computer, so none was kept.' : kept.kept ? `The ${what} is kept in ${kept.where}.` : `The ${what} was NOT kept (see above).`,
+        session.authMode === 'none'
+          ? 'qBittorrent needs no password from this computer, so none was kept.'
+          : kept.kept
+            ? `The ${what} is kept in ${kept.where}.`
+            : `The ${what} was NOT kept (see above).`,
       ].join('\n'),
     );
   }
@@ -117,10 +141,13 @@ export async function keepWebUiPassword(
   password: string | undefined,
   until: string,
 ): Promise<{ kept: boolean; where: string }> {
-  if (session.authMode === 'none' || password === undefined) return { kept: false, where: 'qBittorrent needs no password from this computer, so there is nothing to keep' };
+  if (session.authMode === 'none' || password === undefined)
+    return { kept: false, where: 'qBittorrent needs no password from this computer, so there is nothing to keep' };
   const store = await ctx.deps.secrets();
   if (store.kind === 'none') {
-    ctx.log.warn(`the ${isApiKey(password) ? 'API key' : 'password'} was not kept: ${store.description}. Until then ${until}`);
+    ctx.log.warn(
+      `the ${isApiKey(password) ? 'API key' : 'password'} was not kept: ${store.description}. Until then ${until}`,
+    );
     return { kept: false, where: store.description };
   }
   try {

@@ -26,11 +26,18 @@ export async function runLs(ctx: CommandContext): Promise<number> {
       ctx.log.warn(`${e.message}; the states below are from qshare's records only`);
     }
   }
-  const statuses = await observeShares({ store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile, relay: ctx.deps.relay }, session, shares);
+  const statuses = await observeShares(
+    { store, log: ctx.log, now: () => new Date(), pieces: piecesFromTorrentFile, relay: ctx.deps.relay },
+    session,
+    shares,
+  );
   const relays = await lookAtRelays(ctx, shares);
   if (ctx.opts.json) {
     ctx.printJson({
-      shares: statuses.map((s) => ({ ...statusJson(s), ...(relays.has(s.share.id) ? { relays: relaysJson(relays.get(s.share.id)!) } : {}) })),
+      shares: statuses.map((s) => ({
+        ...statusJson(s),
+        ...(relays.has(s.share.id) ? { relays: relaysJson(relays.get(s.share.id)!) } : {}),
+      })),
       ...(qbitError ? { qbittorrent: { error: { code: qbitError.code, message: qbitError.message } } } : {}),
     });
   } else if (statuses.length === 0) {
@@ -48,7 +55,11 @@ export function haveIt(s: ShareStatus): string {
   if (s.completedPeers === 0) return n;
   const peers = new Set([...(s.share.completedPeers ?? []), ...(s.share.uploadedPeers ?? [])]).size;
   const byPeers = peers === s.completedPeers;
-  const from = [byPeers && s.signals.peers > 0 ? 'seen' : '', byPeers && s.signals.uploadedTo > 0 ? 'sent' : '', s.signals.tracker === s.completedPeers ? 'tracker' : ''].filter(Boolean);
+  const from = [
+    byPeers && s.signals.peers > 0 ? 'seen' : '',
+    byPeers && s.signals.uploadedTo > 0 ? 'sent' : '',
+    s.signals.tracker === s.completedPeers ? 'tracker' : '',
+  ].filter(Boolean);
   return `${n} (${from.join(', ')})`;
 }
 
@@ -58,11 +69,24 @@ export function lsTable(rows: ShareStatus[], relays: ReadonlyMap<string, readonl
   const body = rows.map((s) => {
     const t = s.torrent;
     const have = haveIt(s);
-    return [s.share.name, formatBytes(s.share.size), s.state, String(s.peersConnected), t ? formatBytes(t.uploaded) : '-', t ? t.ratio.toFixed(2) : '-', have];
+    return [
+      s.share.name,
+      formatBytes(s.share.size),
+      s.state,
+      String(s.peersConnected),
+      t ? formatBytes(t.uploaded) : '-',
+      t ? t.ratio.toFixed(2) : '-',
+      have,
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  const withRelays = body.flatMap((r, i) => [line(r), ...(relays.get(rows[i]!.share.id) ?? []).map((x) => `  └ ${relayLine(x)}${x.error ? ` (${x.error.replace(/^relay "[^"]+": /, '')})` : ''}`)]);
+  const withRelays = body.flatMap((r, i) => [
+    line(r),
+    ...(relays.get(rows[i]!.share.id) ?? []).map(
+      (x) => `  └ ${relayLine(x)}${x.error ? ` (${x.error.replace(/^relay "[^"]+": /, '')})` : ''}`,
+    ),
+  ]);
   return [
     line(head),
     ...withRelays,

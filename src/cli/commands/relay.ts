@@ -29,8 +29,16 @@ export async function runRelayLogin(ctx: CommandContext, args: RelayLoginArgs): 
   if (args.remove) return removeRelay(ctx, args.name);
   const before: Partial<RelayConfig> = ctx.config.relays[args.name] ?? {};
   const ask = ctx.interactive && !ctx.opts.json;
-  const url = (args.url ?? before.url ?? (ask ? await promptLine(`Web UI address of relay "${args.name}"`, 'https://', ctx.stdin, ctx.stderr) : undefined))?.trim();
-  if (url === undefined) throw new QshareError('USAGE', `--url is needed to pair relay "${args.name}": its qBittorrent Web UI address, like https://seedbox.example:8080`);
+  const url = (
+    args.url ??
+    before.url ??
+    (ask ? await promptLine(`Web UI address of relay "${args.name}"`, 'https://', ctx.stdin, ctx.stderr) : undefined)
+  )?.trim();
+  if (url === undefined)
+    throw new QshareError(
+      'USAGE',
+      `--url is needed to pair relay "${args.name}": its qBittorrent Web UI address, like https://seedbox.example:8080`,
+    );
   const urlProblem = checkWebUiUrl(url);
   if (urlProblem) throw new QshareError('USAGE', `--url ${urlProblem}`);
   if (args.peer !== undefined) {
@@ -43,7 +51,11 @@ export async function runRelayLogin(ctx: CommandContext, args: RelayLoginArgs): 
   let password: string | undefined;
   if (args.passwordStdin) password = await readSecretFromStdin(ctx.stdin, '--password-stdin');
   else if (ask) {
-    password = await promptHidden(`Password or API key for ${username} at ${display} (empty if it needs none): `, ctx.stdin, ctx.stderr);
+    password = await promptHidden(
+      `Password or API key for ${username} at ${display} (empty if it needs none): `,
+      ctx.stdin,
+      ctx.stderr,
+    );
     if (password === '') password = undefined;
   }
 
@@ -52,15 +64,31 @@ export async function runRelayLogin(ctx: CommandContext, args: RelayLoginArgs): 
   let session: QbitSession;
   let prefs: Record<string, unknown>;
   try {
-    session = await connectQbit({ url, username, password, timeoutMs: ctx.config.qbittorrent.timeoutSeconds * 1000, log: ctx.log.child(`relay ${args.name}`), tls: { caFile, insecure } });
+    session = await connectQbit({
+      url,
+      username,
+      password,
+      timeoutMs: ctx.config.qbittorrent.timeoutSeconds * 1000,
+      log: ctx.log.child(`relay ${args.name}`),
+      tls: { caFile, insecure },
+    });
     prefs = await session.getPreferences();
   } catch (e) {
     if (isQshareError(e) && e.code === 'QBIT_AUTH' && password === undefined) {
-      throw new QshareError('QBIT_AUTH', `relay "${args.name}" at ${display} needs the Web UI password for ${username}; nothing was saved`, {
-        hint: 'pipe it in with --password-stdin (e.g. from a password manager), or run `qshare login --relay NAME` in a terminal to type it',
-      });
+      throw new QshareError(
+        'QBIT_AUTH',
+        `relay "${args.name}" at ${display} needs the Web UI password for ${username}; nothing was saved`,
+        {
+          hint: 'pipe it in with --password-stdin (e.g. from a password manager), or run `qshare login --relay NAME` in a terminal to type it',
+        },
+      );
     }
-    if (isQshareError(e)) throw new QshareError(e.code, `relay "${args.name}": ${e.message}. Nothing was saved`, { hint: e.hint, cause: e, exitCode: e.exitCode });
+    if (isQshareError(e))
+      throw new QshareError(e.code, `relay "${args.name}": ${e.message}. Nothing was saved`, {
+        hint: e.hint,
+        cause: e,
+        exitCode: e.exitCode,
+      });
     throw e;
   }
 
@@ -78,23 +106,53 @@ export async function runRelayLogin(ctx: CommandContext, args: RelayLoginArgs): 
     throw new QshareError('RELAY', `relay "${args.name}" cannot be used: ${found.problem}. Nothing was saved`);
   }
 
-  const entry: RelayConfig = { url, username, peer, caFile, insecureTls: insecure, savePath: args.savePath ?? before.savePath ?? null };
+  const entry: RelayConfig = {
+    url,
+    username,
+    peer,
+    caFile,
+    insecureTls: insecure,
+    savePath: args.savePath ?? before.savePath ?? null,
+  };
   await updateConfigFile(ctx.paths.configFile, (raw) => {
-    const relays = (typeof raw.relays === 'object' && raw.relays !== null && !Array.isArray(raw.relays) ? raw.relays : {}) as Record<string, unknown>;
+    const relays = (
+      typeof raw.relays === 'object' && raw.relays !== null && !Array.isArray(raw.relays) ? raw.relays : {}
+    ) as Record<string, unknown>;
     relays[args.name] = entry;
     raw.relays = relays;
   });
-  const kept = await keepWebUiPassword(ctx, session, url, username, password, `run \`qshare login --relay ${args.name}\` again where it can be kept`);
+  const kept = await keepWebUiPassword(
+    ctx,
+    session,
+    url,
+    username,
+    password,
+    `run \`qshare login --relay ${args.name}\` again where it can be kept`,
+  );
   const what = session.authMode === 'api-key' ? 'API key' : 'password';
   if (ctx.opts.json) {
-    ctx.printJson({ relay: args.name, url: display, username, version: session.appVersion, apiVersion: formatApiVersion(session.apiVersion), peer, configFile: ctx.paths.configFile, passwordKept: kept.kept, passwordStore: kept.where });
+    ctx.printJson({
+      relay: args.name,
+      url: display,
+      username,
+      version: session.appVersion,
+      apiVersion: formatApiVersion(session.apiVersion),
+      peer,
+      configFile: ctx.paths.configFile,
+      passwordKept: kept.kept,
+      passwordStore: kept.where,
+    });
   } else {
     ctx.print(
       [
         `Paired relay "${args.name}": qBittorrent ${session.appVersion} (Web API ${formatApiVersion(session.apiVersion)}) at ${display} as ${username}.`,
         `Peers reach it at ${peer} (${peerFrom}).`,
         `Saved in ${ctx.paths.configFile} as relays.${args.name}.`,
-        session.authMode === 'none' ? 'It needs no password from this computer, so none was kept.' : kept.kept ? `The ${what} is kept in ${kept.where}.` : `The ${what} was NOT kept (see above).`,
+        session.authMode === 'none'
+          ? 'It needs no password from this computer, so none was kept.'
+          : kept.kept
+            ? `The ${what} is kept in ${kept.where}.`
+            : `The ${what} was NOT kept (see above).`,
         `Share through it: qshare add <folder> --relay ${args.name} (or set "defaultRelays": ["${args.name}"] in the config).`,
       ].join('\n'),
     );
@@ -114,10 +172,15 @@ async function removeRelay(ctx: CommandContext, name: string): Promise<number> {
   // the password is shared by every entry with the same address and user: kept while another still uses it
   const key = qbitKeyFor(r.url, r.username);
   const q = ctx.config.qbittorrent;
-  const stillUsed = Object.entries(ctx.config.relays).some(([n, o]) => n !== name && qbitKeyFor(o.url, o.username) === key) || qbitKeyFor(q.url, q.username) === key;
+  const stillUsed =
+    Object.entries(ctx.config.relays).some(([n, o]) => n !== name && qbitKeyFor(o.url, o.username) === key) ||
+    qbitKeyFor(q.url, q.username) === key;
   if (!stillUsed) await (await ctx.deps.secrets()).delete(key);
   if (ctx.opts.json) ctx.printJson({ relay: name, removed: true });
-  else ctx.print(`Forgot relay "${name}" (${parseQbitUrl(r.url).display}). Shares it holds stay there: stop them with qshare stop NAME first, or in its Web UI.`);
+  else
+    ctx.print(
+      `Forgot relay "${name}" (${parseQbitUrl(r.url).display}). Shares it holds stay there: stop them with qshare stop NAME first, or in its Web UI.`,
+    );
   return EXIT.ok;
 }
 

@@ -20,19 +20,38 @@ export interface SeedArgs {
 }
 
 /** `qshare seed <name|id> [--until-done]`: hand an already made share to qBittorrent again (after it was down, or removed). */
-export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs = { untilDone: false }): Promise<number> {
+export async function runSeed(
+  ctx: CommandContext,
+  ref: string,
+  args: SeedArgs = { untilDone: false },
+): Promise<number> {
   const store = ctx.deps.state;
   let share = await store.find(ref);
-  if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'give the name or id that `qshare add` printed' });
+  if (!share)
+    throw new QshareError('NOT_FOUND', `no share called "${ref}"`, {
+      hint: 'give the name or id that `qshare add` printed',
+    });
   if (args.untilDone && share.recipients === undefined && share.expireMinutes === undefined) {
-    throw new QshareError('USAGE', `"${share.name}" has no end: --until-done needs a share made with --recipients N or --expire`, { hint: 'without them, seeding goes on until you run qshare stop' });
+    throw new QshareError(
+      'USAGE',
+      `"${share.name}" has no end: --until-done needs a share made with --recipients N or --expire`,
+      { hint: 'without them, seeding goes on until you run qshare stop' },
+    );
   }
   const relays = (share.relays ?? []).map((r) => r.name);
   if (args.handoff) {
-    if (relays.length === 0) throw new QshareError('USAGE', `"${share.name}" has no relays: --handoff finishes a share made with add --relay NAME`);
+    if (relays.length === 0)
+      throw new QshareError(
+        'USAGE',
+        `"${share.name}" has no relays: --handoff finishes a share made with add --relay NAME`,
+      );
     chooseRelays(ctx.config, relays); // each still paired
     if (args.untilDone) throw new QshareError('USAGE', 'use either --handoff or --until-done, not both');
-    if (relaysToFinish(share, true, ctx.config.relays).length === 0) throw new QshareError('USAGE', `"${share.name}" was stopped on all its relays (qshare stop): there is nothing to hand off`);
+    if (relaysToFinish(share, true, ctx.config.relays).length === 0)
+      throw new QshareError(
+        'USAGE',
+        `"${share.name}" was stopped on all its relays (qshare stop): there is nothing to hand off`,
+      );
   }
   if (share.doneAt && !args.untilDone) {
     // seeding a finished share again on purpose: its recipients target no longer applies
@@ -44,7 +63,10 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
   const watchOnly = share.doneAt !== undefined || (share.handedOffAt !== undefined && args.untilDone);
   const outcome = watchOnly
     ? { seeding: true, state: 'seeding' as const, alreadyPresent: true }
-    : await seedShare({ config: ctx.config, log: ctx.log, store, qbit: connect, signal: ctx.signal, now: () => new Date() }, share);
+    : await seedShare(
+        { config: ctx.config, log: ctx.log, store, qbit: connect, signal: ctx.signal, now: () => new Date() },
+        share,
+      );
   if (outcome.seeding && !watchOnly) {
     const err = await applyShareLimits(await connect(), share, ctx.log);
     if (err) ctx.log.warn(`qBittorrent did not take the share limits (${err.message})`);
@@ -56,7 +78,9 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
         name: share.name,
         infoHash: share.infoHash,
         state: outcome.state,
-        ...('error' in outcome && outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint ?? null } } : {}),
+        ...('error' in outcome && outcome.error
+          ? { error: { code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint ?? null } }
+          : {}),
       });
     } else if ('error' in outcome && outcome.error) {
       ctx.log.error(outcome.error.message);
@@ -67,14 +91,24 @@ export async function runSeed(ctx: CommandContext, ref: string, args: SeedArgs =
   if (share.handedOffAt && !args.untilDone) share = await seedingAgain(ctx, share);
   const toRelays = args.untilDone ? [] : relaysToFinish(share, args.handoff === true, ctx.config.relays);
   if (toRelays.length > 0) {
-    if (!ctx.opts.json) ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
+    if (!ctx.opts.json)
+      ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
     const r = await shareThroughRelays(ctx, await connect(), share, toRelays, args.handoff === true);
-    if (ctx.opts.json) ctx.printJson({ id: share.id, name: share.name, infoHash: share.infoHash, state: r.handedOff ? 'handed-off' : outcome.state, relays: relaysJson(r.reports), handedOff: r.handedOff });
+    if (ctx.opts.json)
+      ctx.printJson({
+        id: share.id,
+        name: share.name,
+        infoHash: share.infoHash,
+        state: r.handedOff ? 'handed-off' : outcome.state,
+        relays: relaysJson(r.reports),
+        handedOff: r.handedOff,
+      });
     else ctx.print(relaySummary(share.name, r.reports, r.handedOff));
     return r.exit;
   }
   if (!args.untilDone) {
-    if (ctx.opts.json) ctx.printJson({ id: share.id, name: share.name, infoHash: share.infoHash, state: outcome.state });
+    if (ctx.opts.json)
+      ctx.printJson({ id: share.id, name: share.name, infoHash: share.infoHash, state: outcome.state });
     ctx.print(`"${share.name}" is seeding in qBittorrent${outcome.alreadyPresent ? ' (it was already there)' : ''}.`);
     return EXIT.ok;
   }
@@ -92,11 +126,25 @@ async function seedingAgain(ctx: CommandContext, share: ShareRecord): Promise<Sh
 }
 
 /** Renders `seed --until-done`: a live line on a TTY, then the end (share/until-done.ts decides). */
-async function untilDone(ctx: CommandContext, session: Awaited<ReturnType<CommandContext['deps']['qbit']>>, share: ShareRecord, pollMs: number | undefined): Promise<number> {
+async function untilDone(
+  ctx: CommandContext,
+  session: Awaited<ReturnType<CommandContext['deps']['qbit']>>,
+  share: ShareRecord,
+  pollMs: number | undefined,
+): Promise<number> {
   const tty = !ctx.opts.json && ctx.stderr.isTTY === true;
-  if (!ctx.opts.json) ctx.print(`Seeding "${share.name}" until ${target(share)}. Ctrl-C stops watching (qBittorrent keeps seeding).`);
+  if (!ctx.opts.json)
+    ctx.print(`Seeding "${share.name}" until ${target(share)}. Ctrl-C stops watching (qBittorrent keeps seeding).`);
   const s = await seedUntilDone(
-    { store: ctx.deps.state, log: ctx.log, session, signal: ctx.signal, relay: ctx.deps.relay, ...(pollMs !== undefined ? { pollMs } : {}), ...(tty ? { onLook: (x: ShareStatus) => ctx.stderr.write(`\r\x1b[2K${statusLine(x)}`) } : {}) },
+    {
+      store: ctx.deps.state,
+      log: ctx.log,
+      session,
+      signal: ctx.signal,
+      relay: ctx.deps.relay,
+      ...(pollMs !== undefined ? { pollMs } : {}),
+      ...(tty ? { onLook: (x: ShareStatus) => ctx.stderr.write(`\r\x1b[2K${statusLine(x)}`) } : {}),
+    },
     share,
   );
   const end = ending(s) as { code: number; text: string };
@@ -108,14 +156,16 @@ async function untilDone(ctx: CommandContext, session: Awaited<ReturnType<Comman
 
 function target(s: ShareRecord): string {
   const parts: string[] = [];
-  if (s.recipients !== undefined) parts.push(`${s.recipients} ${s.recipients === 1 ? 'peer has' : 'peers have'} the whole file`);
+  if (s.recipients !== undefined)
+    parts.push(`${s.recipients} ${s.recipients === 1 ? 'peer has' : 'peers have'} the whole file`);
   if (s.expireMinutes !== undefined) parts.push(`${Math.round((s.expireMinutes / 60) * 10) / 10} h of seeding`);
   return parts.join(', or ');
 }
 
 /** One status line for the foreground watch. Pure. */
 export function statusLine(s: ShareStatus): string {
-  const have = s.share.recipients !== undefined ? `${s.completedPeers}/${s.share.recipients}` : String(s.completedPeers);
+  const have =
+    s.share.recipients !== undefined ? `${s.completedPeers}/${s.share.recipients}` : String(s.completedPeers);
   const up = s.torrent ? `uploaded ${formatBytes(s.torrent.uploaded)}, ratio ${s.torrent.ratio.toFixed(2)}` : '';
   return `${s.state}: ${have} have it, ${s.peersConnected} connected${up ? `, ${up}` : ''}`;
 }
@@ -124,11 +174,20 @@ export function statusLine(s: ShareStatus): string {
 export function ending(s: ShareStatus): { code: number; text: string } | undefined {
   switch (endOf(s)) {
     case 'done':
-      return { code: EXIT.ok, text: `Done: ${s.completedPeers} ${s.completedPeers === 1 ? 'peer has' : 'peers have'} the whole file; seeding of "${s.share.name}" stopped. (Peers seen, not people.)` };
+      return {
+        code: EXIT.ok,
+        text: `Done: ${s.completedPeers} ${s.completedPeers === 1 ? 'peer has' : 'peers have'} the whole file; seeding of "${s.share.name}" stopped. (Peers seen, not people.)`,
+      };
     case 'stopped':
-      return { code: EXIT.ok, text: `qBittorrent stopped seeding "${s.share.name}" (its share limit was reached, or someone stopped it); ${s.completedPeers} ${s.completedPeers === 1 ? 'peer was' : 'peers were'} seen with the whole file.` };
+      return {
+        code: EXIT.ok,
+        text: `qBittorrent stopped seeding "${s.share.name}" (its share limit was reached, or someone stopped it); ${s.completedPeers} ${s.completedPeers === 1 ? 'peer was' : 'peers were'} seen with the whole file.`,
+      };
     case 'lost':
-      return { code: EXIT.failure, text: `"${s.share.name}" is ${s.state} in qBittorrent; stopped watching. See qshare ls.` };
+      return {
+        code: EXIT.failure,
+        text: `"${s.share.name}" is ${s.state} in qBittorrent; stopped watching. See qshare ls.`,
+      };
     default:
       return undefined;
   }

@@ -13,7 +13,9 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
   const share = await ctx.deps.state.find(ref);
   if (!share) throw new QshareError('NOT_FOUND', `no share called "${ref}"`, { hint: 'see them with qshare ls' });
   if (qr && ctx.opts.json) throw new QshareError('USAGE', '--qr draws on the terminal; leave out --json');
-  const pw = share.encrypted ? await password(ctx, share) : { value: null, note: 'not encrypted (--no-encrypt): there is no password' };
+  const pw = share.encrypted
+    ? await password(ctx, share)
+    : { value: null, note: 'not encrypted (--no-encrypt): there is no password' };
   const message = messageFor(share);
   const relays = (await lookAtRelays(ctx, [share])).get(share.id) ?? [];
   if (ctx.opts.json) {
@@ -44,12 +46,21 @@ export async function runShow(ctx: CommandContext, ref: string, qr: boolean): Pr
     `  Torrent file: ${share.torrentFile}`,
     ...(share.archive ? [`  Archive:      ${share.archive}`] : []),
     `  Magnet link:  ${share.magnet}`,
-    ...(pw.value === null ? [`  Password:     (${pw.note})`] : [`  Password:     ${pw.value}`, `                kept in ${pw.note}`]),
+    ...(pw.value === null
+      ? [`  Password:     (${pw.note})`]
+      : [`  Password:     ${pw.value}`, `                kept in ${pw.note}`]),
   ];
-  if (share.recipients !== undefined) lines.push(`  Seeds until:  ${share.recipients} ${share.recipients === 1 ? 'peer has' : 'peers have'} the whole file`);
+  if (share.recipients !== undefined)
+    lines.push(
+      `  Seeds until:  ${share.recipients} ${share.recipients === 1 ? 'peer has' : 'peers have'} the whole file`,
+    );
   if (share.expireMinutes !== undefined) lines.push(`  Expires:      after ${share.expireMinutes / 60} h of seeding`);
-  for (const r of relays) lines.push(`  ${relayLine(r)}${r.error ? ` (${r.error.replace(/^relay "[^"]+": /, '')})` : ''}`);
-  if (share.handedOffAt) lines.push(`  Handed off:   ${share.handedOffAt.slice(0, 16).replace('T', ' ')}: the relays seed it, this computer does not (qshare seed ${share.name} starts it again)`);
+  for (const r of relays)
+    lines.push(`  ${relayLine(r)}${r.error ? ` (${r.error.replace(/^relay "[^"]+": /, '')})` : ''}`);
+  if (share.handedOffAt)
+    lines.push(
+      `  Handed off:   ${share.handedOffAt.slice(0, 16).replace('T', ' ')}: the relays seed it, this computer does not (qshare seed ${share.name} starts it again)`,
+    );
   const rule = '─'.repeat(72);
   lines.push('', `Message for your recipients ${rule.slice(28)}`, message, rule);
   ctx.print(lines.join('\n'));

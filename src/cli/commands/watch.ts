@@ -49,21 +49,33 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
   }
   const dir = await realpath(dropDir);
   if (!(await lstat(dir)).isDirectory()) throw new QshareError('USAGE', `${dropDir} is not a folder`);
-  await Promise.all([ensurePrivateDir(paths.dataDir), ensurePrivateDir(paths.archivesDir), ensurePrivateDir(paths.torrentsDir)]);
+  await Promise.all([
+    ensurePrivateDir(paths.dataDir),
+    ensurePrivateDir(paths.archivesDir),
+    ensurePrivateDir(paths.torrentsDir),
+  ]);
   const data = await realpath(paths.dataDir);
   if (isInside(data, dir) || isInside(dir, data)) {
-    throw new QshareError('USAGE', `the drop folder ${dir} and qshare's data folder ${data} must not be inside one another`, {
-      hint: 'choose another drop folder, or set QSHARE_HOME elsewhere',
-    });
+    throw new QshareError(
+      'USAGE',
+      `the drop folder ${dir} and qshare's data folder ${data} must not be inside one another`,
+      {
+        hint: 'choose another drop folder, or set QSHARE_HOME elsewhere',
+      },
+    );
   }
 
   const release = await lockWatcher(join(paths.dataDir, 'watch.lock'));
   try {
     const secrets = await ctx.deps.secrets();
     if (secrets.kind === 'none' && !w.writePasswordFile) {
-      throw new QshareError('SECRET', `qshare watch makes a new password for every share and needs somewhere to keep it: ${secrets.description}`, {
-        hint: 'set "secrets": {"store": "auto"} in the config (the keychain, else an owner-only file in the data folder), or "watch": {"writePasswordFile": true} to write each password beside its card (a plain-text file, mode 600)',
-      });
+      throw new QshareError(
+        'SECRET',
+        `qshare watch makes a new password for every share and needs somewhere to keep it: ${secrets.description}`,
+        {
+          hint: 'set "secrets": {"store": "auto"} in the config (the keychain, else an owner-only file in the data folder), or "watch": {"writePasswordFile": true} to write each password beside its card (a plain-text file, mode 600)',
+        },
+      );
     }
     const sz = await ctx.deps.sevenZip();
     const journal = await openJournal(join(paths.dataDir, 'watch.json'));
@@ -113,11 +125,23 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
       journal,
       writePasswordFile: w.writePasswordFile,
     });
-    const worker = new ShareWorker({ journal, steps, gate, log, dropDir: dir, concurrency: w.concurrency, signal: ctx.signal });
+    const worker = new ShareWorker({
+      journal,
+      steps,
+      gate,
+      log,
+      dropDir: dir,
+      concurrency: w.concurrency,
+      signal: ctx.signal,
+    });
     const resumed = await worker.resume();
     if (resumed.held.length + resumed.resumed.length > 0)
-      log.info(`resuming ${resumed.resumed.length + resumed.held.length} unfinished item(s) from the last run`, { held: resumed.held.length, resumed: resumed.resumed.length });
-    if (resumed.elsewhere > 0) log.info(`${resumed.elsewhere} item(s) of other drop folders in the journal are left as they are`);
+      log.info(`resuming ${resumed.resumed.length + resumed.held.length} unfinished item(s) from the last run`, {
+        held: resumed.held.length,
+        resumed: resumed.resumed.length,
+      });
+    if (resumed.elsewhere > 0)
+      log.info(`${resumed.elsewhere} item(s) of other drop folders in the journal are left as they are`);
 
     // items that can never be shared as they are, each said once (again only when it changes)
     const told = new Set<string>();
@@ -127,27 +151,54 @@ export async function runWatch(ctx: CommandContext, args: WatchArgs, version: st
       log: log.child('watch'),
       onReady: (item) => {
         if (item.info.bytes === 0) {
-          const why = item.info.kind === 'other' ? 'it is a special file (socket, FIFO or device)' : item.info.dangling ? 'it is a link that leads nowhere (a loop, or to something missing)' : undefined;
-          if (why && !told.has(`${item.name}\0${item.info.fingerprint}`)) log.warn(`not sharing "${item.name}": ${why}`, { item: item.name });
+          const why =
+            item.info.kind === 'other'
+              ? 'it is a special file (socket, FIFO or device)'
+              : item.info.dangling
+                ? 'it is a link that leads nowhere (a loop, or to something missing)'
+                : undefined;
+          if (why && !told.has(`${item.name}\0${item.info.fingerprint}`))
+            log.warn(`not sharing "${item.name}": ${why}`, { item: item.name });
           else if (!why) log.debug(`"${item.name}" holds no data yet; waiting for content`, { item: item.name });
           told.add(`${item.name}\0${item.info.fingerprint}`);
           return;
         }
-        void worker.arrival({ dropDir: dir, entry: item.name, dev: item.info.dev, ino: item.info.ino, fingerprint: item.info.fingerprint, bytes: item.info.bytes });
+        void worker.arrival({
+          dropDir: dir,
+          entry: item.name,
+          dev: item.info.dev,
+          ino: item.info.ino,
+          fingerprint: item.info.fingerprint,
+          bytes: item.info.bytes,
+        });
       },
       onRemoved: (name) => void worker.removal(name),
-      onUnusable: (name, why) => log.warn(`not sharing "${name}": ${why}; rename it to share it (names inside it may stay as they are)`, { item: name }),
+      onUnusable: (name, why) =>
+        log.warn(`not sharing "${name}": ${why}; rename it to share it (names inside it may stay as they are)`, {
+          item: name,
+        }),
     });
     worker.start();
     // shares with a recipients target stop by themselves once they have them (watch.recipients for its own)
-    const autoStop = runAutoStop({ store, log: log.child('recipients'), now: () => new Date(), pieces: piecesFromTorrentFile, relay, session: () => gate.session(), signal: ctx.signal });
+    const autoStop = runAutoStop({
+      store,
+      log: log.child('recipients'),
+      now: () => new Date(),
+      pieces: piecesFromTorrentFile,
+      relay,
+      session: () => gate.session(),
+      signal: ctx.signal,
+    });
     void gate.session().catch((e: unknown) => {
-      if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE') log.warn(`${e.message}; items are archived anyway and handed over when it answers`);
+      if (e instanceof QshareError && e.code === 'QBIT_UNREACHABLE')
+        log.warn(`${e.message}; items are archived anyway and handed over when it answers`);
     });
     await Promise.race([watcher.scanned, aborted(ctx.signal)]);
     if (!ctx.signal.aborted) {
       await worker.afterScan(async (entry) => existsSync(join(dir, entry)));
-      log.info(`watching ${dir}: every file or folder dropped in is shared once it has not changed for ${w.settleSeconds} s; cards go to ${outboxDir(dir)}`);
+      log.info(
+        `watching ${dir}: every file or folder dropped in is shared once it has not changed for ${w.settleSeconds} s; cards go to ${outboxDir(dir)}`,
+      );
     }
 
     await aborted(ctx.signal);
@@ -169,20 +220,41 @@ function aborted(signal: AbortSignal): Promise<void> {
 async function installService(ctx: CommandContext, dropDir: string, home: string): Promise<number> {
   const cli = ctx.entry;
   const keep: Record<string, string> = {};
-  for (const k of ['QSHARE_HOME', 'QSHARE_CONFIG', 'QSHARE_SECRET_STORE', 'QSHARE_QBIT_URL', 'QSHARE_QBIT_USERNAME'] as const) {
+  for (const k of [
+    'QSHARE_HOME',
+    'QSHARE_CONFIG',
+    'QSHARE_SECRET_STORE',
+    'QSHARE_QBIT_URL',
+    'QSHARE_QBIT_USERNAME',
+  ] as const) {
     const v = ctx.env[k];
     if (v !== undefined && v !== '') keep[k] = k === 'QSHARE_HOME' || k === 'QSHARE_CONFIG' ? resolve(v) : v;
   }
   const spec = { node: process.execPath, cli, dropDir, env: keep };
   const file = serviceFilePath(process.platform, ctx.env, home);
-  const text = process.platform === 'darwin' ? launchdPlist({ ...spec, logFile: join(home, 'Library', 'Logs', 'qshare-watch.log') }) : systemdUnit(spec);
+  const text =
+    process.platform === 'darwin'
+      ? launchdPlist({ ...spec, logFile: join(home, 'Library', 'Logs', 'qshare-watch.log') })
+      : systemdUnit(spec);
   await mkdir(dirname(file), { recursive: true });
   await writeFileAtomic(file, text, { mode: 0o644 });
   const next =
     process.platform === 'darwin'
       ? [`launchctl load -w ${file}`, 'logs: ~/Library/Logs/qshare-watch.log']
-      : ['systemctl --user daemon-reload', 'systemctl --user enable --now qshare-watch', 'journalctl --user -u qshare-watch -f    (its log)'];
+      : [
+          'systemctl --user daemon-reload',
+          'systemctl --user enable --now qshare-watch',
+          'journalctl --user -u qshare-watch -f    (its log)',
+        ];
   if (ctx.opts.json) ctx.printJson({ serviceFile: file, dropDir, start: next });
-  else ctx.print([`Wrote ${file}`, `It runs: qshare watch ${dropDir}`, 'Start it now and at every login with:', ...next.map((l) => `  ${l}`)].join('\n'));
+  else
+    ctx.print(
+      [
+        `Wrote ${file}`,
+        `It runs: qshare watch ${dropDir}`,
+        'Start it now and at every login with:',
+        ...next.map((l) => `  ${l}`),
+      ].join('\n'),
+    );
   return 0;
 }
