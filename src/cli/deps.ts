@@ -4,7 +4,7 @@
  * signal. Commands receive them through their context and never build their own.
  */
 import type { SevenZip } from '../archive/find.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import { openSecretStore, type SecretStore } from '../secrets/store.js';
 import { createStateStore, type StateStore } from '../state/store.js';
 import type { CommandContext } from './context.js';

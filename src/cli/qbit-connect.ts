@@ -1,7 +1,8 @@
 import { DEFAULT_CONFIG } from '../config/schema.js';
 import { isQshareError, QshareError } from '../errors.js';
 import { ensureManaged, findNox, type ManagedDeps } from '../managed/daemon.js';
-import { connectQbit, type QbitOptions, type QbitSession } from '../qbit/client.js';
+import { connectQbit, type QbitOptions } from '../qbit/connect.js';
+import type { QbitSession } from '../qbit/session.js';
 import { parseQbitUrl } from '../qbit/url.js';
 import { qbitSecretKey, type SecretStore } from '../secrets/store.js';
 import type { CommandContext } from './context.js';

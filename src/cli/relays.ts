@@ -3,7 +3,7 @@
  * composition root), the TTY line, and how a hand-off's outcome is printed. add and seed share this.
  */
 import { EXIT, isQshareError } from '../errors.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import {
   handToRelays,
   recordRelays,

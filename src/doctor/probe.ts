@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { Paths } from '../config/paths.js';
 import { ensurePrivateDir } from '../fsx/atomic.js';
 import type { Logger } from '../log.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import { classifyState } from '../qbit/payload.js';
 import { createTorrent } from '../torrent/index.js';
 

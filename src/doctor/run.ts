@@ -8,7 +8,7 @@ import { splitPeer, type Config } from '../config/schema.js';
 import type { Paths } from '../config/paths.js';
 import { isQshareError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import { formatApiVersion } from '../qbit/payload.js';
 import type { SecretStore } from '../secrets/store.js';
 import {

@@ -1,6 +1,6 @@
 /**
  * Pure rules for the recipient's side and for watching a share: what to send to add a torrent for DOWNLOAD, what a
- * downloading torrent's state means, and how to read `sync/torrentPeers`. No I/O; src/qbit/client.ts does requests.
+ * downloading torrent's state means, and how to read `sync/torrentPeers`. No I/O; http.ts makes the requests.
  */
 import { apiAtLeast, stateKind, type ApiVersion } from './payload.js';
 

@@ -2,7 +2,7 @@ import { QshareError } from '../errors.js';
 
 /**
  * Pure rules for talking to qBittorrent's Web API across versions (4.1 … 5.2+): what to send when adding a torrent
- * for seeding, and what its answers to login and add mean. No I/O here; src/qbit/client.ts does the requests.
+ * for seeding, and what its answers to login and add mean. No I/O here; http.ts makes the requests.
  *
  * Version facts (see docs/qbittorrent.md):
  *   API 2.7 (4.3.2)  `contentLayout` replaces `root_folder`

@@ -5,7 +5,7 @@
  */
 import { sleep } from '../abort.js';
 import type { Logger } from '../log.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import type { StateStore } from '../state/store.js';
 import type { ShareRecord } from '../state/types.js';
 import { ShareObserver, type ObserveDeps } from './observe.js';

@@ -2,7 +2,7 @@ import type { SevenZip } from '../archive/find.js';
 import type { Config } from '../config/schema.js';
 import type { Paths } from '../config/paths.js';
 import type { Logger } from '../log.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import type { SecretStore } from '../secrets/store.js';
 import type { StateStore } from '../state/store.js';
 

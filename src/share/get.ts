@@ -10,7 +10,7 @@ import { isQshareError, QshareError } from '../errors.js';
 import { sleep } from '../abort.js';
 import { ensurePrivateDir } from '../fsx/atomic.js';
 import type { Logger } from '../log.js';
-import type { QbitSession, TorrentStatus } from '../qbit/client.js';
+import type { QbitSession, TorrentStatus } from '../qbit/session.js';
 import { classifyDownload, type DownloadVerdict } from '../qbit/download.js';
 import { escapingPath, parseMagnet, readTorrent, TorrentProblem } from '../torrent/index.js';
 import type { Progress } from './deps.js';

@@ -1,7 +1,7 @@
 import { checkRecipientsCount, expireMinutes } from '../config/schema.js';
 import { isQshareError, QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import type { StateStore } from '../state/store.js';
 import type { ShareRecord } from '../state/types.js';
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { splitPeer } from '../config/schema.js';
 import { isQshareError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QbitSession, TorrentStatus } from '../qbit/client.js';
+import type { QbitSession, TorrentStatus } from '../qbit/session.js';
 import { isCompletePeer, type PeerInfo } from '../qbit/download.js';
 import { applyPeerDelta, EMPTY_VIEW, type PeerView, type TrackerCount } from '../qbit/peers.js';
 import { stateKind } from '../qbit/payload.js';

@@ -7,7 +7,7 @@
  */
 import { isQshareError, type QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 
 export interface QbitGate {
   /** the current session, connecting (once, shared by concurrent callers) if there is none */

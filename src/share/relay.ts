@@ -17,7 +17,7 @@ import { sleep } from '../abort.js';
 import { splitPeer, type Config, type RelayConfig } from '../config/schema.js';
 import { isQshareError, QshareError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QbitSession, TorrentStatus } from '../qbit/client.js';
+import type { QbitSession, TorrentStatus } from '../qbit/session.js';
 import { classifyDownload } from '../qbit/download.js';
 import { stateKind } from '../qbit/payload.js';
 import type { StateStore } from '../state/store.js';

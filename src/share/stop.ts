@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Paths } from '../config/paths.js';
 import { isQshareError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QbitSession } from '../qbit/client.js';
+import type { QbitSession } from '../qbit/session.js';
 import type { SecretStore } from '../secrets/store.js';
 import { shareSecretKey } from '../secrets/store.js';
 import type { StateStore } from '../state/store.js';

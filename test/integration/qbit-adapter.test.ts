@@ -13,8 +13,9 @@ import bencode from 'bencode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
-import type { QbitSession, SeedRequest } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
+import type { SeedRequest } from '../../src/qbit/payload.js';
+import type { QbitSession } from '../../src/qbit/session.js';
 import { hasQbitNox, startQbitNox } from '../helpers/qbit-nox.js';
 import type { QbitNox } from '../helpers/qbit-nox.js';
 

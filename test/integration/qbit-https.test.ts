@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
 import { cliEnv, runCli } from '../helpers/cli.js';
 
 const PASSWORD = 'tls-test-password';

@@ -6,7 +6,7 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
 import { isApiKey } from '../../src/qbit/payload.js';
 import { isLoopbackHost, sendsSecretInClear } from '../../src/qbit/url.js';
 

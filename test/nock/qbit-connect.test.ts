@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import type { ErrorCode } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
 
 const PASSWORD = 'correct-horse-battery';
 const BAN = 'Your IP address has been banned after too many failed authentication attempts.';

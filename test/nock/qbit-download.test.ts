@@ -7,7 +7,7 @@ import { applyPeerDelta, EMPTY_VIEW } from '../../src/qbit/peers.js';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
 
 const ORIGIN = 'http://qbit.test:8080';
 const HASH = 'cd'.repeat(20);

@@ -8,8 +8,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import type { ErrorCode } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { connectQbit, FAST_POLL_MS, FAST_POLL_WINDOW_MS, seedPollDelay } from '../../src/qbit/client.js';
-import type { QbitSession, SeedRequest } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
+import { FAST_POLL_MS, FAST_POLL_WINDOW_MS, seedPollDelay } from '../../src/qbit/session.js';
+import type { SeedRequest } from '../../src/qbit/payload.js';
+import type { QbitSession } from '../../src/qbit/session.js';
 
 const ORIGIN = 'http://qbit.test:8080';
 const PASSWORD = 'correct-horse-battery';

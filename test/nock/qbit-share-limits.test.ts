@@ -5,7 +5,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
 import { observeShares } from '../../src/share/observe.js';
 import type { ShareRecord } from '../../src/state/types.js';
 import type { StateStore } from '../../src/state/store.js';

@@ -8,8 +8,9 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { connectQbit } from '../../src/qbit/client.js';
-import type { QbitSession, SeedRequest } from '../../src/qbit/client.js';
+import { connectQbit } from '../../src/qbit/connect.js';
+import type { SeedRequest } from '../../src/qbit/payload.js';
+import type { QbitSession } from '../../src/qbit/session.js';
 import { buildShareLimitFields, parseApiVersion } from '../../src/qbit/payload.js';
 
 const PASSWORD = 'correct-horse-battery';

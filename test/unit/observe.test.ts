@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { lsTable } from '../../src/cli/commands/ls.js';
 import { dataPaths } from '../../src/config/paths.js';
 import type { PeerInfo } from '../../src/qbit/download.js';
-import type { TorrentStatus } from '../../src/qbit/client.js';
+import type { TorrentStatus } from '../../src/qbit/session.js';
 import { liveState, peerKey, shouldStop, tallyPeers } from '../../src/share/observe.js';
 import { ownFiles } from '../../src/share/stop.js';
 import type { ShareRecord } from '../../src/state/types.js';

@@ -6,7 +6,7 @@ import { checkPeerAddress, checkRelayName, validateConfig } from '../../src/conf
 import { relayCheck } from '../../src/doctor/checks.js';
 import { QshareError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import type { QbitSession, TorrentStatus } from '../../src/qbit/client.js';
+import type { QbitSession, TorrentStatus } from '../../src/qbit/session.js';
 import {
   chooseRelays,
   defaultPeer,

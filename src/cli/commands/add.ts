@@ -2,7 +2,7 @@ import { EXIT, QshareError } from '../../errors.js';
 import { addShare, type AddResult } from '../../share/add.js';
 import { applyShareLimits, recordLimits } from '../../share/limits.js';
 import { untilAborted } from '../../share/seed.js';
-import type { QbitSession } from '../../qbit/client.js';
+import type { QbitSession } from '../../qbit/session.js';
 import { checkSourceTop } from '../../share/inspect.js';
 import type { CommandContext } from '../context.js';
 import { promptHidden, readSecretFromStdin } from '../prompt.js';

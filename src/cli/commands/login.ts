@@ -1,7 +1,8 @@
 import { checkWebUiUrl } from '../../config/schema.js';
 import { qbitSection, updateConfigFile } from '../../config/write.js';
 import { isQshareError, QshareError } from '../../errors.js';
-import { connectQbit, type QbitSession } from '../../qbit/client.js';
+import { connectQbit } from '../../qbit/connect.js';
+import type { QbitSession } from '../../qbit/session.js';
 import { formatApiVersion, isApiKey } from '../../qbit/payload.js';
 import { parseQbitUrl } from '../../qbit/url.js';
 import type { CommandContext } from '../context.js';

@@ -1,5 +1,5 @@
 import { EXIT, isQshareError, QshareError } from '../../errors.js';
-import type { QbitSession } from '../../qbit/client.js';
+import type { QbitSession } from '../../qbit/session.js';
 import { formatBytes } from '../../share/inspect.js';
 import { observeShares, piecesFromTorrentFile, type ShareStatus } from '../../share/observe.js';
 import type { CommandContext } from '../context.js';

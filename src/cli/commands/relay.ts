@@ -1,7 +1,8 @@
 import { checkPeerAddress, checkRelayName, checkWebUiUrl, type RelayConfig } from '../../config/schema.js';
 import { updateConfigFile } from '../../config/write.js';
 import { EXIT, isQshareError, QshareError } from '../../errors.js';
-import { connectQbit, type QbitSession } from '../../qbit/client.js';
+import { connectQbit } from '../../qbit/connect.js';
+import type { QbitSession } from '../../qbit/session.js';
 import { formatApiVersion } from '../../qbit/payload.js';
 import { parseQbitUrl } from '../../qbit/url.js';
 import { formatBytes } from '../../share/inspect.js';

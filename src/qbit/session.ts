@@ -1,70 +1,24 @@
 /**
- * The one place that talks to qBittorrent: a small typed client over fetch for the endpoints qshare uses, with the
- * payloads built by the pure functions in payload.ts and download.ts. Every request goes through one function
- * (rawRequest), which never follows a redirect and turns network failures into words a person can act on.
- *
- * Login safety: qBittorrent bans an IP for an hour after 5 failed logins, so qshare logs in at most once per
- * connectQbit() and never again: a session qBittorrent stops accepting (401/403) becomes a QBIT_AUTH error telling
- * the person to run the command again.
+ * A connected qBittorrent (connect.ts makes one): the calls qshare makes on it, each one request through the
+ * session's Api (http.ts), with the payloads built by the pure functions in payload.ts and download.ts.
  */
 import { QshareError } from '../errors.js';
 import { sleep } from '../abort.js';
 import type { Logger } from '../log.js';
-import {
-  apiError,
-  apiKeyRefused,
-  badCredentials,
-  banned,
-  forbiddenHost,
-  needsPassword,
-  networkError,
-  notQbittorrent,
-  redirected,
-  sessionLost,
-  unexpectedAnswer,
-} from './messages.js';
+import { buildDownloadFields, type DownloadRequest } from './download.js';
+import type { Api } from './http.js';
+import { apiError } from './messages.js';
 import {
   buildAddFields,
   buildShareLimitFields,
   classifyAdd,
-  classifyLogin,
-  classifyPreflight,
   classifyState,
-  findSessionCookie,
-  formatApiVersion,
-  isApiKey,
   isApiV5,
-  parseApiVersion,
+  type ApiVersion,
+  type SeedRequest,
+  type ShareLimits,
 } from './payload.js';
-import type { ApiVersion, SeedRequest, ShareLimits } from './payload.js';
-import { buildDownloadFields } from './download.js';
 import { parsePeerDelta, parseTrackers, type PeerDelta, type TrackerCount } from './peers.js';
-import type { DownloadRequest } from './download.js';
-import { tlsDispatcher, type Dispatcher, type TlsOptions } from './tls.js';
-import { apiUrl, parseQbitUrl, sendsSecretInClear } from './url.js';
-import type { QbitTarget } from './url.js';
-
-export type { ApiVersion, SeedRequest, ShareLimits } from './payload.js';
-export type { TlsOptions } from './tls.js';
-export type { DownloadRequest, PeerInfo } from './download.js';
-
-export interface QbitOptions {
-  /** Web UI address; may include a base path like https://host/qbt/ */
-  url: string;
-  /** default `admin` */
-  username?: string;
-  /**
-   * undefined (or empty) → no login: works when qBittorrent skips authentication for this address.
-   * A qBittorrent 5.2 API key (`qbt_…`, see isApiKey) is sent as `Authorization: Bearer` instead of logging in.
-   */
-  password?: string;
-  /** HTTPS: trust this CA/self-signed certificate (PEM), or do not check the certificate at all (warns) */
-  tls?: TlsOptions;
-  /** per request, default 10000 */
-  timeoutMs?: number;
-  log: Logger;
-}
-
 export interface TorrentStatus {
   hash: string;
   name: string;
@@ -148,7 +102,6 @@ export interface QbitSession {
   serverState(): Promise<ServerState>;
 }
 
-const DEFAULT_TIMEOUT_MS = 10_000;
 /** waitUntilSeeding polls this often for its first FAST_POLL_WINDOW_MS */
 export const FAST_POLL_MS = 50;
 export const FAST_POLL_WINDOW_MS = 4_000;
@@ -164,14 +117,6 @@ export function seedPollDelay(elapsedMs: number, pollMs: number): number {
 }
 /** How long a torrent may stay stopped after qshare started it before that is reported (share limit reached…). */
 const STOPPED_GRACE_MS = 3_000;
-
-interface SessionCookie {
-  name: string;
-  value: string;
-}
-
-/** How requests after the probe prove who we are: a session cookie, an API key, or nothing (bypass). */
-type Auth = { cookie: SessionCookie } | { bearer: string } | undefined;
 
 /** qBittorrent's torrents/info entry: the fields qshare reads (all optional: they differ a little by version). */
 interface RawTorrent {
@@ -194,189 +139,6 @@ interface RawTorrent {
   seeding_time?: number;
   ratio_limit?: number;
   seeding_time_limit?: number;
-}
-
-/**
- * The requests of one session: the cookie (or API key) it got, a timeout, no redirects. A 401/403 means the session
- * is gone (sessionLost: never a second login); any other status but 200 is the caller's to judge (`answer`) or an
- * error in words (`json`, `text`, `send`).
- */
-class Api {
-  constructor(
-    private readonly target: QbitTarget,
-    private readonly timeoutMs: number,
-    private readonly auth: Auth,
-    private readonly dispatcher: Dispatcher | undefined,
-  ) {}
-
-  private headers(): Record<string, string> {
-    if (!this.auth) return {};
-    return 'bearer' in this.auth
-      ? { Authorization: `Bearer ${this.auth.bearer}` }
-      : { Cookie: `${this.auth.cookie.name}=${this.auth.cookie.value}` };
-  }
-
-  /** The status and body; only a lost session is thrown. `what` names the request in messages (`GET torrents/info`). */
-  async answer(
-    what: string,
-    path: string,
-    opts: { query?: Record<string, string | number>; form?: URLSearchParams | FormData } = {},
-  ): Promise<RawAnswer> {
-    const query = opts.query
-      ? `?${new URLSearchParams(Object.entries(opts.query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`
-      : '';
-    const a = await rawRequest(this.target, opts.form ? 'POST' : 'GET', `${path}${query}`, this.timeoutMs, opts.form, {
-      headers: this.headers(),
-      dispatcher: this.dispatcher,
-      answered: true,
-    });
-    if (a.status === 401 || a.status === 403) throw sessionLost(this.target.display, a.status, what);
-    return a;
-  }
-
-  async text(
-    what: string,
-    path: string,
-    opts: { query?: Record<string, string | number>; form?: URLSearchParams } = {},
-  ): Promise<string> {
-    const a = await this.answer(what, path, opts);
-    if (a.status !== 200) throw apiError(this.target.display, a.status, a.body, what);
-    return a.body;
-  }
-
-  async json<T>(what: string, path: string, opts: { query?: Record<string, string | number> } = {}): Promise<T> {
-    const body = await this.text(what, path, opts);
-    try {
-      return JSON.parse(body) as T;
-    } catch {
-      throw apiError(this.target.display, 200, body, what);
-    }
-  }
-
-  /** A POST whose answer says nothing but its status. */
-  async send(what: string, path: string, form: Record<string, string>): Promise<void> {
-    await this.text(what, path, { form: new URLSearchParams(form) });
-  }
-}
-
-interface RawAnswer {
-  status: number;
-  body: string;
-  setCookie: string[];
-  location: string | undefined;
-}
-
-/** One request without the library; only for the probe and the login. Never follows redirects. */
-async function rawRequest(
-  target: QbitTarget,
-  method: 'GET' | 'POST',
-  path: string,
-  timeoutMs: number,
-  form?: URLSearchParams | FormData,
-  extra: { headers?: Record<string, string>; dispatcher?: Dispatcher | undefined; answered?: boolean } = {},
-): Promise<RawAnswer> {
-  try {
-    const init: RequestInit & { dispatcher?: Dispatcher } = {
-      method,
-      ...(form ? { body: form } : {}),
-      ...(extra.headers ? { headers: extra.headers } : {}),
-      ...(extra.dispatcher ? { dispatcher: extra.dispatcher } : {}),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    };
-    const res = await fetch(apiUrl(target.base, path), init);
-    const body = await res.text();
-    return {
-      status: res.status,
-      body,
-      setCookie: res.headers.getSetCookie(),
-      location: res.headers.get('location') ?? undefined,
-    };
-  } catch (e) {
-    throw networkError(e, target.display, timeoutMs, extra.answered);
-  }
-}
-
-/**
- * Connects: probes `app/version` without a session, logs in once if needed, then reads the app and Web API
- * versions. Throws QshareError (QBIT_UNREACHABLE, QBIT_AUTH, QBIT_BANNED, QBIT_FORBIDDEN, QBIT_API, CONFIG).
- */
-export async function connectQbit(opts: QbitOptions): Promise<QbitSession> {
-  const target = parseQbitUrl(opts.url);
-  const url = target.display;
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const log = opts.log;
-  const dispatcher = await tlsDispatcher(target, opts.tls, log);
-  const apiKey = opts.password && isApiKey(opts.password) ? opts.password : undefined;
-  const warnPlain = () => {
-    if (sendsSecretInClear(target.base))
-      log.warn(
-        `sending the Web UI ${apiKey ? 'API key' : 'password'} to ${url} over plain http: anyone on the network between here and there can read it. Use https:// (Tools → Options → Web UI → Use HTTPS), or run qshare on the machine qBittorrent runs on`,
-      );
-  };
-  if (apiKey) warnPlain();
-
-  const probe = await rawRequest(target, 'GET', '/app/version', timeoutMs, undefined, {
-    dispatcher,
-    ...(apiKey ? { headers: { Authorization: `Bearer ${apiKey}` } } : {}),
-  });
-  let auth: Auth;
-  switch (classifyPreflight(probe.status, probe.body)) {
-    case 'open':
-      log.debug(apiKey ? 'qBittorrent accepted the API key' : 'qBittorrent needs no login from this address', { url });
-      if (apiKey) auth = { bearer: apiKey };
-      else {
-        const c = findSessionCookie(probe.setCookie);
-        if (c) auth = { cookie: c };
-      }
-      break;
-    case 'needs-login': {
-      if (apiKey) throw apiKeyRefused(url);
-      if (!opts.password) throw needsPassword(url);
-      warnPlain();
-      const form = new URLSearchParams({ username: opts.username ?? 'admin', password: opts.password });
-      log.debug('logging in to qBittorrent (once)', { url });
-      const answer = await rawRequest(target, 'POST', '/auth/login', timeoutMs, form, { dispatcher, answered: true });
-      switch (classifyLogin(answer.status, answer.body, answer.setCookie, true)) {
-        case 'ok':
-          auth = { cookie: findSessionCookie(answer.setCookie)! };
-          break;
-        case 'bad-credentials':
-          throw badCredentials(url);
-        case 'banned':
-          throw banned(url);
-        case 'forbidden-host':
-          throw forbiddenHost(url);
-        case 'unexpected':
-          if (answer.status === 404) throw notQbittorrent(url, answer.status, 'the login');
-          throw unexpectedAnswer(url, answer.status, answer.body, 'the login');
-      }
-      break;
-    }
-    case 'forbidden-host':
-      throw forbiddenHost(url);
-    case 'redirect':
-      throw redirected(url, probe.status, probe.location);
-    case 'not-qbittorrent':
-      throw notQbittorrent(url, probe.status, 'GET /api/v2/app/version');
-    case 'unexpected':
-      throw unexpectedAnswer(url, probe.status, probe.body, 'GET /api/v2/app/version');
-  }
-
-  const api = new Api(target, timeoutMs, auth, dispatcher);
-  const appVersion = (await api.text('GET app/version', '/app/version')).trim();
-  const apiText = (await api.text('GET app/webapiVersion', '/app/webapiVersion')).trim();
-  let apiVersion: ApiVersion;
-  try {
-    apiVersion = parseApiVersion(apiText);
-  } catch {
-    throw notQbittorrent(url, 200, 'GET /api/v2/app/webapiVersion');
-  }
-  if (apiVersion.major < 2) throw notQbittorrent(url, 200, 'GET /api/v2/app/webapiVersion');
-  log.debug('connected to qBittorrent', { url, version: appVersion, api: formatApiVersion(apiVersion) });
-  const session = new Session(api, url, appVersion, apiVersion, log);
-  session.authMode = apiKey ? 'api-key' : auth && 'cookie' in auth && probe.status !== 200 ? 'password' : 'none';
-  return session;
 }
 
 function toStatus(t: RawTorrent): TorrentStatus {
@@ -419,8 +181,7 @@ export interface ServerState {
   free_space_on_disk?: number;
   [key: string]: unknown;
 }
-
-class Session implements QbitSession {
+export class Session implements QbitSession {
   authMode: AuthMode = 'none';
 
   constructor(
@@ -440,21 +201,22 @@ class Session implements QbitSession {
    * POST torrents/add with our own form. Answers 4.x give as text (`Ok.`/`Fails.`) and 5.2 as JSON come back as a
    * status and the body's text for classifyAdd; a rejected session stays an error.
    */
-  private async postAdd(form: FormData): Promise<{ status: number; body: string }> {
-    const a = await this.api.answer('POST torrents/add', '/torrents/add', { form });
-    return { status: a.status, body: a.body };
-  }
-
-  async addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'> {
+  /**
+   * The one torrents/add, for seeding and for downloading: the .torrent file (or a magnet link in the fields), then
+   * what qBittorrent's answer means. `what` names the torrent in messages; `where` is the save path it uses.
+   */
+  private async add(
+    infoHash: string,
+    fields: Record<string, string>,
+    file: { bytes: Uint8Array; name: string } | undefined,
+    about: { what: string; where: string; notTorrent: QshareError },
+  ): Promise<'added' | 'already-present'> {
     const hash = infoHash.toLowerCase();
     const form = new FormData();
-    form.append(
-      'torrents',
-      new File([new Uint8Array(req.torrent)], req.fileName, { type: 'application/x-bittorrent' }),
-    );
-    for (const [k, v] of Object.entries(buildAddFields(req, this.apiVersion))) form.append(k, v);
-
-    const { status, body } = await this.postAdd(form);
+    if (file)
+      form.append('torrents', new File([new Uint8Array(file.bytes)], file.name, { type: 'application/x-bittorrent' }));
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    const { status, body } = await this.api.answer('POST torrents/add', '/torrents/add', { form });
     const verdict = classifyAdd(status, body);
     this.log.debug('torrents/add answered', { status, verdict });
     switch (verdict) {
@@ -462,22 +224,34 @@ class Session implements QbitSession {
       case 'pending':
         return 'added';
       case 'not-a-torrent':
-        throw new QshareError(
-          'QBIT_REJECTED',
-          `qBittorrent at ${this.url} says ${req.fileName} is not a valid torrent file: make the torrent again`,
-        );
+        throw about.notTorrent;
       case 'duplicate-or-failed': {
-        const present = await this.getTorrent(hash);
-        if (present) return 'already-present';
+        if (await this.getTorrent(hash)) return 'already-present';
         throw new QshareError(
           'QBIT_REJECTED',
-          `qBittorrent at ${this.url} did not add ${req.fileName} (HTTP ${status} "${body.trim().slice(0, 120)}") and does not list torrent ${hash}: ` +
-            `look in its log (View → Log, or Execution Log in the Web UI) for why; often the save path ${req.savePath} is not valid or not writable where qBittorrent runs`,
+          `qBittorrent at ${this.url} did not add ${about.what} (HTTP ${status} "${body.trim().slice(0, 120)}") and does not list torrent ${hash}: ` +
+            `look in its log (View → Log, or Execution Log in the Web UI) for why; often ${about.where} cannot be written where qBittorrent runs, or its disk is full`,
         );
       }
       case 'unexpected':
         throw apiError(this.url, status, body, 'POST torrents/add');
     }
+  }
+
+  addForSeeding(req: SeedRequest, infoHash: string): Promise<'added' | 'already-present'> {
+    return this.add(
+      infoHash,
+      buildAddFields(req, this.apiVersion),
+      { bytes: req.torrent, name: req.fileName },
+      {
+        what: req.fileName,
+        where: `the save path ${req.savePath}`,
+        notTorrent: new QshareError(
+          'QBIT_REJECTED',
+          `qBittorrent at ${this.url} says ${req.fileName} is not a valid torrent file: make the torrent again`,
+        ),
+      },
+    );
   }
 
   async getTorrent(infoHash: string): Promise<TorrentStatus | undefined> {
@@ -578,37 +352,16 @@ class Session implements QbitSession {
     });
   }
 
-  async addForDownload(req: DownloadRequest, infoHash: string): Promise<'added' | 'already-present'> {
-    const hash = infoHash.toLowerCase();
-    const form = new FormData();
+  addForDownload(req: DownloadRequest, infoHash: string): Promise<'added' | 'already-present'> {
     const what = req.fileName ?? 'the magnet link';
-    if (req.torrent)
-      form.append(
-        'torrents',
-        new File([new Uint8Array(req.torrent)], req.fileName ?? `${hash}.torrent`, {
-          type: 'application/x-bittorrent',
-        }),
-      );
-    for (const [k, v] of Object.entries(buildDownloadFields(req, this.apiVersion))) form.append(k, v);
-    const { status, body } = await this.postAdd(form);
-    const verdict = classifyAdd(status, body);
-    this.log.debug('torrents/add (download) answered', { status, verdict });
-    switch (verdict) {
-      case 'added':
-      case 'pending':
-        return 'added';
-      case 'not-a-torrent':
-        throw new QshareError('INPUT', `qBittorrent at ${this.url} says ${what} is not a valid torrent`);
-      case 'duplicate-or-failed': {
-        if (await this.getTorrent(hash)) return 'already-present';
-        throw new QshareError(
-          'QBIT_REJECTED',
-          `qBittorrent at ${this.url} did not add ${what} (HTTP ${status} "${body.trim().slice(0, 120)}"): look in its log (View → Log, or Execution Log in the Web UI); often ${req.savePath !== undefined ? `the folder ${req.savePath}` : 'its default save path'} cannot be written where qBittorrent runs, or its disk is full`,
-        );
-      }
-      case 'unexpected':
-        throw apiError(this.url, status, body, 'POST torrents/add');
-    }
+    const file = req.torrent
+      ? { bytes: req.torrent, name: req.fileName ?? `${infoHash.toLowerCase()}.torrent` }
+      : undefined;
+    return this.add(infoHash, buildDownloadFields(req, this.apiVersion), file, {
+      what,
+      where: req.savePath !== undefined ? `the folder ${req.savePath}` : 'its default save path',
+      notTorrent: new QshareError('INPUT', `qBittorrent at ${this.url} says ${what} is not a valid torrent`),
+    });
   }
 
   async getFiles(infoHash: string): Promise<TorrentFileStatus[]> {
