@@ -1,7 +1,8 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { QshareError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
+import { readConfigJson } from './load.js';
 import { validateConfig } from './schema.js';
 
 type Raw = Record<string, unknown>;
@@ -12,27 +13,16 @@ type Raw = Record<string, unknown>;
  * file atomically with its old mode (0600 for a new one). A file that is not valid JSON is refused, never replaced.
  */
 export async function updateConfigFile(file: string, mutate: (raw: Raw) => void): Promise<void> {
-  let text: string | undefined;
-  let mode = 0o600;
-  try {
-    text = await readFile(file, 'utf8');
-    mode = (await stat(file)).mode & 0o777;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new QshareError('CONFIG', `cannot read the config file ${file}: ${(e as Error).message}`);
-  }
-  let raw: unknown = {};
-  if (text !== undefined && text.trim() !== '') {
-    try {
-      raw = JSON.parse(text);
-    } catch (e) {
-      throw new QshareError(
-        'CONFIG',
-        `the config file ${file} is not valid JSON (${(e as Error).message}); qshare did not change it`,
-        { hint: 'fix it or move it aside, then try again' },
-      );
-    }
-  }
+  const json = await readConfigJson(file, { hint: 'fix it or move it aside, then try again', unchanged: true });
+  // a new file is the owner's alone; an existing one keeps its mode
+  const mode =
+    json === undefined
+      ? 0o600
+      : await stat(file).then(
+          (s) => s.mode & 0o777,
+          () => 0o600,
+        );
+  const raw = json ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new QshareError('CONFIG', `the config file ${file} is not a JSON object; qshare did not change it`);
   const obj = raw as Raw;

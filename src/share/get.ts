@@ -481,13 +481,7 @@ async function throughRelay(
   try {
     session = await relay.connect();
   } catch (e) {
-    if (e instanceof QshareError && e.code !== 'INTERRUPTED')
-      throw new QshareError(e.code, `relay "${relay.name}": ${e.message}`, {
-        ...(e.hint ? { hint: e.hint } : {}),
-        cause: e,
-        exitCode: e.exitCode,
-      });
-    throw e;
+    throw onRelay(relay.name, e);
   }
   if (!(await session.getTorrent(src.infoHash))) {
     const size = src.torrent ? readTorrent(src.torrent).files.reduce((n, f) => n + f.length, 0) : undefined;
@@ -517,13 +511,7 @@ async function throughRelay(
   try {
     await waitForDownload(deps, session, src.infoHash, src.label, src.peers);
   } catch (e) {
-    if (e instanceof QshareError && e.code !== 'INTERRUPTED')
-      throw new QshareError(e.code, `relay "${relay.name}": ${e.message}`, {
-        ...(e.hint ? { hint: e.hint } : {}),
-        cause: e,
-        exitCode: e.exitCode,
-      });
-    throw e;
+    throw onRelay(relay.name, e);
   }
   return { peer: relay.peer };
 }
@@ -533,4 +521,14 @@ function interrupted(): QshareError {
     'INTERRUPTED',
     'interrupted; qBittorrent keeps the download going: run the same qshare get again to continue',
   );
+}
+
+/** A failure on the relay, named as one (an interruption stays as it is). */
+function onRelay(name: string, e: unknown): unknown {
+  if (!(e instanceof QshareError) || e.code === 'INTERRUPTED') return e;
+  return new QshareError(e.code, `relay "${name}": ${e.message}`, {
+    ...(e.hint ? { hint: e.hint } : {}),
+    cause: e,
+    exitCode: e.exitCode,
+  });
 }
