@@ -6,23 +6,18 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, watchCmdlines } from '../helpers/cli.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { hasQbitNox } from '../helpers/qbit-nox.js';
+import { sharedQbitNox } from '../helpers/e2e.js';
 import { api, joinPeersWhileRunning, peerHome as home, torrent } from '../helpers/two-peers.js';
 import { makeAwkwardTree, pseudoRandom, snapshot } from '../helpers/tree.js';
 
 const have7zz = existsSync('/usr/bin/7zz');
 
 describe.skipIf(!hasQbitNox() || !have7zz)('qshare get: the whole exchange between two qBittorrents', () => {
-  let sender: QbitNox;
-  let recipient: QbitNox;
-  beforeAll(async () => {
-    [sender, recipient] = await Promise.all([startQbitNox(), startQbitNox()]);
-  });
-  afterAll(async () => {
-    await Promise.all([sender?.stop(), recipient?.stop()]);
-  });
+  const sender = sharedQbitNox();
+  const recipient = sharedQbitNox();
 
   it('add on the sender, get on the recipient: a wrong password fails cleanly, the retry unpacks the tree byte for byte', async () => {
     const s = await home(sender, 'sender');

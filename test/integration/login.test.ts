@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli } from '../helpers/cli.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { hasQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { sharedQbitNox } from '../helpers/e2e.js';
 import {
   hasSecretService,
   secretToolLookup,
@@ -40,14 +41,10 @@ async function setup(extra: Record<string, string> = {}) {
 const failedAttempts = async (qb: QbitNox) => ((await qb.appLog()).match(/WebAPI login failure/g) ?? []).length;
 
 describe.skipIf(!hasQbitNox())('qshare login (real qbittorrent-nox)', () => {
-  let qb: QbitNox;
-  let open: QbitNox;
+  const qb = sharedQbitNox();
+  const open = sharedQbitNox({ bypassLocalAuth: true });
   const dirs: string[] = [];
-  beforeAll(async () => {
-    [qb, open] = await Promise.all([startQbitNox(), startQbitNox({ bypassLocalAuth: true })]);
-  });
   afterAll(async () => {
-    await Promise.all([qb?.stop(), open?.stop()]);
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 

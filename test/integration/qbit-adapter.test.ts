@@ -10,14 +10,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import bencode from 'bencode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { QshareError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { connectQbit } from '../../src/qbit/connect.js';
 import type { SeedRequest } from '../../src/qbit/payload.js';
 import type { QbitSession } from '../../src/qbit/session.js';
-import { hasQbitNox, startQbitNox } from '../helpers/qbit-nox.js';
-import type { QbitNox } from '../helpers/qbit-nox.js';
+import { hasQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { sharedQbitNox } from '../helpers/e2e.js';
 
 const run = promisify(execFile);
 const log = silentLogger();
@@ -99,15 +99,8 @@ async function qbitLog(qb: QbitNox): Promise<string[]> {
 }
 
 describe.skipIf(!hasQbitNox())('qbit adapter against qbittorrent-nox 4.5.2', () => {
-  let qb: QbitNox;
+  const qb = sharedQbitNox();
   let session: QbitSession;
-
-  beforeAll(async () => {
-    qb = await startQbitNox();
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
 
   it('connects with the right credentials and reads the versions', async () => {
     session = await connectQbit({ url: qb.url, username: qb.username, password: qb.password, log });
@@ -230,13 +223,7 @@ describe.skipIf(!hasQbitNox())('qbit adapter against qbittorrent-nox 4.5.2', () 
 });
 
 describe.skipIf(!hasQbitNox())('qbit adapter against a qbittorrent-nox that bans after 1 failure', () => {
-  let qb: QbitNox;
-  beforeAll(async () => {
-    qb = await startQbitNox({ extraConf: { Preferences: { 'WebUI\\MaxAuthenticationFailCount': '1' } } });
-  });
-  afterAll(async () => {
-    await qb?.stop();
-  });
+  const qb = sharedQbitNox({ extraConf: { Preferences: { 'WebUI\\MaxAuthenticationFailCount': '1' } } });
 
   it('wrong password → QBIT_AUTH; the next run, even with the right password → QBIT_BANNED', async () => {
     await expect(

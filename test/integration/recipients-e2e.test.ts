@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { ShareRecord } from '../../src/state/types.js';
 import { CLI, runCli } from '../helpers/cli.js';
-import { e2eSetup, until } from '../helpers/e2e.js';
+import { e2eSetup, sharedQbitNox, until } from '../helpers/e2e.js';
 import { freePort } from '../helpers/ports.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { hasQbitNox } from '../helpers/qbit-nox.js';
 import { startTracker, type TestTracker } from '../helpers/tracker.js';
 import { pseudoRandom } from '../helpers/tree.js';
 
@@ -152,14 +152,12 @@ function untilDone(env: NodeJS.ProcessEnv, name: string): Until {
 }
 
 describe.skipIf(!ready && !mustRun)('--recipients counts any client (aria2c, transmission-daemon)', () => {
-  let qb: QbitNox;
+  const qb = sharedQbitNox();
   let tracker: TestTracker;
   beforeAll(async () => {
     tracker = await startTracker();
-    qb = await startQbitNox();
   });
   afterAll(async () => {
-    await qb?.stop();
     await tracker?.close();
   });
 
