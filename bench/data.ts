@@ -1,17 +1,20 @@
 /**
  * The benchmark's own data, generated once per size and reused (a manifest records what was made):
- * - `20 files`: incompressible (AES-CTR keystream, like photos or video), the size split over 20 files;
+ * - `10 files`: incompressible (AES-CTR keystream, like photos or video), the size split over 10 files;
  * - `2000 files`: the same amount in 2,000 files in 20 folders;
  * - `text`: a smaller, compressible set (random words, about 3.5:1 with 7-Zip);
- * - `sparse`: one sparse file (only holes), for the memory check on a very large input.
+ * - `sparse`: one sparse file (only holes), for the memory check on a very large input;
+ * - `100,000 files`: 100,000 small files (1 KiB) in 100 folders, for the memory check on a very long file list.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface DataSets {
-  files20: string;
+  files10: string;
   files2000: string;
+  /** 100,000 files of 1 KiB */
+  small: string;
   text: string;
   /** a folder holding one sparse file */
   sparse: string;
@@ -65,21 +68,22 @@ async function writeTextFile(path: string, bytes: number): Promise<void> {
 /** Makes (or reuses) the sets under `dir` for these sizes. */
 export async function prepareData(dir: string, sizes: DataSizes, log: (s: string) => void): Promise<DataSets> {
   const sets: DataSets = {
-    files20: join(dir, 'set-20-files'),
+    files10: join(dir, 'set-10-files'),
     files2000: join(dir, 'set-2000-files'),
+    small: join(dir, 'set-100k-files'),
     text: join(dir, 'set-text'),
     sparse: join(dir, 'set-sparse'),
   };
   const manifest = join(dir, 'manifest.json');
-  const want = JSON.stringify(sizes);
+  const want = JSON.stringify({ ...sizes, layout: 2 });
   if ((await readFile(manifest, 'utf8').catch(() => '')) === want) return sets;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   log(`generating benchmark data in ${dir} …`);
-  await mkdir(sets.files20);
-  const per20 = Math.floor(sizes.size / 20);
-  for (let i = 0; i < 20; i++)
-    await writeRandomFile(join(sets.files20, `video-${String(i).padStart(2, '0')}.mp4`), per20);
+  await mkdir(sets.files10);
+  const per10 = Math.floor(sizes.size / 10);
+  for (let i = 0; i < 10; i++)
+    await writeRandomFile(join(sets.files10, `video-${String(i).padStart(2, '0')}.mp4`), per10);
   const per2000 = Math.floor(sizes.size / 2000);
   for (let d = 0; d < 20; d++) {
     const sub = join(sets.files2000, `day-${String(d).padStart(2, '0')}`);
@@ -94,6 +98,12 @@ export async function prepareData(dir: string, sizes: DataSizes, log: (s: string
   const sparseFile = join(sets.sparse, 'disk-image.raw');
   await writeFile(sparseFile, '');
   await truncate(sparseFile, sizes.sparseSize);
+  const kib = randomBytes(1024);
+  for (let d = 0; d < 100; d++) {
+    const sub = join(sets.small, `folder-${String(d).padStart(3, '0')}`);
+    await mkdir(sub, { recursive: true });
+    for (let i = 0; i < 1000; i++) await writeFile(join(sub, `note-${String(i).padStart(4, '0')}.txt`), kib);
+  }
   await writeFile(manifest, want);
   return sets;
 }

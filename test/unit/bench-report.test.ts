@@ -151,18 +151,50 @@ describe('bench report', () => {
     [[], [1], []],
   ])('pairedRatios(%j, %j) = %j', (a, b, want) => expect(pairedRatios(a, b)).toEqual(want));
 
-  it('checkTargets: the issue limits, met or not, from the same numbers', () => {
+  it('checkTargets: the issue #17 limits on paired medians, met or not, from the same numbers', () => {
     const t = checkTargets(
       summarize(results),
-      { medians: { 'node -e 0': 40, 'qshare --help': 90 }, helpRatio: 2.25 },
-      undefined,
+      { medians: { 'node -e 0': 40, 'qshare --help': 90 }, helpRatio: 2.25, helpRatioMin: 2.1, helpRatioMax: 2.4 },
+      [
+        { id: 'sparse-no-seed', label: 'sparse', set: 'sparse', runs: 1, median: 1, min: 1, max: 1, peakRssMiB: 99 },
+        { id: 'many-no-seed', label: '100k files', set: 'many', runs: 1, median: 1, min: 1, max: 1, peakRssMiB: 149 },
+      ],
     );
-    const byWhat = Object.fromEntries(t.map((x) => [x.what, x.ok]));
-    expect(byWhat['`qshare add --no-seed` (A)']).toBe(true); // 1.05, paired
-    expect(byWhat['`qshare add` until seeding (A)']).toBe(false); // 7.2 / 6 = 1.2 > 1.15
-    expect(byWhat['`qshare add --no-encrypt` hashing (A)']).toBe(false); // 1.5
-    expect(byWhat['peak RSS of qshare add (A)']).toBe(false); // 160 MiB
-    expect(byWhat['`qshare --help` start-up']).toBe(false);
+    const byWhat = Object.fromEntries(t.map((x) => [x.what, x]));
+    expect(byWhat['`qshare add --no-seed`, wall (A)']).toMatchObject({ ok: true, measured: '1.05 × (0.93–1.32)' }); // 6.3 / 6, paired
+    expect(byWhat['`qshare add` until seeding (A)']?.ok).toBe(false); // 7.2 / 6 = 1.2 > 1.05
+    expect(byWhat['`qshare add --no-encrypt --no-seed` (A)']?.ok).toBe(false); // 1.5 > 1.20
+    expect(byWhat['peak RSS of qshare add (A)']).toMatchObject({ ok: false, limit: '≤ 100 MiB' }); // 160 MiB
+    expect(byWhat['peak RSS of qshare add --no-seed (A)']?.ok).toBe(true); // 90 MiB
+    expect(byWhat['peak RSS of sparse']).toMatchObject({ ok: true, limit: '≤ 100 MiB' });
+    expect(byWhat['peak RSS of 100k files']).toMatchObject({ ok: true, limit: '≤ 150 MiB' });
+    expect(byWhat['`qshare --help` start-up']).toMatchObject({ ok: false, measured: '2.25 × (2.10–2.40)' });
+  });
+
+  it("until seeding: the baseline of each round is the floor plus that round's own qBittorrent time", () => {
+    const s = summarize([
+      {
+        id: 'floor',
+        label: 'floor',
+        set: 'A',
+        samples: [
+          { seconds: 4, peakRss: MiB },
+          { seconds: 5, peakRss: MiB },
+        ],
+      },
+      {
+        id: 'qshare-seed',
+        label: 'qshare add',
+        set: 'A',
+        baseline: 'floor',
+        samples: [
+          { seconds: 4.4, peakRss: MiB, baselineExtraSeconds: 0.4 },
+          { seconds: 5.1, peakRss: MiB, baselineExtraSeconds: 0.1 },
+        ],
+      },
+    ]);
+    expect(s[1]!.ratio).toBeCloseTo((4.4 / 4.4 + 5.1 / 5.1) / 2);
+    expect(s[1]!.ratioMax).toBeCloseTo(1);
   });
 
   it('summarize: the median CPU time only when every sample has one; the CPU floor against the baseline', () => {
@@ -210,10 +242,12 @@ describe('bench report', () => {
     expect(cpuFloorRatio(s[2]!, s, 2)).toBeUndefined(); // no CPU times
     // per round 0.95/0.7, 0.97/0.8, 0.94/0.72 → median 1.31 (1.21–1.36); CPU 1.8/1.35, 1.84/1.4, 1.78/1.3 → 1.33
     expect(markdownTable(s)).toContain(
-      '| B | qshare --no-encrypt | 0.95 | 0.94–0.97 | 1.31 × (1.21–1.36) | mktorrent | 1.80 | 1.33 × | 1 |',
+      '| B | qshare --no-encrypt | 0.95 | 0.94–0.97 | 1.31 × (1.21–1.36) | mktorrent | 1.80 | 1.33 × (1.31–1.37) | 1 |',
     );
     expect(s[2]!.cpuRatio).toBeUndefined(); // a sample without CPU time
-    expect(textTable(s).split('\n')[0]).toMatch(/paired ratio \(range\) +vs +CPU s +CPU ratio +peak RSS MiB$/);
+    expect(textTable(s).split('\n')[0]).toMatch(
+      /paired ratio \(range\) +vs +CPU s +CPU ratio \(range\) +peak RSS MiB$/,
+    );
   });
 
   it('tables show every scenario with its ratio', () => {
