@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, chmod, copyFile, mkdir, rename, stat } from 'node:fs/promises';
+import { access, chmod, copyFile, mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { QshareError } from '../errors.js';
+import { writeFileAtomic } from '../fsx/atomic.js';
 
 /**
  * A 7-Zip binary that was found and run once.
@@ -62,6 +63,7 @@ export async function findSevenZip(opts: {
   bundled?: string;
 }): Promise<SevenZip> {
   const env = opts.env ?? process.env;
+  const probe = (p: string, e: NodeJS.ProcessEnv) => probeCached(p, e, opts.cacheDir);
   if (opts.configured !== undefined && opts.configured !== '') {
     const p = resolve(opts.configured);
     const banner = await probe(p, env).catch((e: unknown) => {
@@ -167,6 +169,32 @@ export async function which(name: string, env: NodeJS.ProcessEnv): Promise<strin
     if (await isExecutable(p)) return p;
   }
   return null;
+}
+
+/**
+ * The banner of `path`, from `<cacheDir>/7zip-banners.json` when that binary (same path, size, mtime and inode) was
+ * probed before: running 7-Zip to read its version costs ~10 ms at every add, get and watch job. A cache that cannot
+ * be read or written is simply not used.
+ */
+async function probeCached(path: string, env: NodeJS.ProcessEnv, cacheDir: string): Promise<Banner | null> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) return probe(path, env);
+  const key = `${path}\0${st.size}\0${st.mtimeMs}\0${st.ino}`;
+  const file = join(cacheDir, '7zip-banners.json');
+  const cache = await readFile(file, 'utf8')
+    .then((t) => JSON.parse(t) as Record<string, Banner>)
+    .catch(() => ({}) as Record<string, Banner>);
+  const hit = cache[key];
+  if (hit && typeof hit.version === 'string' && typeof hit.p7zip === 'boolean') return hit;
+  const banner = await probe(path, env);
+  if (banner) {
+    // only the binaries still there are kept, so the file stays small
+    const kept = Object.fromEntries(Object.entries(cache).filter(([k]) => !k.startsWith(`${path}\0`)));
+    await mkdir(cacheDir, { recursive: true, mode: 0o700 })
+      .then(() => writeFileAtomic(file, JSON.stringify({ ...kept, [key]: banner }), { mode: 0o600 }))
+      .catch(() => undefined);
+  }
+  return banner;
 }
 
 /** Runs the binary with no arguments and parses its banner; rejects if it cannot be run. */

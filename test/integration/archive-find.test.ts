@@ -1,4 +1,4 @@
-import { chmod, copyFile, mkdir, mkdtemp, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sevenBin from '7zip-bin';
@@ -29,6 +29,35 @@ describe('findSevenZip (real binaries)', () => {
     expect((e as QshareError).message).toMatch(text);
     expect((e as QshareError).hint).toMatch(/sudo apt install 7zip/);
   };
+
+  it('runs a 7-Zip once to read its version, then remembers it until the binary changes', async () => {
+    const bin = join(dir, 'counting-bin');
+    await mkdir(bin, { recursive: true });
+    const runs = join(dir, 'counting-runs');
+    const script = join(bin, '7zz');
+    const write = (version: string) =>
+      writeFile(
+        script,
+        `#!/bin/sh\necho run >> '${runs}'\necho '7-Zip (z) ${version} (x64) : Copyright (c) 1999-2026 Igor Pavlov'\n`,
+        { mode: 0o755 },
+      );
+    await write('26.02');
+    const cacheDir = join(dir, 'c-count');
+    const find = () => findSevenZip({ cacheDir, env: { PATH: bin } });
+    const count = async () => (await readFile(runs, 'utf8')).split('\n').filter(Boolean).length;
+    expect((await find()).version).toBe('26.02');
+    expect((await find()).version).toBe('26.02');
+    expect(await count()).toBe(1);
+    // another binary at the same path (an upgrade): probed again
+    await write('26.03');
+    await utimes(script, new Date(), new Date(Date.now() + 5_000));
+    expect((await find()).version).toBe('26.03');
+    expect(await count()).toBe(2);
+    // an unreadable cache is only not used
+    await writeFile(join(cacheDir, '7zip-banners.json'), '{nope');
+    expect((await find()).version).toBe('26.03');
+    expect(await count()).toBe(3);
+  });
 
   it('prefers 7zz on PATH and reads its version', async () => {
     const sz = await findSevenZip({
