@@ -18,6 +18,7 @@ import {
   passwordStdin,
   requireLevel,
 } from './argv.js';
+import { checkHeaders, deriveKey, SEVEN_ZIP_ROUNDS_POWER } from './header-check.js';
 import type { SevenZip } from './find.js';
 import { parseTechnicalListing, type ArchiveEntry } from './listing.js';
 import { runSevenZip } from './run.js';
@@ -66,6 +67,12 @@ export interface CreatedArchive {
  * 7-Zip succeeded (and, by default, the archive tested fine with the password). On any failure or abort the partial
  * file(s) are removed. The source is only read.
  */
+function notOpened(cause?: unknown): QshareError {
+  return new QshareError('SEVENZIP_FAILED', 'the new archive did not open with its password; it was deleted', {
+    ...(cause !== undefined ? { cause } : {}),
+  });
+}
+
 export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArchive> {
   checkPassword(o.password);
   requireLevel(o.level);
@@ -92,6 +99,9 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
   const args = buildCreateArgs({ archivePath: partial, sources: [source], level: o.level, legacy: o.sz.legacy });
   log?.debug('7-Zip: creating archive', { sevenZip: o.sz.path, version: o.sz.version, args: args.join(' ') });
   const started = Date.now();
+  // the key that opens the header depends only on the password: derived while 7-Zip writes
+  const key =
+    o.sz.legacy || !(o.verify ?? true) ? undefined : deriveKey(o.password, Buffer.alloc(0), SEVEN_ZIP_ROUNDS_POWER);
   try {
     o.onWriting?.(partial);
     await runSevenZip(o.sz, args, {
@@ -109,20 +119,24 @@ export async function createArchive(o: CreateArchiveOptions): Promise<CreatedArc
       if (!(o.verify ?? true)) return;
       // Open the new archive's encrypted headers with the password before publishing it. This catches the old
       // 7za's danger (an archive silently encrypted with the empty password) at the cost of reading the headers
-      // only; a full `t` would re-read every byte (+40 % in store mode).
+      // only; a full `t` would re-read every byte (+40 % in store mode). For 7-Zip ≥ 21 this process does it with
+      // the key it derived while 7-Zip wrote (header-check.ts); otherwise, or for a layout it does not read, 7-Zip.
       const t0 = Date.now();
-      await openHeaders({
-        sz: o.sz,
-        archivePath: partial,
-        password: o.password,
-        ...(o.env ? { env: o.env } : {}),
-      }).catch((e: unknown) => {
-        if (e instanceof QshareError && e.code === 'INTERRUPTED') throw e;
-        throw new QshareError('SEVENZIP_FAILED', 'the new archive did not open with its password; it was deleted', {
-          cause: e,
+      const here = key ? await checkHeaders(partial, o.password, key) : { unsupported: 'p7zip' };
+      if (here === 'wrong-password') throw notOpened();
+      if (here !== 'ok') {
+        log?.debug('7-Zip checks the headers', { why: here.unsupported });
+        await openHeaders({
+          sz: o.sz,
+          archivePath: partial,
+          password: o.password,
+          ...(o.env ? { env: o.env } : {}),
+        }).catch((e: unknown) => {
+          if (e instanceof QshareError && e.code === 'INTERRUPTED') throw e;
+          throw notOpened(e);
         });
-      });
-      log?.debug('7-Zip: archive headers verified', { ms: Date.now() - t0 });
+      }
+      log?.debug('7-Zip: archive headers verified', { ms: Date.now() - t0, by: here === 'ok' ? 'qshare' : '7-Zip' });
     };
     // the caller's own checks of the written file run while 7-Zip reads the headers (a separate process)
     const [checked, theirs] = await Promise.allSettled([verifying(), o.onWritten?.(partial)]);

@@ -38,6 +38,8 @@ export function buildCreateArgs(o: CreateArgsOptions): string[] {
     '-t7z',
     `-mx${o.level}`,
     '-mhe=on',
+    // the header encrypted but not compressed: qshare checks it opens with the password in-process (header-check.ts)
+    ...(o.legacy ? [] : ['-mhc=off']),
     '-p',
     '-snl',
     '-spd',
