@@ -40,15 +40,18 @@ export async function deriveKey(password: string, salt: Buffer, power: number): 
     Buffer.concat([salt, pw]).copy(key, 0, 0, 32);
     return key;
   }
+  // first let the caller's synchronous work go (createArchive starts 7-Zip right after asking for the key)
+  await new Promise((r) => setImmediate(r));
   const unit = salt.length + pw.length + 8;
   const rounds = 2 ** power;
   // about 1 MB per update, yielding between them: derived while 7-Zip writes, next to the other work of this thread
   const perChunk = Math.max(1, Math.floor((1 << 20) / unit));
   const chunk = Buffer.alloc(perChunk * unit);
-  for (let i = 0; i < perChunk; i++) {
-    salt.copy(chunk, i * unit);
-    pw.copy(chunk, i * unit + salt.length);
-  }
+  salt.copy(chunk, 0);
+  pw.copy(chunk, salt.length);
+  // the same unit in every slot, by doubling (the counters are written below)
+  for (let filled = unit; filled < chunk.length; filled *= 2)
+    chunk.copy(chunk, filled, 0, Math.min(filled, chunk.length - filled));
   const hash = createHash('sha256');
   for (let done = 0; done < rounds; done += perChunk) {
     const n = Math.min(perChunk, rounds - done);

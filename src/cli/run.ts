@@ -65,6 +65,8 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
   const globals: GlobalOptions = { json: a.bool('json'), verbose: a.bool('verbose'), config: a.str('config') };
   /** the operand the table makes required (the parser refuses a command line without it) */
   const makeContext = async (i: Io, g: GlobalOptions) => (await import('./context.js')).makeContext(i, g);
+  /** the context and the command's module, loaded side by side (reading the config overlaps compiling the module) */
+  const withContext = <M>(load: Promise<M>) => Promise.all([makeContext(io, globals), load]);
   const operand = (k: string): string => {
     const v = a.str(k);
     if (v === undefined) throw new Error(`internal: <${k}> missing`);
@@ -72,7 +74,13 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
   };
   switch (command) {
     case 'add': {
-      const { checkLevel, checkTrackerUrl } = await import('../config/schema.js');
+      // the biggest module, loaded while the options are checked and the config read
+      const loading = import('./commands/add.js');
+      loading.catch(() => undefined); // a usage error below returns first; the import's own failure is awaited there
+      const [{ checkLevel, checkTrackerUrl }, { checkRecipients, parseExpire }] = await Promise.all([
+        import('../config/schema.js'),
+        import('../share/limits.js'),
+      ]);
       const rawLevel = a.str('level');
       const level = rawLevel === undefined || rawLevel === 'auto' ? rawLevel : Number(rawLevel);
       const levelProblem = level === undefined || level === 'auto' ? undefined : checkLevel(level);
@@ -82,13 +90,11 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
         const p = checkTrackerUrl(t);
         if (p) throw new QshareError('USAGE', `--tracker ${p}`);
       }
-      const { checkRecipients, parseExpire } = await import('../share/limits.js');
       const rawRecipients = a.num('recipients');
       const recipients = rawRecipients === undefined ? undefined : checkRecipients(rawRecipients);
       const rawExpire = a.str('expire');
       const expireMinutes = rawExpire === undefined ? undefined : parseExpire(rawExpire);
-      const ctx = await makeContext(io, globals);
-      const { runAdd } = await import('./commands/add.js');
+      const [ctx, { runAdd }] = await withContext(loading);
       return runAdd(
         ctx,
         {
@@ -110,18 +116,15 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
       );
     }
     case 'seed': {
-      const ctx = await makeContext(io, globals);
-      const { runSeed } = await import('./commands/seed.js');
+      const [ctx, { runSeed }] = await withContext(import('./commands/seed.js'));
       return runSeed(ctx, operand('share'), { untilDone: a.bool('until-done'), handoff: a.bool('handoff') });
     }
     case 'watch': {
-      const ctx = await makeContext(io, globals);
-      const { runWatch } = await import('./commands/watch.js');
+      const [ctx, { runWatch }] = await withContext(import('./commands/watch.js'));
       return runWatch(ctx, { dir: a.str('dir'), installService: a.bool('install-service') }, packageVersion());
     }
     case 'get': {
-      const ctx = await makeContext(io, globals);
-      const { runGet } = await import('./commands/get.js');
+      const [ctx, { runGet }] = await withContext(import('./commands/get.js'));
       return runGet(ctx, {
         source: operand('source'),
         to: a.str('to'),
@@ -132,18 +135,15 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
       });
     }
     case 'ls': {
-      const ctx = await makeContext(io, globals);
-      const { runLs } = await import('./commands/ls.js');
+      const [ctx, { runLs }] = await withContext(import('./commands/ls.js'));
       return runLs(ctx);
     }
     case 'show': {
-      const ctx = await makeContext(io, globals);
-      const { runShow } = await import('./commands/show.js');
+      const [ctx, { runShow }] = await withContext(import('./commands/show.js'));
       return runShow(ctx, operand('share'), a.bool('qr'));
     }
     case 'stop': {
-      const ctx = await makeContext(io, globals);
-      const { runStop } = await import('./commands/stop.js');
+      const [ctx, { runStop }] = await withContext(import('./commands/stop.js'));
       return runStop(ctx, operand('share'), a.bool('delete'));
     }
     case 'login': {
@@ -173,18 +173,15 @@ async function dispatch({ command, args }: ParsedCommand, io: Io): Promise<numbe
       });
     }
     case 'relay': {
-      const ctx = await makeContext(io, globals);
-      const { runRelayLs } = await import('./commands/relay.js');
+      const [ctx, { runRelayLs }] = await withContext(import('./commands/relay.js'));
       return runRelayLs(ctx);
     }
     case 'doctor': {
-      const ctx = await makeContext(io, globals);
-      const { runDoctorCommand } = await import('./commands/doctor.js');
+      const [ctx, { runDoctorCommand }] = await withContext(import('./commands/doctor.js'));
       return runDoctorCommand(ctx, { fix: a.bool('fix'), yes: a.bool('yes') });
     }
     case 'daemon': {
-      const ctx = await makeContext(io, globals);
-      const { runDaemon } = await import('./commands/daemon.js');
+      const [ctx, { runDaemon }] = await withContext(import('./commands/daemon.js'));
       return runDaemon(ctx, operand('action'));
     }
     case 'completion': {
