@@ -16,10 +16,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bencode from 'bencode';
 import { startQbitNox, type QbitNox } from '../test/helpers/qbit-nox.js';
 import { startTracker, type TestTracker } from '../test/helpers/tracker.js';
 import { median, parseSize } from './report.js';
@@ -27,6 +28,15 @@ import { median, parseSize } from './report.js';
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const CLI = join(REPO, 'dist/cli/main.js');
 const PASSWORD = 'swarm-bench-password';
+
+/** Variants that change the sender's qBittorrent settings (not per torrent: qshare would have to ask the user). */
+const SENDER_PREFS: Record<string, Record<string, number | boolean>> = {
+  'slots-1': { max_uploads_per_torrent: 1 },
+  'slots-2': { max_uploads_per_torrent: 2 },
+  'fastest-upload': { upload_choking_algorithm: 1 },
+  'anti-leech': { upload_choking_algorithm: 2 },
+  suggest: { send_upload_piece_suggestions: true },
+};
 
 interface Options {
   size: number;
@@ -134,7 +144,13 @@ async function oneRun(o: Options, variant: string, tracker: TestTracker, work: s
     if (add.code !== 0) throw new Error(`qshare add: ${add.err}`);
     const share = JSON.parse(add.out) as { infoHash: string; torrentFile: string; archive: string };
     const size = (await stat(share.archive)).size;
-    if (variant !== 'default') await sender.api('torrents/setSuperSeeding', { hashes: share.infoHash, value: 'true' });
+    const meta = bencode.decode(await readFile(share.torrentFile)) as { info: { 'piece length': number } };
+    const pieces = Math.ceil(size / meta.info['piece length']);
+    const ariaLog = (i: number) => join(dir, `aria${i}.log`);
+    if (variant.startsWith('super'))
+      await sender.api('torrents/setSuperSeeding', { hashes: share.infoHash, value: 'true' });
+    const prefs = SENDER_PREFS[variant];
+    if (prefs) await sender.api('app/setPreferences', { json: JSON.stringify(prefs) });
 
     const t0 = performance.now();
     const done: (number | undefined)[] = [undefined, undefined, undefined, undefined];
@@ -167,6 +183,8 @@ async function oneRun(o: Options, variant: string, tracker: TestTracker, work: s
           '--bt-external-ip=127.0.0.1',
           `--listen-port=${46000 + i * 10}-${46009 + i * 10}`,
           '--console-log-level=warn',
+          `--log=${ariaLog(i)}`,
+          '--log-level=info',
           '--summary-interval=0',
           '--',
           share.torrentFile,
@@ -175,7 +193,6 @@ async function oneRun(o: Options, variant: string, tracker: TestTracker, work: s
       );
       children.push(c);
     }
-    const ariaFile = (i: number) => join(dir, `aria${i}`, share.archive.split('/').pop()!);
     let superOff = variant !== 'super-first';
     const deadline = t0 + (8 * o.size * 1000) / o.rate + 120_000;
     while (done.some((d) => d === undefined)) {
@@ -184,10 +201,14 @@ async function oneRun(o: Options, variant: string, tracker: TestTracker, work: s
       for (const [i, qb] of [r1, r2].entries()) {
         if (done[i] === undefined && (await info(qb, share.infoHash))?.progress === 1) done[i] = now;
       }
-      for (const i of [0, 1]) {
-        const f = ariaFile(i);
-        if (done[2 + i] === undefined && existsSync(f) && !existsSync(`${f}.aria2`) && (await stat(f)).size === size)
-          done[2 + i] = now;
+      // aria2 has it when its log counts every piece verified ("we got new piece"); its completion hook, and the
+      // file's bytes on disk (its write cache), came up to a minute later
+      if (Math.floor(now / 500) !== Math.floor((now - 100) / 500)) {
+        for (const i of [0, 1]) {
+          if (done[2 + i] !== undefined) continue;
+          const text = await readFile(ariaLog(i), 'utf8').catch(() => '');
+          if ((text.match(/we got new piece/g) ?? []).length >= pieces) done[2 + i] = now;
+        }
       }
       if (!superOff && (await peerCopies(sender, share.infoHash)) >= 1) {
         await sender.api('torrents/setSuperSeeding', { hashes: share.infoHash, value: 'false' });
