@@ -9,7 +9,7 @@ import { createArchive } from '../archive/archive.js';
 import { checkSequentialLayout } from '../archive/layout.js';
 import { isQshareError, QshareError } from '../errors.js';
 import { writeFileAtomic } from '../fsx/atomic.js';
-import { changesBetween, treeStates, type TreeStates } from '../fsx/tree.js';
+import { changesBetween, treeStates, treeUnchanged, type TreeStates } from '../fsx/tree.js';
 import type { ShareRecord } from '../state/types.js';
 import { GrowingFileHasher, type FollowedFile, type FollowResult } from '../torrent/follow.js';
 import { buildMetainfo, createTorrent, magnetLink, type FileList } from '../torrent/index.js';
@@ -137,6 +137,7 @@ export async function archiveAndHashStep(
 
 /** SOURCE_CHANGED when the source is not as it was before 7-Zip read it; undefined when it is. */
 async function sourceChanged(source: string, before: TreeStates, cause?: unknown): Promise<QshareError | undefined> {
+  if (await treeUnchanged(source, before).catch(() => false)) return undefined;
   const after = await treeStates(source).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return new Map() as TreeStates;
     throw e;

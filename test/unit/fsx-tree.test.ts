@@ -2,7 +2,7 @@ import { mkdtemp, symlink, unlink, utimes, writeFile, mkdir } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { changesBetween, displayPath, isUtf8, treeStates, walkTree } from '../../src/fsx/tree.js';
+import { changesBetween, displayPath, isUtf8, treeStates, treeUnchanged, walkTree } from '../../src/fsx/tree.js';
 
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
@@ -64,5 +64,38 @@ describe('treeStates / changesBetween (real files)', () => {
     expect([...s.keys()]).toEqual(['']);
     await writeFile(f, 'y');
     expect(changesBetween(s, await treeStates(f)).shown).toEqual(['the file itself changed']);
+  });
+
+  it('treeUnchanged: true for the same tree; false for each kind of change, walking without a second map', async () => {
+    const fresh = async () => {
+      const root = await mkdtemp(join(tmpdir(), 'qshare-tree-'));
+      await mkdir(join(root, 'sub'));
+      for (const n of ['a', 'b', 'c']) await writeFile(join(root, 'sub', n), n);
+      await writeFile(join(root, 'top'), 't');
+      return { root, before: await treeStates(root) };
+    };
+    const changes: Array<[string, (root: string) => Promise<unknown>]> = [
+      ['a file rewritten with the same size, older', (r) => utimes(join(r, 'sub', 'b'), new Date(0), new Date(0))],
+      ['a file removed', (r) => unlink(join(r, 'sub', 'c'))],
+      ['a file added at the end', (r) => writeFile(join(r, 'zzz'), 'z')],
+      ['a file added in the middle', (r) => writeFile(join(r, 'sub', 'bb'), 'z')],
+      ['a file grown', (r) => writeFile(join(r, 'top'), 'tt')],
+    ];
+    const same = await fresh();
+    expect(await treeUnchanged(same.root, same.before)).toBe(true);
+    for (const [what, change] of changes) {
+      const t = await fresh();
+      await change(t.root);
+      expect(await treeUnchanged(t.root, t.before), what).toBe(false);
+      // and the full comparison agrees that something changed
+      expect(changesBetween(t.before, await treeStates(t.root)).count, what).toBeGreaterThan(0);
+    }
+    const single = await fresh();
+    const f = join(single.root, 'top');
+    const s = await treeStates(f);
+    expect(await treeUnchanged(f, s)).toBe(true);
+    await writeFile(f, 'yy');
+    expect(await treeUnchanged(f, s)).toBe(false);
+    expect(await treeUnchanged(join(single.root, 'gone'), s)).toBe(false);
   });
 });
