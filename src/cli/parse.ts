@@ -23,7 +23,9 @@ export type CommandLine =
   /** `qshare --get-completions bash|zsh <words so far>`; `legacy` is the flag scripts written before 0.2 use */
   | { kind: 'complete'; shell: 'bash' | 'zsh' | 'legacy'; words: string[] };
 
-const NUMBER = /^(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?$/;
+const NUMBER = /^-?(0|[1-9][0-9]{0,14})(\.[0-9]{1,6})?$/;
+/** a value that starts with a dash but is a number (`--level -1`): no option's name starts with a digit */
+const NEGATIVE = /^-[0-9]/;
 
 /** Where the command name is in `words`: the first word that is neither an option nor a global option's value. */
 export function commandIndex(words: readonly string[]): number {
@@ -125,7 +127,7 @@ function readOptions(
       continue;
     }
     const v = t.value;
-    if (v === undefined || v === '' || (!t.inlineValue && v.startsWith('-'))) {
+    if (v === undefined || v === '' || (!t.inlineValue && v.startsWith('-') && !NEGATIVE.test(v))) {
       throw new UsageError(
         `${t.rawName} needs a value${v?.startsWith('-') ? ` (for one that starts with "-", write ${t.rawName}=${v})` : ''}`,
         spec.name,
