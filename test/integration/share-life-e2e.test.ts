@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { describe, expect, it, onTestFailed } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { hasQbitNox, startQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
+import { hasQbitNox, type QbitNox } from '../helpers/qbit-nox.js';
 import { api, joinPeersWhileRunning, peerHome, torrent } from '../helpers/two-peers.js';
 
 // the opt-in plain-text secret store, so `show` can give the password back without a keychain
@@ -100,14 +100,8 @@ describe.skipIf(!hasQbitNox() || !have7zz)('a share on the sender: ls, show, sto
 });
 
 describe.skipIf(!hasQbitNox() || !have7zz)('seed until they all have it (two qbittorrent-nox)', () => {
-  let sender: QbitNox;
-  let recipient: QbitNox;
-  beforeAll(async () => {
-    [sender, recipient] = await Promise.all([startQbitNox(), startQbitNox()]);
-  });
-  afterAll(async () => {
-    await Promise.all([sender?.stop(), recipient?.stop()]);
-  });
+  const sender = sharedQbitNox();
+  const recipient = sharedQbitNox();
 
   it('--recipients 1: share limits set, the completed peer is seen, seeding stops by itself', async () => {
     const s = await home(sender, 'until');
