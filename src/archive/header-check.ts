@@ -16,8 +16,8 @@
 import { createDecipheriv, createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import { parseStartHeader, SEVEN_ZIP_SIGNATURE, START_HEADER_BYTES } from './layout.js';
 
-const SIGNATURE = Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]);
 const AES_ID = '06f10701';
 /** the rounds 7-Zip uses (2^19), so the key can be derived before the header says so */
 export const SEVEN_ZIP_ROUNDS_POWER = 19;
@@ -166,22 +166,22 @@ export function parseAesProps(p: Buffer): AesParams | undefined {
 export async function checkHeaders(file: string, password: string, key?: Promise<Buffer>): Promise<HeaderCheck> {
   const fh = await open(file, 'r');
   try {
-    const start = Buffer.alloc(32);
-    await fh.read(start, 0, 32, 0);
-    if (!start.subarray(0, 6).equals(SIGNATURE)) return { unsupported: 'not a 7z archive' };
-    if (crc32(start.subarray(12, 32)) !== start.readUInt32LE(8)) return { unsupported: 'the start header is damaged' };
-    const nextOffset = Number(start.readBigUInt64LE(12));
-    const nextSize = Number(start.readBigUInt64LE(20));
+    const start = Buffer.alloc(START_HEADER_BYTES);
+    await fh.read(start, 0, START_HEADER_BYTES, 0);
+    if (!start.subarray(0, 6).equals(SEVEN_ZIP_SIGNATURE)) return { unsupported: 'not a 7z archive' };
+    const s = parseStartHeader(start);
+    if (typeof s === 'string') return { unsupported: `the start header: ${s}` };
+    const nextSize = s.nextHeaderSize;
     if (nextSize <= 0 || nextSize > MAX_HEADER_BYTES) return { unsupported: `a header of ${nextSize} bytes` };
     const next = Buffer.alloc(nextSize);
-    await fh.read(next, 0, nextSize, 32 + nextOffset);
-    if (crc32(next) !== start.readUInt32LE(28)) return { unsupported: 'the encoded header is damaged' };
+    await fh.read(next, 0, nextSize, START_HEADER_BYTES + s.nextHeaderOffset);
+    if (crc32(next) !== s.nextHeaderCrc) return { unsupported: 'the encoded header is damaged' };
     const h = parseEncodedHeader(next);
     if ('unsupported' in h) return h;
     if (h.packSize % 16 !== 0 || h.unpackSize > h.packSize || h.packSize > MAX_HEADER_BYTES)
       return { unsupported: 'odd header sizes' };
     const packed = Buffer.alloc(h.packSize);
-    await fh.read(packed, 0, h.packSize, 32 + h.packPos);
+    await fh.read(packed, 0, h.packSize, START_HEADER_BYTES + h.packPos);
     const usual = h.aes.power === SEVEN_ZIP_ROUNDS_POWER && h.aes.salt.length === 0;
     const k = usual && key ? await key : await deriveKey(password, h.aes.salt, h.aes.power);
     const d = createDecipheriv('aes-256-cbc', k, h.aes.iv).setAutoPadding(false);
